@@ -1,0 +1,1 @@
+"""Repositories `ownership` ships: `memory` (the embedded default); SQL follows as an extra."""

@@ -1,0 +1,93 @@
+"""The one tree of refusals: everything `ownership` refuses is an `OwnershipError`.
+
+Every error carries a sentence a person can act on (``str(error)``), and a call
+that raises one has changed nothing: no record, holder, event or membership.
+"""
+
+
+class OwnershipError(Exception):
+    """Base of every refusal `ownership` makes; catch this to catch them all."""
+
+
+class InvalidValueError(OwnershipError, ValueError):
+    """A value cannot be built as given: an empty id, an assignee naming no one, ..."""
+
+
+class RulebookError(OwnershipError):
+    """A policy or rulebook is inconsistent; raised when it is built, not when used."""
+
+
+class NotFoundError(OwnershipError, LookupError):
+    """Something named by id does not exist (or is not visible to the asker)."""
+
+
+class UnknownTenantError(NotFoundError):
+    """No tenant has this id."""
+
+
+class UnknownUserError(NotFoundError):
+    """No user has this id."""
+
+
+class UnknownGroupError(NotFoundError):
+    """No group has this id."""
+
+
+class UnknownRecordError(NotFoundError):
+    """The library tracks no record of this kind with this id."""
+
+
+class UnknownKindError(NotFoundError):
+    """The rulebook has no policy for this record kind."""
+
+
+class UnknownRoleError(NotFoundError):
+    """The record kind's policy has no role of this name."""
+
+
+class UnknownPlanError(NotFoundError):
+    """The rulebook has no plan of this name."""
+
+
+class DuplicateIdError(OwnershipError):
+    """A tenant, user, group or record with this id exists already."""
+
+
+class FeatureDisabledError(OwnershipError):
+    """The tenant's plan and switches do not include what a kind or role needs (TL10)."""
+
+
+class ForeignTenantError(OwnershipError):
+    """Two things of different tenants were to be joined (an assignee, a member; LD2)."""
+
+
+class ForeignActorError(OwnershipError):
+    """The acting or viewing user's tenant has no part in the record (tenants never leak)."""
+
+
+class InactiveUserError(OwnershipError):
+    """An inactive user was asked to act, or to be assigned (LD2)."""
+
+
+class ShareError(OwnershipError):
+    """A record cannot be shared with, or accepted by, this tenant (LD6, LD7)."""
+
+
+class AssignmentError(OwnershipError):
+    """A change of holders breaks one of the role's rules."""
+
+
+class AssigneeKindError(AssignmentError):
+    """The role does not take this kind of assignee (a group where users are wanted, ...)."""
+
+
+class TooManyHoldersError(AssignmentError):
+    """The role would hold more assignees than its maximum."""
+
+
+class MandatoryRoleError(AssignmentError):
+    """A mandatory role would be left with fewer holders than its minimum (TL2, TL7)."""
+
+
+class NotHeldError(AssignmentError):
+    """The assignee to remove or replace does not hold the role."""

@@ -1,0 +1,292 @@
+"""Roles, policies and the rulebook: which roles a record kind has and who may hold them.
+
+A `Role` states its rules as data (how many holders, what kind, whether it
+grants access or is notified, which feature it needs, whether it is private to
+each tenant). A `Policy` lists one kind's roles and auto-assignment triggers;
+a `Rulebook` holds the policies and the plans, and composes with ``|``.
+Everything is checked when it is built, so a rulebook in hand is consistent.
+"""
+
+import enum
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from attrs import field, frozen
+
+from ownership.errors import RulebookError, UnknownKindError, UnknownRoleError
+from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Tenant, nonempty
+
+_T = TypeVar("_T")
+
+
+def _names(items: Iterable[str]) -> frozenset[str]:
+    return frozenset(items)
+
+
+def _group_kinds(items: Iterable[GroupKind]) -> frozenset[GroupKind]:
+    return frozenset(items)
+
+
+def _roles(items: Iterable["Role"]) -> tuple["Role", ...]:
+    return tuple(items)
+
+
+def _triggers(items: Iterable["AutoAssign"]) -> tuple["AutoAssign", ...]:
+    return tuple(items)
+
+
+def _policies(items: Iterable["Policy"]) -> tuple["Policy", ...]:
+    return tuple(items)
+
+
+def _plans(items: Iterable["Plan"]) -> tuple["Plan", ...]:
+    return tuple(items)
+
+
+class Trigger(enum.Enum):
+    """When a policy assigns the acting user by itself (LD6)."""
+
+    CREATED = "created"
+    """A user created the record by hand (not an import or other mechanism)."""
+    ACCEPTED = "accepted"
+    """A user accepted the record offered to their tenant."""
+
+
+def _check_bounds(role: "Role", _attribute: object, maximum: int | None) -> None:
+    if role.min < 0:
+        raise RulebookError(f"Role {role.name!r} has min {role.min}; a minimum cannot be negative.")
+    if maximum is not None and maximum < max(role.min, 1):
+        raise RulebookError(
+            f"Role {role.name!r} has max {maximum} below its min {role.min} (or below 1); "
+            "raise max or use None for no limit."
+        )
+
+
+@frozen
+class Role:
+    """A named slot on a record kind that holds assignees.
+
+    Attributes:
+        name: the role's name, unique within its policy.
+        min: holders the role must keep; 1 or more makes it mandatory (TL2, TL7).
+        max: holders it may have at most, or None for no limit; with 1,
+            assigning replaces the holder (LD1, LD5).
+        users: whether it takes users.
+        groups: which kinds of group it takes (CG1, CT2, CG10).
+        everyone: whether it takes *everyone* (CT2).
+        grants_access: whether holding it lets the holder see the record
+            (TL4, TL5, CG2); informational roles do not (TL6, LD3, CG9).
+        notified: whether its holders hear of what happens to the record (TL3, LD8).
+        requires: the feature (plan or switch) the tenant needs for it, or None (TL5, CG8).
+        private: whether each tenant sharing the record keeps its own holders,
+            unseen by the others (LD7).
+    """
+
+    name: str = field(validator=nonempty)
+    min: int = 0
+    max: int | None = field(default=1, validator=_check_bounds)
+    users: bool = True
+    groups: frozenset[GroupKind] = field(default=frozenset(), converter=_group_kinds)
+    everyone: bool = False
+    grants_access: bool = False
+    notified: bool = False
+    requires: str | None = None
+    private: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if not (self.users or self.groups or self.everyone):
+            raise RulebookError(f"Role {self.name!r} accepts no assignee; let it take users, groups or everyone.")
+
+    @property
+    def mandatory(self) -> bool:
+        """Whether the role must always have a holder."""
+        return self.min > 0
+
+    def takes(self, assignee: Assignee, group: Group | None = None) -> bool:
+        """Return whether the role accepts this assignee (`group` is the assignee's group, if one)."""
+        if assignee.kind is AssigneeKind.USER:
+            return self.users
+        if assignee.kind is AssigneeKind.EVERYONE:
+            return self.everyone
+        return group is not None and group.kind in self.groups
+
+    def describe_takes(self) -> str:
+        """Say in words what the role takes, for error messages."""
+        parts = ["users"] if self.users else []
+        parts += [f"{kind.value} groups" for kind in sorted(self.groups, key=lambda k: k.value)]
+        if self.everyone:
+            parts.append("everyone")
+        return " or ".join(parts)
+
+
+@frozen
+class AutoAssign:
+    """A trigger that makes the acting user a holder of a role (LD6, TL2)."""
+
+    on: Trigger
+    role: str
+
+
+@frozen
+class Policy:
+    """One record kind's rules.
+
+    Attributes:
+        kind: the record kind it governs.
+        roles: its roles, in the order a host shows them.
+        auto_assign: who becomes a holder by themselves, and when.
+        requires: the feature the tenant needs for this kind at all (TL7, TL8, TL10).
+    """
+
+    kind: str = field(validator=nonempty)
+    roles: tuple[Role, ...] = field(default=(), converter=_roles)
+    auto_assign: tuple[AutoAssign, ...] = field(default=(), converter=_triggers)
+    requires: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        names = [role.name for role in self.roles]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise RulebookError(f"Policy {self.kind!r} names role {twice[0]!r} twice; give each role its own name.")
+        for trigger in self.auto_assign:
+            role = self._find(trigger.role)
+            if role is None:
+                raise RulebookError(f"Policy {self.kind!r} auto-assigns role {trigger.role!r}, which it does not have.")
+            if not role.users:
+                raise RulebookError(
+                    f"Policy {self.kind!r} auto-assigns the acting user to {role.name!r}, which takes no users."
+                )
+
+    def _find(self, name: str) -> Role | None:
+        return next((role for role in self.roles if role.name == name), None)
+
+    def role(self, name: str) -> Role:
+        """Return the role called `name`.
+
+        Raises:
+            UnknownRoleError: the policy has no such role.
+        """
+        role = self._find(name)
+        if role is None:
+            known = ", ".join(r.name for r in self.roles) or "none"
+            raise UnknownRoleError(f"A {self.kind} has no role {name!r}; its roles are: {known}.")
+        return role
+
+    def with_role(self, role: Role) -> "Policy":
+        """Return this policy with `role` added, or put in place of the role of that name.
+
+        This is how a host adds a custom field of type *user* at any level (TL6).
+        """
+        kept = tuple(r for r in self.roles if r.name != role.name)
+        return Policy(self.kind, (*kept, role), self.auto_assign, self.requires)
+
+
+@frozen
+class Plan:
+    """A named plan a tenant can be on, and the features it includes (TL10)."""
+
+    name: str = field(validator=nonempty)
+    features: frozenset[str] = field(default=frozenset(), converter=_names)
+
+
+@frozen
+class Rulebook:
+    """The policies of every record kind, and the plans tenants can be on.
+
+    A tenant's features are its plan's features plus its own switches; a kind
+    or role that `requires` a feature exists only for tenants that have it.
+    Rulebooks compose: ``a | b`` has the kinds and plans of both, and
+    ``rulebook.only("deal")`` keeps some kinds, so a host can take deals from one
+    preset and customers from another.
+
+    Attributes:
+        policies: one policy per record kind.
+        plans: the plans tenants can be on.
+        default_plan: the plan a new tenant gets when none is named.
+    """
+
+    policies: tuple[Policy, ...] = field(default=(), converter=_policies)
+    plans: tuple[Plan, ...] = field(default=(), converter=_plans)
+    default_plan: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for label, names in (("kind", [p.kind for p in self.policies]), ("plan", [p.name for p in self.plans])):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            if twice:
+                raise RulebookError(f"The rulebook has two entries for {label} {twice[0]!r}; keep one.")
+        if self.default_plan is not None and self.plan(self.default_plan) is None:
+            raise RulebookError(f"The default plan {self.default_plan!r} is not one of the rulebook's plans.")
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The record kinds the rulebook governs."""
+        return tuple(policy.kind for policy in self.policies)
+
+    def policy(self, kind: str) -> Policy:
+        """Return the policy of record kind `kind`.
+
+        Raises:
+            UnknownKindError: the rulebook governs no such kind.
+        """
+        for policy in self.policies:
+            if policy.kind == kind:
+                return policy
+        raise UnknownKindError(f"The rulebook knows no record kind {kind!r}; it knows: {', '.join(self.kinds)}.")
+
+    def plan(self, name: str) -> Plan | None:
+        """Return the plan called `name`, or None."""
+        return next((plan for plan in self.plans if plan.name == name), None)
+
+    def features(self, tenant: Tenant) -> frozenset[str]:
+        """Return the features a tenant has: its plan's and its switches (TL10)."""
+        plan = self.plan(tenant.plan) if tenant.plan is not None else None
+        return tenant.switches | (plan.features if plan is not None else frozenset())
+
+    def only(self, *kinds: str) -> "Rulebook":
+        """Return a rulebook with just these kinds' policies (and every plan).
+
+        Raises:
+            UnknownKindError: one of the kinds is not in this rulebook.
+        """
+        return Rulebook(tuple(self.policy(kind) for kind in kinds), self.plans, self.default_plan)
+
+    def with_policy(self, policy: Policy) -> "Rulebook":
+        """Return a rulebook with `policy` added, or put in place of its kind's policy."""
+        kept = tuple(p for p in self.policies if p.kind != policy.kind)
+        return Rulebook((*kept, policy), self.plans, self.default_plan)
+
+    def with_role(self, kind: str, role: Role) -> "Rulebook":
+        """Return a rulebook in which `kind` has `role` too (a custom user field, TL6)."""
+        return self.with_policy(self.policy(kind).with_role(role))
+
+    def __or__(self, other: "Rulebook") -> "Rulebook":
+        """Compose two rulebooks; a kind or plan in both must be the same in both.
+
+        Raises:
+            RulebookError: both govern a kind differently, or name a plan with other features.
+        """
+        if not isinstance(other, Rulebook):
+            return NotImplemented
+        return Rulebook(
+            _union(self.policies, other.policies, lambda p: p.kind, "kind"),
+            _union(self.plans, other.plans, lambda p: p.name, "plan"),
+            _one_default(self.default_plan, other.default_plan),
+        )
+
+
+def _union(ours: Iterable[_T], theirs: Iterable[_T], key: Callable[[_T], str], label: str) -> tuple[_T, ...]:
+    merged: dict[str, _T] = {key(item): item for item in ours}
+    for item in theirs:
+        seen = merged.setdefault(key(item), item)
+        if seen != item:
+            raise RulebookError(
+                f"Both rulebooks define {label} {key(item)!r}, differently; "
+                f"drop it from one with .only(...) before composing."
+            )
+    return tuple(merged.values())
+
+
+def _one_default(ours: str | None, theirs: str | None) -> str | None:
+    if ours is not None and theirs is not None and ours != theirs:
+        raise RulebookError(f"The rulebooks name different default plans ({ours!r}, {theirs!r}); keep one.")
+    return ours if ours is not None else theirs

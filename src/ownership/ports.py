@@ -1,0 +1,120 @@
+"""The ports a host plugs storage in through: `Repository` and its `Transaction`.
+
+Both are `typing.Protocol`s: a host's class conforms by having the methods,
+never by inheriting. `ownership.testing` ships the contract suite that proves
+a repository keeps the promises written here.
+"""
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from ownership.events import Event
+from ownership.model import Assignment, Group, Membership, Record, RecordRef, Tenant, User
+
+
+class Transaction(Protocol):
+    """One unit of work: every read and write of one use case.
+
+    Reads see the transaction's own writes. Writes become visible to other
+    transactions only when the transaction commits, and all of them together.
+    The ``put_*`` methods insert or replace by id; the service has checked
+    the rules before it calls them.
+    """
+
+    def tenant(self, id: str) -> Tenant | None:
+        """Return the tenant with this id, or None."""
+        ...
+
+    def tenants(self) -> Sequence[Tenant]:
+        """Return every tenant, ordered by id."""
+        ...
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        """Insert or replace a tenant."""
+        ...
+
+    def user(self, id: str) -> User | None:
+        """Return the user with this id, or None."""
+        ...
+
+    def users(self, tenant: str) -> Sequence[User]:
+        """Return the users of a tenant, ordered by id."""
+        ...
+
+    def put_user(self, user: User) -> None:
+        """Insert or replace a user."""
+        ...
+
+    def group(self, id: str) -> Group | None:
+        """Return the group with this id, or None."""
+        ...
+
+    def groups(self, tenant: str) -> Sequence[Group]:
+        """Return the groups of a tenant, ordered by id."""
+        ...
+
+    def put_group(self, group: Group) -> None:
+        """Insert or replace a group."""
+        ...
+
+    def memberships_of_group(self, group: str) -> Sequence[Membership]:
+        """Return a group's memberships, live or expired, ordered by user id."""
+        ...
+
+    def memberships_of_user(self, user: str) -> Sequence[Membership]:
+        """Return a user's memberships, live or expired, ordered by group id."""
+        ...
+
+    def put_membership(self, membership: Membership) -> None:
+        """Insert or replace the membership of `membership.user` in `membership.group`."""
+        ...
+
+    def delete_membership(self, group: str, user: str) -> None:
+        """Remove a user's membership of a group; nothing happens if there is none."""
+        ...
+
+    def record(self, ref: RecordRef) -> Record | None:
+        """Return the tracked record, or None."""
+        ...
+
+    def records(self, tenant: str) -> Sequence[Record]:
+        """Return the records whose home is this tenant, ordered by kind and id."""
+        ...
+
+    def put_record(self, record: Record) -> None:
+        """Insert or replace a record."""
+        ...
+
+    def assignments(self, ref: RecordRef) -> Sequence[Assignment]:
+        """Return a record's current assignments, oldest first."""
+        ...
+
+    def add_assignment(self, assignment: Assignment) -> None:
+        """Add an assignment to its record."""
+        ...
+
+    def remove_assignment(self, assignment: Assignment) -> None:
+        """Remove the assignment with the same record, role, assignee and tenant."""
+        ...
+
+    def append_event(self, event: Event) -> None:
+        """Append an event to its record's history."""
+        ...
+
+    def events(self, ref: RecordRef) -> Sequence[Event]:
+        """Return a record's history, oldest first."""
+        ...
+
+
+class Repository(Protocol):
+    """Where `ownership` keeps its state: a source of transactions."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work.
+
+        Leaving the ``with`` block normally commits every write made in it;
+        leaving it by an exception discards them all and lets the exception
+        go on.
+        """
+        ...

@@ -1,0 +1,142 @@
+"""Ready rulebooks, one per seed system; compose them with ``|`` and ``.only(...)``.
+
+- `account_managers`: account managers and responsible persons (seeds 000, 001).
+- `lead_exchange`: colleague assignment on leads shared between companies (seed 002).
+- `caretaker_groups`: caretaker groups that decide who sees a customer (seed 003).
+- `contact_desk`: contacts assigned to employees, competences or everyone (seed 004).
+"""
+
+from ownership.model import GroupKind
+from ownership.policy import AutoAssign, Plan, Policy, Role, Rulebook, Trigger
+
+SECOND_ACCOUNT_MANAGER = "second_account_manager"
+"""The switch support turns on for a second manager on companies and deals (TL5)."""
+PROJECTS = "projects"
+"""The feature of plans from Move up, or of the projects booster (TL7, TL10)."""
+TICKETS = "tickets"
+"""The feature of the Boost plan, or of the shared-inbox booster (TL8, TL10)."""
+SECOND_CARETAKER_GROUP = "second_caretaker_group"
+"""The switch in the tenant's settings for a second caretaker group on every record (CG8)."""
+
+
+def user_field(name: str, *, many: bool = False) -> Role:
+    """Return a custom field of type *user*: it names responsible users, grants no access (TL6).
+
+    Add it to any kind with `Rulebook.with_role` (``rulebook.with_role("contact", user_field("owner"))``);
+    like every role it can be segmented on.
+
+    Args:
+        name: the field's name.
+        many: whether it holds several users; one if false.
+    """
+    return Role(name, max=None if many else 1)
+
+
+def account_managers() -> Rulebook:
+    """Return the rules of seeds 000/001: account managers and responsible persons.
+
+    - company: `account_manager`, optional (TL1); `second_account_manager`
+      behind the `SECOND_ACCOUNT_MANAGER` switch (TL5). Both grant access under
+      restricted CRM access (TL4) and are notified of everything (TL3).
+    - deal: `responsible`, mandatory, the creator by default (TL2);
+      `second_responsible` behind the same switch (TL5).
+    - contact, invoice: no built-in manager; a host adds a `user_field` (TL6).
+    - project (plans move and boost, or the projects booster): one or more
+      `manager` (mandatory, the creator by default, notified) and any number of
+      `collaborator`; both may see a restricted project (TL7).
+    - ticket (plan boost, or the shared-inbox booster): an optional
+      `responsible` who is notified but gains no access (TL8).
+    """
+    manager = Role("account_manager", grants_access=True, notified=True)
+    second = Role(SECOND_ACCOUNT_MANAGER, grants_access=True, notified=True, requires=SECOND_ACCOUNT_MANAGER)
+    return Rulebook(
+        policies=(
+            Policy("company", (manager, second)),
+            Policy(
+                "deal",
+                (
+                    Role("responsible", min=1, grants_access=True, notified=True),
+                    Role("second_responsible", grants_access=True, notified=True, requires=SECOND_ACCOUNT_MANAGER),
+                ),
+                auto_assign=(AutoAssign(Trigger.CREATED, "responsible"),),
+            ),
+            Policy("contact"),
+            Policy("invoice"),
+            Policy(
+                "project",
+                (
+                    Role("manager", min=1, max=None, grants_access=True, notified=True),
+                    Role("collaborator", max=None, grants_access=True),
+                ),
+                auto_assign=(AutoAssign(Trigger.CREATED, "manager"),),
+                requires=PROJECTS,
+            ),
+            Policy("ticket", (Role("responsible", notified=True),), requires=TICKETS),
+        ),
+        plans=(Plan("go"), Plan("move", {PROJECTS}), Plan("boost", {PROJECTS, TICKETS})),
+        default_plan="go",
+    )
+
+
+def lead_exchange() -> Rulebook:
+    """Return the rules of seed 002: one colleague per lead, private to each company.
+
+    - lead: `colleague`, one active user of the company or nobody (LD1, LD2),
+      changeable at any time (LD5), private to each company on a forwarded lead
+      (LD7), granting no visibility (LD3) and notified (LD8). A lead created by
+      hand goes to its creator, an accepted offer to the acceptor (LD6).
+    """
+    return Rulebook(
+        policies=(
+            Policy(
+                "lead",
+                (Role("colleague", notified=True, private=True),),
+                auto_assign=(AutoAssign(Trigger.CREATED, "colleague"), AutoAssign(Trigger.ACCEPTED, "colleague")),
+            ),
+        )
+    )
+
+
+def caretaker_groups() -> Rulebook:
+    """Return the rules of seed 003: caretaker groups decide who sees a customer.
+
+    - customer: `caretaker_group`, one caretaker group that grants access
+      (CG1, CG2); `second_caretaker_group` behind the `SECOND_CARETAKER_GROUP`
+      switch, on every customer once on (CG8); `caretaker`, any number of users
+      named per service area, granting nothing (CG9).
+    - follow_up, ticket: `team`, a team as a pool or the one user who took the
+      work from it (CG10); teams grant no access.
+    """
+    group = Role("caretaker_group", users=False, groups={GroupKind.CARETAKER}, grants_access=True, notified=True)
+    second = Role(
+        "second_caretaker_group",
+        users=False,
+        groups={GroupKind.CARETAKER},
+        grants_access=True,
+        notified=True,
+        requires=SECOND_CARETAKER_GROUP,
+    )
+    pool = Role("team", groups={GroupKind.TEAM}, notified=True)
+    return Rulebook(
+        policies=(
+            Policy("customer", (group, second, Role("caretaker", max=None))),
+            Policy("follow_up", (pool,)),
+            Policy("ticket", (pool,)),
+        )
+    )
+
+
+def contact_desk() -> Rulebook:
+    """Return the rules of seed 004: a contact is assigned to everyone, employees or competences.
+
+    - contact: `assignee`, any number of users, competence groups, or
+      everyone (CT2); assigned employees are notified (CT3).
+    """
+    return Rulebook(
+        policies=(
+            Policy(
+                "contact",
+                (Role("assignee", max=None, groups={GroupKind.COMPETENCE}, everyone=True, notified=True),),
+            ),
+        )
+    )

@@ -1,0 +1,888 @@
+"""`Ownership`: the use cases, one method each, and the only code that reads and writes through the ports.
+
+Every method that changes state runs in one unit of work: it reads what it
+needs, checks every rule, and only then writes the new values and the events
+that record them. A refusal raises an `OwnershipError` before anything is
+written, and the unit of work discards whatever an unexpected error leaves.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+
+from attrs import evolve, frozen
+
+from ownership.clock import utcnow
+from ownership.errors import (
+    AssigneeKindError,
+    DuplicateIdError,
+    FeatureDisabledError,
+    ForeignActorError,
+    ForeignTenantError,
+    InactiveUserError,
+    MandatoryRoleError,
+    NotHeldError,
+    ShareError,
+    TooManyHoldersError,
+    UnknownGroupError,
+    UnknownPlanError,
+    UnknownRecordError,
+    UnknownTenantError,
+    UnknownUserError,
+)
+from ownership.events import Assigned, Event, RecordCreated, RecordShared, ShareAccepted, Unassigned
+from ownership.model import (
+    Assignee,
+    AssigneeKind,
+    Assignment,
+    Group,
+    GroupKind,
+    Membership,
+    Profile,
+    Record,
+    RecordRef,
+    Tenant,
+    User,
+)
+from ownership.policy import Policy, Role, Rulebook, Trigger
+from ownership.ports import Repository, Transaction
+
+UserLike = User | str
+"""A user, or a user's id."""
+GroupLike = Group | str
+"""A group, or a group's id."""
+RecordLike = Record | RecordRef
+"""A record, or its identity."""
+AssigneeLike = Assignee | User | Group
+"""What a role can be given: an `Assignee`, or a user or group to stand for one."""
+HoldersLike = Mapping[str, AssigneeLike | Sequence[AssigneeLike]]
+"""Initial holders by role name: one assignee or several."""
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@frozen
+class Snapshot:
+    """Everything a repository holds, in a stable order; for exports and for comparing states."""
+
+    tenants: tuple[Tenant, ...]
+    users: tuple[User, ...]
+    groups: tuple[Group, ...]
+    memberships: tuple[Membership, ...]
+    records: tuple[Record, ...]
+    assignments: tuple[Assignment, ...]
+    events: tuple[Event, ...]
+
+
+class Ownership:
+    """Who is responsible for which record, kept right as people and records change.
+
+    Args:
+        rulebook: the policies of the record kinds and the tenants' plans.
+        repository: where state is kept (`MemoryRepository` for the embedded default).
+        clock: returns the current moment; tests pass a fake one.
+        ids: returns a fresh id for a tenant, user, group or record created without one.
+    """
+
+    def __init__(
+        self,
+        rulebook: Rulebook,
+        repository: Repository,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        ids: Callable[[], str] = _new_id,
+    ) -> None:
+        self.rulebook = rulebook
+        self._repository = repository
+        self._clock = clock
+        self._ids = ids
+
+    # --- tenants -----------------------------------------------------------------
+
+    def add_tenant(
+        self, id: str, *, name: str | None = None, plan: str | None = None, switches: Iterable[str] = ()
+    ) -> Tenant:
+        """Add a tenant (a company using the host CRM).
+
+        Args:
+            id: the host's id for it.
+            name: a name to show people; the id if none.
+            plan: one of the rulebook's plans; the rulebook's default plan if none.
+            switches: features switched on beyond the plan (TL5, CG8, TL10).
+
+        Returns:
+            The new tenant.
+
+        Raises:
+            DuplicateIdError: a tenant has this id already.
+            UnknownPlanError: the rulebook has no such plan.
+        """
+        with self._repository.transaction() as tx:
+            if tx.tenant(id) is not None:
+                raise DuplicateIdError(f"A tenant with id {id!r} exists already; choose another id.")
+            tenant = Tenant(id, name if name is not None else id, plan or self.rulebook.default_plan, switches)
+            self._check_plan(tenant)
+            tx.put_tenant(tenant)
+            return tenant
+
+    def configure_tenant(
+        self, tenant: Tenant | str, *, plan: str | None = None, switches: Iterable[str] | None = None
+    ) -> Tenant:
+        """Change a tenant's plan or switches (TL5, CG8, TL10).
+
+        A role whose feature a tenant loses is hidden, not erased: its holders
+        are kept and come back when the feature does.
+
+        Args:
+            tenant: the tenant or its id.
+            plan: the new plan, or None to keep the current one.
+            switches: the full new set of switches, or None to keep them.
+
+        Returns:
+            The tenant as it is now.
+
+        Raises:
+            UnknownTenantError: no such tenant.
+            UnknownPlanError: the rulebook has no such plan.
+        """
+        with self._repository.transaction() as tx:
+            current = self._tenant(tx, tenant)
+            changed = evolve(
+                current,
+                plan=plan if plan is not None else current.plan,
+                switches=frozenset(switches) if switches is not None else current.switches,
+            )
+            self._check_plan(changed)
+            tx.put_tenant(changed)
+            return changed
+
+    # --- users, groups, memberships ---------------------------------------------
+
+    def add_user(
+        self,
+        tenant: Tenant | str,
+        name: str,
+        *,
+        id: str | None = None,
+        admin: bool = False,
+        active: bool = True,
+        profile: Profile | None = None,
+        personal_caretaker_group: bool = False,
+    ) -> User:
+        """Add an employee to a tenant.
+
+        Args:
+            tenant: the user's home tenant, or its id.
+            name: a name to show people.
+            id: the host's id for the user; a fresh one if none.
+            admin: admins see every record of their tenant.
+            active: inactive users can neither act nor be assigned.
+            profile: restricted access per kind and the push opt-in.
+            personal_caretaker_group: also create, in the same step, a caretaker
+                group named after the user and linked to them (CG3, CG6).
+
+        Returns:
+            The new user.
+
+        Raises:
+            UnknownTenantError: no such tenant.
+            DuplicateIdError: a user has this id already.
+        """
+        with self._repository.transaction() as tx:
+            home = self._tenant(tx, tenant)
+            user_id = id if id is not None else self._ids()
+            if tx.user(user_id) is not None:
+                raise DuplicateIdError(f"A user with id {user_id!r} exists already; choose another id.")
+            user = User(user_id, home.id, name, active=active, admin=admin, profile=profile or Profile())
+            tx.put_user(user)
+            if personal_caretaker_group:
+                group = Group(self._fresh_group_id(tx), home.id, name, GroupKind.CARETAKER, personal_of=user.id)
+                tx.put_group(group)
+                tx.put_membership(Membership(group.id, user.id))
+            return user
+
+    def update_user(
+        self,
+        user: UserLike,
+        *,
+        name: str | None = None,
+        active: bool | None = None,
+        admin: bool | None = None,
+        profile: Profile | None = None,
+    ) -> User:
+        """Change a user's name, activity, admin right or profile; None keeps a value.
+
+        Deactivating a user keeps their holdings: finding and moving them is
+        offboarding's work (X3).
+
+        Returns:
+            The user as they are now.
+
+        Raises:
+            UnknownUserError: no such user.
+        """
+        with self._repository.transaction() as tx:
+            current = self._user(tx, user)
+            changed = evolve(
+                current,
+                name=current.name if name is None else name,
+                active=current.active if active is None else active,
+                admin=current.admin if admin is None else admin,
+                profile=current.profile if profile is None else profile,
+            )
+            tx.put_user(changed)
+            return changed
+
+    def add_group(self, tenant: Tenant | str, name: str, kind: GroupKind, *, id: str | None = None) -> Group:
+        """Add a caretaker group, competence or team to a tenant; it has no members yet (CG4).
+
+        Raises:
+            UnknownTenantError: no such tenant.
+            DuplicateIdError: a group has this id already.
+        """
+        with self._repository.transaction() as tx:
+            home = self._tenant(tx, tenant)
+            group_id = id if id is not None else self._fresh_group_id(tx)
+            if tx.group(group_id) is not None:
+                raise DuplicateIdError(f"A group with id {group_id!r} exists already; choose another id.")
+            group = Group(group_id, home.id, name, GroupKind(kind))
+            tx.put_group(group)
+            return group
+
+    def add_member(self, group: GroupLike, user: UserLike, *, until: datetime | None = None) -> Membership:
+        """Link a user to a group, for good or until a moment (a deputy: CG5, X5).
+
+        Linking someone already linked replaces the old expiry with `until`.
+
+        Raises:
+            UnknownGroupError, UnknownUserError: no such group or user.
+            ForeignTenantError: the user belongs to another tenant than the group.
+            InactiveUserError: the user is inactive.
+        """
+        with self._repository.transaction() as tx:
+            found = self._group(tx, group)
+            member = self._user(tx, user)
+            if member.tenant != found.tenant:
+                raise ForeignTenantError(
+                    f"{member.name} belongs to tenant {member.tenant!r} and cannot join group "
+                    f"{found.name!r} of tenant {found.tenant!r}."
+                )
+            self._check_active(member, "join a group")
+            membership = Membership(found.id, member.id, until)
+            tx.put_membership(membership)
+            return membership
+
+    def remove_member(self, group: GroupLike, user: UserLike) -> None:
+        """Unlink a user from a group; nothing happens if they were not linked.
+
+        Raises:
+            UnknownGroupError, UnknownUserError: no such group or user.
+        """
+        with self._repository.transaction() as tx:
+            found, member = self._group(tx, group), self._user(tx, user)
+            tx.delete_membership(found.id, member.id)
+
+    # --- records -----------------------------------------------------------------
+
+    def create(
+        self,
+        kind: str,
+        *,
+        actor: UserLike | None,
+        tenant: Tenant | str | None = None,
+        id: str | None = None,
+        holders: HoldersLike | None = None,
+        manual: bool = True,
+    ) -> Record:
+        """Start tracking a record, with every mandatory role filled.
+
+        The policy's `Trigger.CREATED` roles go to the actor when `manual` is
+        true and `holders` names no one for them (LD6; TL2 in the presets).
+
+        Args:
+            kind: the record kind; the rulebook must govern it.
+            actor: the user creating it, or None when the host does (an import).
+            tenant: the home tenant; the actor's if none.
+            id: the host's id for the record; a fresh one if none.
+            holders: initial holders by role name.
+            manual: whether a person created it by hand rather than a mechanism.
+
+        Returns:
+            The new record.
+
+        Raises:
+            UnknownKindError, UnknownRoleError: the kind or a role is unknown.
+            FeatureDisabledError: the tenant's plan or switches lack the kind or a role (TL10).
+            DuplicateIdError: a record of this kind has this id already.
+            MandatoryRoleError: a mandatory role would start empty (TL2, TL7).
+            ForeignActorError: the actor belongs to another tenant than `tenant`.
+            AssignmentError, InactiveUserError, ForeignTenantError: an initial holder breaks a rule.
+        """
+        policy = self.rulebook.policy(kind)
+        with self._repository.transaction() as tx:
+            acting = self._actor(tx, actor) if actor is not None else None
+            if tenant is None and acting is None:
+                raise UnknownTenantError("A record created without an actor needs tenant=...; name its home tenant.")
+            home = self._tenant(tx, tenant if tenant is not None else acting.tenant)  # type: ignore[union-attr]
+            if acting is not None and acting.tenant != home.id:
+                raise ForeignActorError(
+                    f"{acting.name} belongs to tenant {acting.tenant!r} and cannot create records in {home.id!r}."
+                )
+            features = self.rulebook.features(home)
+            if policy.requires is not None and policy.requires not in features:
+                raise FeatureDisabledError(
+                    f"Tenant {home.id!r} cannot create a {kind}: it needs {policy.requires!r}, "
+                    "which its plan and switches do not include."
+                )
+            record = Record(kind, id if id is not None else self._ids(), home.id, self._clock())
+            if tx.record(record.ref) is not None:
+                raise DuplicateIdError(f"A {kind} with id {record.id!r} is tracked already; choose another id.")
+            wanted = {name: _as_list(given) for name, given in (holders or {}).items()}
+            if manual and acting is not None:
+                for role in self._triggered(policy, Trigger.CREATED, features):
+                    wanted.setdefault(role.name, [acting])
+            planned = [
+                (role, self._assignee(tx, one, role, record, home))
+                for role, several in self._resolve(policy, wanted, features, home)
+                for one in several
+            ]
+            self._check_counts(policy, record, planned, features, home.id)
+            at = record.created_at
+            tx.put_record(record)
+            tx.append_event(RecordCreated(record.ref, home.id, _id(acting), at))
+            for role, assignee in planned:
+                self._write(tx, Assigned, record, role, assignee, slot=home.id, actor=acting, at=at)
+            return record
+
+    def share(self, record: RecordLike, tenant: Tenant | str, *, actor: UserLike) -> Record:
+        """Offer a record to another tenant, as a principal forwards a lead to a partner (LD7).
+
+        Raises:
+            UnknownRecordError, UnknownTenantError: no such record or tenant.
+            ForeignActorError: the actor is not of the record's home tenant.
+            ShareError: the tenant is the home, or has the record or an offer already.
+        """
+        with self._repository.transaction() as tx:
+            found = self._record(tx, record)
+            acting = self._actor(tx, actor)
+            if acting.tenant != found.tenant:
+                raise ForeignActorError(f"Only tenant {found.tenant!r} can share {found}; {acting.name} cannot.")
+            partner = self._tenant(tx, tenant)
+            if partner.id in found.tenants or partner.id in found.offered_to:
+                raise ShareError(f"{found} is already offered to or shared with tenant {partner.id!r}.")
+            shared = evolve(found, offered_to=found.offered_to | {partner.id})
+            tx.put_record(shared)
+            tx.append_event(RecordShared(found.ref, partner.id, acting.id, self._clock()))
+            return shared
+
+    def accept(self, record: RecordLike, *, actor: UserLike) -> Record:
+        """Accept a record offered to the actor's tenant (LD6).
+
+        The policy's `Trigger.ACCEPTED` roles, which are private to each tenant,
+        go to the actor in their tenant's own slot.
+
+        Raises:
+            UnknownRecordError: no such record.
+            ShareError: the record is not offered to the actor's tenant.
+            MandatoryRoleError: a mandatory private role would start empty there.
+        """
+        with self._repository.transaction() as tx:
+            found = self._record(tx, record)
+            acting = self._actor(tx, actor)
+            if acting.tenant not in found.offered_to:
+                raise ShareError(f"{found} is not offered to tenant {acting.tenant!r}; it cannot be accepted there.")
+            policy = self.rulebook.policy(found.kind)
+            slot = self._tenant(tx, acting.tenant)
+            features = self.rulebook.features(slot)
+            accepted = evolve(found, offered_to=found.offered_to - {slot.id}, shared_with=found.shared_with | {slot.id})
+            planned = [
+                (role, Assignee.user(acting.id))
+                for role in self._triggered(policy, Trigger.ACCEPTED, features)
+                if role.private
+            ]
+            self._check_counts(policy, accepted, planned, features, slot.id, private_only=True)
+            at = self._clock()
+            tx.put_record(accepted)
+            tx.append_event(ShareAccepted(found.ref, slot.id, acting.id, at))
+            for role, assignee in planned:
+                self._write(tx, Assigned, accepted, role, assignee, slot=slot.id, actor=acting, at=at)
+            return accepted
+
+    # --- holders -----------------------------------------------------------------
+
+    def assign(self, record: RecordLike, role: str, assignee: AssigneeLike, *, actor: UserLike) -> tuple[Assignee, ...]:
+        """Give a role to an assignee: a single-holder role is handed over, a multi-holder one gains one (LD5).
+
+        Assigning someone who holds the role already changes nothing.
+
+        Returns:
+            The role's holders afterwards, as the actor's tenant sees them.
+
+        Raises:
+            UnknownRecordError, UnknownRoleError: no such record or role.
+            FeatureDisabledError: the tenant lacks the role's feature (TL5, CG8).
+            ForeignActorError: the actor's tenant has no part in the record.
+            InactiveUserError: the actor or the assignee is inactive (LD2).
+            ForeignTenantError: the assignee belongs to another tenant (LD2).
+            AssigneeKindError: the role does not take this kind of assignee.
+            TooManyHoldersError: a multi-holder role is full.
+        """
+        with self._repository.transaction() as tx:
+            found, slot_role, slot, acting = self._slot(tx, record, role, actor)
+            new = self._assignee(tx, assignee, slot_role, found, slot)
+            held = self._held(tx, found, slot_role, slot.id)
+            if new in held:
+                return tuple(held)
+            at = self._clock()
+            if slot_role.max == 1 and held:
+                self._write(tx, Unassigned, found, slot_role, held[0], slot=slot.id, actor=acting, at=at)
+            elif slot_role.max is not None and len(held) >= slot_role.max:
+                raise TooManyHoldersError(
+                    f"The {role} of {found} holds at most {slot_role.max}; unassign one first, or use replace."
+                )
+            self._write(tx, Assigned, found, slot_role, new, slot=slot.id, actor=acting, at=at)
+            return tuple(self._held(tx, found, slot_role, slot.id))
+
+    def unassign(
+        self, record: RecordLike, role: str, assignee: AssigneeLike, *, actor: UserLike
+    ) -> tuple[Assignee, ...]:
+        """Take a role from one of its holders (LD5).
+
+        Returns:
+            The role's holders afterwards, as the actor's tenant sees them.
+
+        Raises:
+            NotHeldError: the assignee does not hold the role.
+            MandatoryRoleError: the role would fall below its minimum (TL2, TL7).
+            UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
+            InactiveUserError: as for `assign`.
+        """
+        with self._repository.transaction() as tx:
+            found, slot_role, slot, acting = self._slot(tx, record, role, actor)
+            gone = _as_assignee(assignee)
+            held = self._held(tx, found, slot_role, slot.id)
+            if gone not in held:
+                raise NotHeldError(f"{gone} does not hold the {role} of {found}; there is nothing to unassign.")
+            if len(held) - 1 < slot_role.min:
+                raise MandatoryRoleError(
+                    f"A {found.kind} must keep {slot_role.min} {role}; assign another first, or use replace."
+                )
+            self._write(tx, Unassigned, found, slot_role, gone, slot=slot.id, actor=acting, at=self._clock())
+            return tuple(self._held(tx, found, slot_role, slot.id))
+
+    def replace(
+        self, record: RecordLike, role: str, old: AssigneeLike, new: AssigneeLike, *, actor: UserLike
+    ) -> tuple[Assignee, ...]:
+        """Hand one holder's part of a role to another assignee, in one step (LD5, X3).
+
+        Returns:
+            The role's holders afterwards, as the actor's tenant sees them.
+
+        Raises:
+            NotHeldError: `old` does not hold the role.
+            UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
+            InactiveUserError, ForeignTenantError, AssigneeKindError: as for `assign`.
+        """
+        with self._repository.transaction() as tx:
+            found, slot_role, slot, acting = self._slot(tx, record, role, actor)
+            gone = _as_assignee(old)
+            held = self._held(tx, found, slot_role, slot.id)
+            if gone not in held:
+                raise NotHeldError(f"{gone} does not hold the {role} of {found}; there is nothing to replace.")
+            coming = self._assignee(tx, new, slot_role, found, slot)
+            if coming != gone:
+                at = self._clock()
+                self._write(tx, Unassigned, found, slot_role, gone, slot=slot.id, actor=acting, at=at)
+                if coming not in held:
+                    self._write(tx, Assigned, found, slot_role, coming, slot=slot.id, actor=acting, at=at)
+            return tuple(self._held(tx, found, slot_role, slot.id))
+
+    # --- reads -------------------------------------------------------------------
+
+    def holders(self, record: RecordLike, role: str, *, viewer: UserLike | None = None) -> tuple[Assignee, ...]:
+        """Return a role's holders, oldest first, as the viewer's tenant sees them (LD4, LD7).
+
+        Args:
+            record: the record.
+            role: the role's name.
+            viewer: whose tenant's view to take; the home tenant's if None.
+
+        Raises:
+            UnknownRecordError, UnknownRoleError: no such record or role.
+            FeatureDisabledError: the viewer's tenant lacks the role's feature.
+            ForeignActorError: the viewer's tenant has no part in the record.
+        """
+        with self._repository.transaction() as tx:
+            found, tenant = self._view(tx, record, viewer)
+            wanted = self._available_role(self.rulebook.policy(found.kind), role, tx, found, tenant)
+            return tuple(self._held(tx, found, wanted, _slot_tenant(wanted, found, tenant)))
+
+    def assignments(self, record: RecordLike, *, viewer: UserLike | None = None) -> tuple[Assignment, ...]:
+        """Return every current assignment of a record the viewer's tenant may see, oldest first.
+
+        Roles whose feature the tenant lacks are left out; private roles show
+        only the viewer's own tenant's slot (LD7).
+
+        Raises:
+            UnknownRecordError: no such record.
+            ForeignActorError: the viewer's tenant has no part in the record.
+        """
+        with self._repository.transaction() as tx:
+            found, tenant = self._view(tx, record, viewer)
+            features = self.rulebook.features(self._tenant(tx, tenant))
+            roles = {r.name: r for r in self.rulebook.policy(found.kind).roles if _has(r, features)}
+            return tuple(
+                a
+                for a in tx.assignments(found.ref)
+                if a.role in roles and a.tenant == _slot_tenant(roles[a.role], found, tenant)
+            )
+
+    def history(self, record: RecordLike, *, viewer: UserLike | None = None) -> tuple[Event, ...]:
+        """Return a record's events, oldest first, leaving out other tenants' private ones (X2, LD7).
+
+        Raises:
+            UnknownRecordError: no such record.
+            ForeignActorError: the viewer's tenant has no part in the record.
+        """
+        with self._repository.transaction() as tx:
+            found, tenant = self._view(tx, record, viewer)
+            return tuple(e for e in tx.events(found.ref) if e.private_to in (None, tenant))
+
+    def holders_at(
+        self, record: RecordLike, role: str, at: datetime, *, viewer: UserLike | None = None
+    ) -> tuple[Assignee, ...]:
+        """Return who held a role at the moment `at`, oldest first, replayed from the history (X2).
+
+        Raises:
+            UnknownRecordError, UnknownRoleError: no such record or role.
+            ForeignActorError: the viewer's tenant has no part in the record.
+        """
+        found = self.record(record)
+        wanted = self.rulebook.policy(found.kind).role(role)
+        held: list[Assignee] = []
+        for event in self.history(found, viewer=viewer):
+            if event.at > at:
+                break
+            if isinstance(event, Assigned | Unassigned) and event.role == wanted.name:
+                if isinstance(event, Assigned):
+                    held.append(event.assignee)
+                else:
+                    held.remove(event.assignee)
+        return tuple(held)
+
+    def tenant(self, id: str) -> Tenant:
+        """Return the tenant with this id.
+
+        Raises:
+            UnknownTenantError: no such tenant.
+        """
+        with self._repository.transaction() as tx:
+            return self._tenant(tx, id)
+
+    def user(self, id: str) -> User:
+        """Return the user with this id.
+
+        Raises:
+            UnknownUserError: no such user.
+        """
+        with self._repository.transaction() as tx:
+            return self._user(tx, id)
+
+    def group(self, id: str) -> Group:
+        """Return the group with this id.
+
+        Raises:
+            UnknownGroupError: no such group.
+        """
+        with self._repository.transaction() as tx:
+            return self._group(tx, id)
+
+    def record(self, record: RecordLike | str, id: str | None = None) -> Record:
+        """Return a tracked record: ``record(ref)``, ``record(record)`` or ``record(kind, id)``.
+
+        Raises:
+            UnknownRecordError: no such record.
+        """
+        ref = RecordRef(record, id) if isinstance(record, str) and id is not None else record
+        if isinstance(ref, str):
+            raise UnknownRecordError(f"Name a record by its kind and id, as record({ref!r}, '<id>').")
+        with self._repository.transaction() as tx:
+            return self._record(tx, ref)
+
+    def members(self, group: GroupLike, *, at: datetime | None = None) -> tuple[User, ...]:
+        """Return the users whose membership of the group counts at `at` (now if None), by id.
+
+        Raises:
+            UnknownGroupError: no such group.
+        """
+        moment = at or self._clock()
+        with self._repository.transaction() as tx:
+            found = self._group(tx, group)
+            return tuple(self._user(tx, m.user) for m in tx.memberships_of_group(found.id) if m.live(moment))
+
+    def groups_of(self, user: UserLike, *, at: datetime | None = None) -> tuple[Group, ...]:
+        """Return the groups a user's memberships link them to at `at` (now if None), by id.
+
+        Raises:
+            UnknownUserError: no such user.
+        """
+        moment = at or self._clock()
+        with self._repository.transaction() as tx:
+            found = self._user(tx, user)
+            return tuple(self._group(tx, m.group) for m in tx.memberships_of_user(found.id) if m.live(moment))
+
+    def personal_group(self, user: UserLike) -> Group | None:
+        """Return the caretaker group made for the user with them (CG3), or None.
+
+        Raises:
+            UnknownUserError: no such user.
+        """
+        with self._repository.transaction() as tx:
+            found = self._user(tx, user)
+            return next((g for g in tx.groups(found.tenant) if g.personal_of == found.id), None)
+
+    def users(self, tenant: Tenant | str) -> tuple[User, ...]:
+        """Return a tenant's users, by id.
+
+        Raises:
+            UnknownTenantError: no such tenant.
+        """
+        with self._repository.transaction() as tx:
+            return tuple(tx.users(self._tenant(tx, tenant).id))
+
+    def groups(self, tenant: Tenant | str) -> tuple[Group, ...]:
+        """Return a tenant's groups, by id.
+
+        Raises:
+            UnknownTenantError: no such tenant.
+        """
+        with self._repository.transaction() as tx:
+            return tuple(tx.groups(self._tenant(tx, tenant).id))
+
+    def snapshot(self) -> Snapshot:
+        """Return everything the repository holds, in a stable order, read in one unit of work."""
+        with self._repository.transaction() as tx:
+            tenants = tuple(tx.tenants())
+            users = tuple(u for t in tenants for u in tx.users(t.id))
+            groups = tuple(g for t in tenants for g in tx.groups(t.id))
+            records = tuple(r for t in tenants for r in tx.records(t.id))
+            return Snapshot(
+                tenants=tenants,
+                users=users,
+                groups=groups,
+                memberships=tuple(m for g in groups for m in tx.memberships_of_group(g.id)),
+                records=records,
+                assignments=tuple(a for r in records for a in tx.assignments(r.ref)),
+                events=tuple(e for r in records for e in tx.events(r.ref)),
+            )
+
+    # --- the rules, shared by the use cases ----------------------------------------
+
+    def _check_plan(self, tenant: Tenant) -> None:
+        if tenant.plan is not None and self.rulebook.plan(tenant.plan) is None:
+            known = ", ".join(p.name for p in self.rulebook.plans) or "none"
+            raise UnknownPlanError(f"The rulebook has no plan {tenant.plan!r}; its plans are: {known}.")
+
+    def _fresh_group_id(self, tx: Transaction) -> str:
+        group_id = self._ids()
+        while tx.group(group_id) is not None:
+            group_id = self._ids()
+        return group_id
+
+    def _tenant(self, tx: Transaction, tenant: Tenant | str) -> Tenant:
+        tenant_id = tenant.id if isinstance(tenant, Tenant) else tenant
+        found = tx.tenant(tenant_id)
+        if found is None:
+            raise UnknownTenantError(f"There is no tenant {tenant_id!r}; add it with add_tenant first.")
+        return found
+
+    def _user(self, tx: Transaction, user: UserLike) -> User:
+        user_id = user.id if isinstance(user, User) else user
+        found = tx.user(user_id)
+        if found is None:
+            raise UnknownUserError(f"There is no user {user_id!r}; add them with add_user first.")
+        return found
+
+    def _group(self, tx: Transaction, group: GroupLike) -> Group:
+        group_id = group.id if isinstance(group, Group) else group
+        found = tx.group(group_id)
+        if found is None:
+            raise UnknownGroupError(f"There is no group {group_id!r}; add it with add_group first.")
+        return found
+
+    def _record(self, tx: Transaction, record: RecordLike) -> Record:
+        ref = record.ref if isinstance(record, Record) else record
+        found = tx.record(ref)
+        if found is None:
+            raise UnknownRecordError(f"No {ref.kind} with id {ref.id!r} is tracked; create it first.")
+        return found
+
+    def _actor(self, tx: Transaction, actor: UserLike) -> User:
+        acting = self._user(tx, actor)
+        self._check_active(acting, "act")
+        return acting
+
+    @staticmethod
+    def _check_active(user: User, doing: str) -> None:
+        if not user.active:
+            raise InactiveUserError(f"{user.name} ({user.id}) is inactive and cannot {doing}.")
+
+    def _view(self, tx: Transaction, record: RecordLike, viewer: UserLike | None) -> tuple[Record, str]:
+        found = self._record(tx, record)
+        if viewer is None:
+            return found, found.tenant
+        seeing = self._user(tx, viewer)
+        if seeing.tenant not in found.tenants:
+            raise ForeignActorError(
+                f"{found} is not shared with tenant {seeing.tenant!r}; {seeing.name} cannot see it."
+            )
+        return found, seeing.tenant
+
+    def _available_role(self, policy: Policy, name: str, tx: Transaction, record: Record, tenant: str) -> Role:
+        role = policy.role(name)
+        slot = self._tenant(tx, _slot_tenant(role, record, tenant))
+        if not _has(role, self.rulebook.features(slot)):
+            raise FeatureDisabledError(
+                f"The {name} of a {policy.kind} needs {role.requires!r}, which tenant {slot.id!r} has not switched on."
+            )
+        return role
+
+    def _slot(
+        self, tx: Transaction, record: RecordLike, role: str, actor: UserLike
+    ) -> tuple[Record, Role, Tenant, User]:
+        """Resolve what a change of holders works on: the record, the role, whose slot, and who acts."""
+        found = self._record(tx, record)
+        acting = self._actor(tx, actor)
+        if acting.tenant not in found.tenants:
+            raise ForeignActorError(
+                f"{found} is not shared with tenant {acting.tenant!r}; {acting.name} cannot change its holders."
+            )
+        slot_role = self._available_role(self.rulebook.policy(found.kind), role, tx, found, acting.tenant)
+        slot = self._tenant(tx, _slot_tenant(slot_role, found, acting.tenant))
+        return found, slot_role, slot, acting
+
+    def _held(self, tx: Transaction, record: Record, role: Role, slot: str) -> list[Assignee]:
+        return [a.assignee for a in tx.assignments(record.ref) if a.role == role.name and a.tenant == slot]
+
+    def _assignee(self, tx: Transaction, given: AssigneeLike, role: Role, record: Record, slot: Tenant) -> Assignee:
+        """Check that `given` may hold `role` in `slot`'s part of the record, and return it as an Assignee."""
+        assignee = _as_assignee(given)
+        group = None
+        if assignee.kind is AssigneeKind.USER:
+            user = self._user(tx, assignee.id)
+            if user.tenant != slot.id:
+                raise ForeignTenantError(
+                    f"{user.name} belongs to tenant {user.tenant!r}; the {role.name} of {record} "
+                    f"must be of tenant {slot.id!r}."
+                )
+            self._check_active(user, "be assigned")
+        elif assignee.kind is AssigneeKind.GROUP:
+            group = self._group(tx, assignee.id)
+            if group.tenant != slot.id:
+                raise ForeignTenantError(
+                    f"Group {group.name!r} belongs to tenant {group.tenant!r}; the {role.name} of {record} "
+                    f"must be of tenant {slot.id!r}."
+                )
+        if not role.takes(assignee, group):
+            what = f"a {group.kind.value} group" if group is not None else _WHAT[assignee.kind]
+            raise AssigneeKindError(f"The {role.name} of a {record.kind} takes {role.describe_takes()}, not {what}.")
+        return assignee
+
+    def _resolve(
+        self, policy: Policy, wanted: Mapping[str, list[AssigneeLike]], features: frozenset[str], tenant: Tenant
+    ) -> list[tuple[Role, list[AssigneeLike]]]:
+        resolved = []
+        for name, given in wanted.items():
+            role = policy.role(name)
+            if not _has(role, features):
+                raise FeatureDisabledError(
+                    f"The {name} of a {policy.kind} needs {role.requires!r}, which tenant {tenant.id!r} "
+                    "has not switched on."
+                )
+            resolved.append((role, given))
+        return resolved
+
+    @staticmethod
+    def _triggered(policy: Policy, trigger: Trigger, features: frozenset[str]) -> list[Role]:
+        return [
+            role for auto in policy.auto_assign if auto.on is trigger and _has(role := policy.role(auto.role), features)
+        ]
+
+    @staticmethod
+    def _check_counts(
+        policy: Policy,
+        record: Record,
+        planned: Sequence[tuple[Role, Assignee]],
+        features: frozenset[str],
+        tenant: str,
+        *,
+        private_only: bool = False,
+    ) -> None:
+        """Refuse a new slot whose planned holders break a role's min or max, or name one twice."""
+        for role in policy.roles:
+            if not _has(role, features) or (private_only and not role.private):
+                continue
+            mine = [assignee for r, assignee in planned if r is role]
+            if len(set(mine)) != len(mine):
+                raise TooManyHoldersError(f"The {role.name} of {record} names the same assignee twice.")
+            if role.max is not None and len(mine) > role.max:
+                raise TooManyHoldersError(f"The {role.name} of a {record.kind} holds at most {role.max}.")
+            if len(mine) < role.min:
+                raise MandatoryRoleError(
+                    f"A {record.kind} needs {role.min} {role.name} in tenant {tenant!r}; name "
+                    f"{'one' if role.min == 1 else 'them'} in holders=..., or create it as a user who can hold it."
+                )
+
+    def _write(
+        self,
+        tx: Transaction,
+        change: type[Assigned | Unassigned],
+        record: Record,
+        role: Role,
+        assignee: Assignee,
+        *,
+        slot: str,
+        actor: User | None,
+        at: datetime,
+    ) -> None:
+        """Write one change of holders and the event that records it."""
+        assignment = Assignment(record.ref, role.name, assignee, slot, at, _id(actor))
+        if change is Assigned:
+            tx.add_assignment(assignment)
+        else:
+            tx.remove_assignment(assignment)
+        tx.append_event(change(record.ref, role.name, assignee, slot, _id(actor), at, slot if role.private else None))
+
+
+_WHAT = {AssigneeKind.USER: "a user", AssigneeKind.EVERYONE: "everyone", AssigneeKind.GROUP: "a group"}
+
+
+def _has(role: Role, features: frozenset[str]) -> bool:
+    return role.requires is None or role.requires in features
+
+
+def _slot_tenant(role: Role, record: Record, tenant: str) -> str:
+    """Whose holders a tenant reads or writes: its own for a private role (LD7), else the home's."""
+    return tenant if role.private else record.tenant
+
+
+def _id(user: User | None) -> str | None:
+    return user.id if user is not None else None
+
+
+def _as_assignee(given: AssigneeLike) -> Assignee:
+    if isinstance(given, User):
+        return Assignee.user(given.id)
+    if isinstance(given, Group):
+        return Assignee.group(given.id)
+    if isinstance(given, Assignee):
+        return given
+    raise TypeError(f"An assignee is an Assignee, a User or a Group, not {type(given).__name__}.")
+
+
+def _as_list(given: AssigneeLike | Sequence[AssigneeLike]) -> list[AssigneeLike]:
+    if isinstance(given, Assignee | User | Group):
+        return [given]
+    return list(given)

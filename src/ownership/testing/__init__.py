@@ -1,0 +1,44 @@
+"""What a host needs to test its own integration with `ownership` (X8).
+
+Importing this package needs the ``testing`` extra (hypothesis).
+"""
+
+from ownership.clock import FakeClock
+from ownership.testing.strategies import (
+    assignees,
+    assignments,
+    events,
+    group_kinds,
+    groups,
+    memberships,
+    moments,
+    plans,
+    policies,
+    profiles,
+    record_refs,
+    records,
+    roles,
+    rulebooks,
+    tenants,
+    users,
+)
+
+__all__ = [
+    "FakeClock",
+    "assignees",
+    "assignments",
+    "events",
+    "group_kinds",
+    "groups",
+    "memberships",
+    "moments",
+    "plans",
+    "policies",
+    "profiles",
+    "record_refs",
+    "records",
+    "roles",
+    "rulebooks",
+    "tenants",
+    "users",
+]

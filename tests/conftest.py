@@ -1,0 +1,40 @@
+"""Shared fixtures and the hypothesis profiles.
+
+Profiles: ``ci`` is derandomized, so CI never goes red by chance: the same
+examples run every time, and a failure there is a real, repeatable one. ``dev``
+draws fresh, more numerous examples on each run, to find what ``ci`` does not.
+``CI=true`` picks ``ci``; ``HYPOTHESIS_PROFILE`` picks any.
+"""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from ownership import Ownership, Rulebook, presets
+from ownership.adapters.memory import MemoryRepository
+from ownership.testing import FakeClock
+
+settings.register_profile(
+    "ci", derandomize=True, max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make(rulebook: Rulebook, clock: FakeClock | None = None) -> Ownership:
+    """An Ownership on a fresh in-memory repository, with a fake clock."""
+    return Ownership(rulebook, MemoryRepository(), clock=clock or FakeClock())
+
+
+@pytest.fixture
+def accounts(clock: FakeClock) -> Ownership:
+    """The account-managers preset with tenant acme on plan go."""
+    own = Ownership(presets.account_managers(), MemoryRepository(), clock=clock)
+    own.add_tenant("acme", plan="go")
+    return own

@@ -1,0 +1,25 @@
+"""The demo tells each seed's scenario, and every refusal it shows is a real one."""
+
+from ownership import demo
+from ownership.cli import main
+
+
+def test_demo_tells_one_story_per_seed_system() -> None:
+    lines: list[str] = []
+    demo.play(lines.append)
+    headings = [line for line in lines if line and not line.startswith(" ")]
+    assert [h.split(" (")[0] for h in headings] == [
+        "Account managers and responsible persons",
+        "Colleagues on leads shared between companies",
+        "Caretaker groups",
+        "Contacts assigned to employees, competences or everyone",
+    ]
+    refusals = [line for line in lines if ": refused (" in line]
+    assert len(refusals) == 8
+    assert any("MandatoryRoleError" in line for line in refusals)
+    assert "  Northwind sees as colleague: Nora; Southpaw sees: Paul (LD7)." in lines
+
+
+def test_cli_demo_exits_zero_and_prints(capsys) -> None:
+    assert main(["demo"]) == 0
+    assert "Caretaker groups" in capsys.readouterr().out
