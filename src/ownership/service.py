@@ -323,9 +323,10 @@ class Ownership:
         policy = self.rulebook.policy(kind)
         with self._repository.transaction() as tx:
             acting = self._actor(tx, actor) if actor is not None else None
-            if tenant is None and acting is None:
+            home_id = tenant if tenant is not None else acting.tenant if acting is not None else None
+            if home_id is None:
                 raise UnknownTenantError("A record created without an actor needs tenant=...; name its home tenant.")
-            home = self._tenant(tx, tenant if tenant is not None else acting.tenant)  # type: ignore[union-attr]
+            home = self._tenant(tx, home_id)
             if acting is not None and acting.tenant != home.id:
                 raise ForeignActorError(
                     f"{acting.name} belongs to tenant {acting.tenant!r} and cannot create records in {home.id!r}."
