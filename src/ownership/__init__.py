@@ -3,10 +3,13 @@
 The public names, re-exported from the modules that define them.
 """
 
-from ownership import presets
+from ownership import access, filters, presets
+from ownership.access import Decision, Facts, Predicate, Reason, Viewer
 from ownership.errors import (
+    AccessDeniedError,
     AssigneeKindError,
     AssignmentError,
+    ClaimError,
     DuplicateIdError,
     FeatureDisabledError,
     ForeignActorError,
@@ -43,12 +46,15 @@ from ownership.model import (
     Tenant,
     User,
 )
-from ownership.policy import AutoAssign, Plan, Policy, Role, Rulebook, Trigger
+from ownership.policy import ACTIONS, Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
 from ownership.ports import Repository, Transaction
-from ownership.service import Ownership, Snapshot
+from ownership.service import Finding, Ownership, Page, Row, Snapshot
 
 __all__ = [
+    "ACTIONS",
     "EVERYONE",
+    "Access",
+    "AccessDeniedError",
     "Assigned",
     "Assignee",
     "AssigneeKind",
@@ -56,9 +62,13 @@ __all__ = [
     "Assignment",
     "AssignmentError",
     "AutoAssign",
+    "ClaimError",
+    "Decision",
     "DuplicateIdError",
     "Event",
+    "Facts",
     "FeatureDisabledError",
+    "Finding",
     "ForeignActorError",
     "ForeignTenantError",
     "Group",
@@ -71,15 +81,19 @@ __all__ = [
     "NotHeldError",
     "Ownership",
     "OwnershipError",
+    "Page",
     "Plan",
     "Policy",
+    "Predicate",
     "Profile",
+    "Reason",
     "Record",
     "RecordCreated",
     "RecordRef",
     "RecordShared",
     "Repository",
     "Role",
+    "Row",
     "Rulebook",
     "RulebookError",
     "ShareAccepted",
@@ -98,5 +112,8 @@ __all__ = [
     "UnknownTenantError",
     "UnknownUserError",
     "User",
+    "Viewer",
+    "access",
+    "filters",
     "presets",
 ]

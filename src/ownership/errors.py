@@ -73,6 +73,10 @@ class ShareError(OwnershipError):
     """A record cannot be shared with, or accepted by, this tenant (LD6, LD7)."""
 
 
+class AccessDeniedError(OwnershipError):
+    """The acting user may not do this to the record; the kind's access rule says no."""
+
+
 class AssignmentError(OwnershipError):
     """A change of holders breaks one of the role's rules."""
 
@@ -91,3 +95,7 @@ class MandatoryRoleError(AssignmentError):
 
 class NotHeldError(AssignmentError):
     """The assignee to remove or replace does not hold the role."""
+
+
+class ClaimError(AssignmentError):
+    """Work cannot be taken from, or put back into, a team's pool (CG10)."""

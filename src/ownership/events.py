@@ -1,8 +1,9 @@
 """Domain events: immutable facts about a record, kept as its history (X2).
 
-Every event names the record, the acting user (None when the host acted), the
-moment, and `private_to`: the one tenant allowed to read it, or None when
-every tenant taking part in the record may (LD7).
+Every event names the record, the acting user (None when the host acted, and
+in a history read by another tenant than the actor's), the moment, and
+`private_to`: the one tenant allowed to read it, or None when every tenant
+taking part in the record may (LD7).
 """
 
 from datetime import datetime

@@ -131,7 +131,7 @@ class Membership:
         return self.until is None or at < self.until
 
 
-@frozen(order=True)
+@frozen(order=True, cache_hash=True)
 class Assignee:
     """What a role holds: a user, a group, or everyone of the slot's tenant.
 
@@ -164,7 +164,7 @@ EVERYONE = Assignee(AssigneeKind.EVERYONE)
 """The assignee that stands for every employee of the tenant (CT2)."""
 
 
-@frozen(order=True)
+@frozen(order=True, cache_hash=True)
 class RecordRef:
     """The identity of a tracked record: its kind and the host's id for it."""
 
@@ -194,11 +194,11 @@ class Record:
     created_at: datetime
     shared_with: frozenset[str] = field(default=frozenset(), converter=_names)
     offered_to: frozenset[str] = field(default=frozenset(), converter=_names)
+    # The identity, built once: every read of a record's holders or history asks for it.
+    ref: RecordRef = field(init=False, eq=False, repr=False)
 
-    @property
-    def ref(self) -> RecordRef:
-        """The record's identity."""
-        return RecordRef(self.kind, self.id)
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "ref", RecordRef(self.kind, self.id))
 
     @property
     def tenants(self) -> frozenset[str]:

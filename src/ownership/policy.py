@@ -9,12 +9,14 @@ Everything is checked when it is built, so a rulebook in hand is consistent.
 
 import enum
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
+from ownership.access import Predicate, Viewer, always, holds, is_admin, restricted
 from ownership.errors import RulebookError, UnknownKindError, UnknownRoleError
-from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Tenant, nonempty
+from ownership.filters import FILTER_TYPES
+from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Tenant, User, nonempty
 
 _T = TypeVar("_T")
 
@@ -127,6 +129,25 @@ class AutoAssign:
     role: str
 
 
+ACTIONS = ("view", "edit", "assign")
+"""The actions access rules decide."""
+
+
+@frozen
+class Access:
+    """Who may view, edit and assign a kind's records; see `Policy.rule` for the defaults.
+
+    Attributes:
+        view: who may see a record and list it, or None for the default.
+        edit: who may change it; whoever may view if None.
+        assign: who may change its holders; whoever may edit if None.
+    """
+
+    view: Predicate | None = None
+    edit: Predicate | None = None
+    assign: Predicate | None = None
+
+
 @frozen
 class Policy:
     """One record kind's rules.
@@ -136,12 +157,15 @@ class Policy:
         roles: its roles, in the order a host shows them.
         auto_assign: who becomes a holder by themselves, and when.
         requires: the feature the tenant needs for this kind at all (TL7, TL8, TL10).
+        access: the rules of who may view, edit and assign its records.
     """
 
     kind: str = field(validator=nonempty)
     roles: tuple[Role, ...] = field(default=(), converter=_roles)
     auto_assign: tuple[AutoAssign, ...] = field(default=(), converter=_triggers)
     requires: str | None = None
+    access: Access = Access()
+    _rules: dict[str, Predicate] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         names = [role.name for role in self.roles]
@@ -156,6 +180,58 @@ class Policy:
                 raise RulebookError(
                     f"Policy {self.kind!r} auto-assigns the acting user to {role.name!r}, which takes no users."
                 )
+        object.__setattr__(self, "_rules", {action: self._resolve_rule(action) for action in ACTIONS})
+        for action in ACTIONS:
+            self._check_rule(action, self.rule(action))
+        not_granting = sorted(self.rule("view").roles() - {r.name for r in self.roles if r.grants_access})
+        if not_granting:
+            raise RulebookError(
+                f"The view rule of {self.kind!r} lets the holders of {not_granting[0]!r} see records, "
+                "but that role does not grant access; set grants_access=True on it, or leave it out of the rule."
+            )
+
+    def rule(self, action: str) -> Predicate:
+        """Return the predicate that decides `action` on this kind's records.
+
+        By default, admins, users whose profile does not restrict the kind,
+        and the holders of roles that grant access may view (TL4); everyone
+        may view when no role grants access (TL6, LD3). Edit defaults to view,
+        assign to edit.
+
+        Raises:
+            RulebookError: `action` is not one of `ACTIONS`.
+        """
+        try:
+            return self._rules[action]
+        except KeyError:
+            raise RulebookError(f"There is no action {action!r}; the actions are: {', '.join(ACTIONS)}.") from None
+
+    def _resolve_rule(self, action: str) -> Predicate:
+        for name in ACTIONS[ACTIONS.index(action) :: -1]:
+            chosen = getattr(self.access, name)
+            if chosen is not None:
+                return cast(Predicate, chosen)
+        granting = tuple(role.name for role in self.roles if role.grants_access)
+        return is_admin | ~restricted(self.kind) | holds(*granting) if granting else always
+
+    def _check_rule(self, action: str, rule: Predicate) -> None:
+        """Refuse, when the policy is built, a rule naming unknown roles or one that cannot compile."""
+        unknown = sorted(rule.roles() - {role.name for role in self.roles})
+        if unknown:
+            raise RulebookError(
+                f"The {action} rule of {self.kind!r} ({rule}) reads role {unknown[0]!r}, which the policy lacks."
+            )
+        probe = Viewer(User("probe", "probe", "probe"), frozenset(), frozenset(role.name for role in self.roles))
+        try:
+            compiled = rule.compile(probe)
+        except Exception as error:
+            raise RulebookError(
+                f"The {action} rule of {self.kind!r} ({rule}) cannot compile into a filter: {error}"
+            ) from error
+        if not isinstance(compiled, FILTER_TYPES):
+            raise RulebookError(
+                f"The {action} rule of {self.kind!r} ({rule}) compiled into {compiled!r}, which is no filter."
+            )
 
     def _find(self, name: str) -> Role | None:
         return next((role for role in self.roles if role.name == name), None)
@@ -178,7 +254,7 @@ class Policy:
         This is how a host adds a custom field of type *user* at any level (TL6).
         """
         kept = tuple(r for r in self.roles if r.name != role.name)
-        return Policy(self.kind, (*kept, role), self.auto_assign, self.requires)
+        return evolve(self, roles=(*kept, role))
 
 
 @frozen
@@ -208,12 +284,14 @@ class Rulebook:
     policies: tuple[Policy, ...] = field(default=(), converter=_policies)
     plans: tuple[Plan, ...] = field(default=(), converter=_plans)
     default_plan: str | None = None
+    _by_kind: dict[str, Policy] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         for label, names in (("kind", [p.kind for p in self.policies]), ("plan", [p.name for p in self.plans])):
             twice = sorted({name for name in names if names.count(name) > 1})
             if twice:
                 raise RulebookError(f"The rulebook has two entries for {label} {twice[0]!r}; keep one.")
+        object.__setattr__(self, "_by_kind", {policy.kind: policy for policy in self.policies})
         if self.default_plan is not None and self.plan(self.default_plan) is None:
             raise RulebookError(f"The default plan {self.default_plan!r} is not one of the rulebook's plans.")
 
@@ -228,9 +306,9 @@ class Rulebook:
         Raises:
             UnknownKindError: the rulebook governs no such kind.
         """
-        for policy in self.policies:
-            if policy.kind == kind:
-                return policy
+        policy = self._by_kind.get(kind)
+        if policy is not None:
+            return policy
         raise UnknownKindError(f"The rulebook knows no record kind {kind!r}; it knows: {', '.join(self.kinds)}.")
 
     def plan(self, name: str) -> Plan | None:

@@ -7,9 +7,10 @@ a repository keeps the promises written here.
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ownership.events import Event
+from ownership.filters import Filter
 from ownership.model import Assignment, Group, Membership, Record, RecordRef, Tenant, User
 
 
@@ -98,6 +99,14 @@ class Transaction(Protocol):
         """Remove the assignment with the same record, role, assignee and tenant."""
         ...
 
+    def select(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> Sequence[Record]:
+        """Return up to `limit` records of `kind` that match `filter`, ordered by id, with ids above `after`.
+
+        What matches is defined by `ownership.filters.matches`; a repository
+        should answer from indexes, not by reading every record of the kind.
+        """
+        ...
+
     def append_event(self, event: Event) -> None:
         """Append an event to its record's history."""
         ...
@@ -117,4 +126,22 @@ class Repository(Protocol):
         leaving it by an exception discards them all and lets the exception
         go on.
         """
+        ...
+
+
+@runtime_checkable
+class Versioned(Protocol):
+    """What a repository may offer besides `Repository`: a count of its committed writes.
+
+    A repository that has it lets `Ownership` reuse what it resolved about a
+    viewer (their live groups, their tenant's features) until anything is
+    written or one of their memberships expires, which makes `can` cheaper.
+    It must grow with every committed transaction that wrote anything, in
+    any process that shares the store; a repository that cannot promise that
+    must not offer it.
+    """
+
+    @property
+    def generation(self) -> int:
+        """A number that grows with every committed transaction that wrote anything."""
         ...

@@ -6,8 +6,9 @@
 - `contact_desk`: contacts assigned to employees, competences or everyone (seed 004).
 """
 
+from ownership.access import in_caretaker_group, is_admin
 from ownership.model import GroupKind
-from ownership.policy import AutoAssign, Plan, Policy, Role, Rulebook, Trigger
+from ownership.policy import Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
 
 SECOND_ACCOUNT_MANAGER = "second_account_manager"
 """The switch support turns on for a second manager on companies and deals (TL5)."""
@@ -38,20 +39,27 @@ def account_managers() -> Rulebook:
     - company: `account_manager`, optional (TL1); `second_account_manager`
       behind the `SECOND_ACCOUNT_MANAGER` switch (TL5). Both grant access under
       restricted CRM access (TL4) and are notified of everything (TL3).
+      Users whose profile restricts ``company`` see only the companies they manage.
     - deal: `responsible`, mandatory, the creator by default (TL2);
-      `second_responsible` behind the same switch (TL5).
+      `second_responsible` behind the same switch (TL5); restricted deal access
+      shows only the deals a user is responsible for (TL4).
     - contact, invoice: no built-in manager; a host adds a `user_field` (TL6).
     - project (plans move and boost, or the projects booster): one or more
       `manager` (mandatory, the creator by default, notified) and any number of
-      `collaborator`; both may see a restricted project (TL7).
+      `collaborator`; both may see a project when access to projects is
+      restricted (TL7).
     - ticket (plan boost, or the shared-inbox booster): an optional
-      `responsible` who is notified but gains no access (TL8).
+      `responsible` who is notified; tickets are never restricted (TL8).
+      Contacts, invoices and tickets are visible to everyone of the tenant.
     """
     manager = Role("account_manager", grants_access=True, notified=True)
     second = Role(SECOND_ACCOUNT_MANAGER, grants_access=True, notified=True, requires=SECOND_ACCOUNT_MANAGER)
     return Rulebook(
         policies=(
-            Policy("company", (manager, second)),
+            Policy(
+                "company",
+                (manager, second),
+            ),
             Policy(
                 "deal",
                 (
@@ -83,7 +91,8 @@ def lead_exchange() -> Rulebook:
 
     - lead: `colleague`, one active user of the company or nobody (LD1, LD2),
       changeable at any time (LD5), private to each company on a forwarded lead
-      (LD7), granting no visibility (LD3) and notified (LD8). A lead created by
+      (LD7), granting no visibility (LD3): everyone of both companies sees
+      the lead; and notified (LD8). A lead created by
       hand goes to its creator, an accepted offer to the acceptor (LD6).
     """
     return Rulebook(
@@ -103,9 +112,12 @@ def caretaker_groups() -> Rulebook:
     - customer: `caretaker_group`, one caretaker group that grants access
       (CG1, CG2); `second_caretaker_group` behind the `SECOND_CARETAKER_GROUP`
       switch, on every customer once on (CG8); `caretaker`, any number of users
-      named per service area, granting nothing (CG9).
+      named per service area, granting nothing (CG9). A non-admin sees a
+      customer only through a live membership of one of its caretaker groups,
+      so a customer without a group is seen by admins alone (CG2, CG4, CG5).
     - follow_up, ticket: `team`, a team as a pool or the one user who took the
-      work from it (CG10); teams grant no access.
+      work from it (CG10); teams grant no access, and everyone of the tenant
+      sees follow-ups and tickets.
     """
     group = Role("caretaker_group", users=False, groups={GroupKind.CARETAKER}, grants_access=True, notified=True)
     second = Role(
@@ -119,7 +131,11 @@ def caretaker_groups() -> Rulebook:
     pool = Role("team", groups={GroupKind.TEAM}, notified=True)
     return Rulebook(
         policies=(
-            Policy("customer", (group, second, Role("caretaker", max=None))),
+            Policy(
+                "customer",
+                (group, second, Role("caretaker", max=None)),
+                access=Access(view=is_admin | in_caretaker_group("caretaker_group", "second_caretaker_group")),
+            ),
             Policy("follow_up", (pool,)),
             Policy("ticket", (pool,)),
         )

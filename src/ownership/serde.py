@@ -5,12 +5,15 @@ type of `ownership`; a host may customise its own copy freely. For each public
 value ``x`` of type ``T``: ``structure(unstructure(x), T) == x``.
 """
 
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar, cast, get_args
 
+import attrs
 from cattrs.preconf.json import JsonConverter, make_converter
 from cattrs.strategies import configure_tagged_union
 
+from ownership import access
 from ownership.events import Event
+from ownership.filters import Filter
 
 _T = TypeVar("_T")
 
@@ -23,7 +26,52 @@ def converter() -> JsonConverter:
     """
     made = make_converter()
     configure_tagged_union(Event, made, tag_name="type")
+    configure_tagged_union(Filter, made, tag_name="type")
+    _configure_predicates(made)
     return made
+
+
+_PREDICATES: dict[str, type[access.Predicate]] = {
+    cls.__name__: cls
+    for cls in (
+        access.Always,
+        access.Never,
+        access.IsAdmin,
+        access.Restricted,
+        access.Holds,
+        access.SameTenant,
+        access.SharedWithViewer,
+        access.AllOf,
+        access.AnyOf,
+        access.Negation,
+    )
+}
+
+
+def _fields(cls: type[access.Predicate]) -> "tuple[attrs.Attribute[Any], ...]":
+    # Every concrete predicate is an attrs class; the abstract base is not, which mypy cannot see.
+    return cast("tuple[attrs.Attribute[Any], ...]", attrs.fields(cast("type[attrs.AttrsInstance]", cls)))
+
+
+def _is_predicate(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, access.Predicate)
+
+
+def _configure_predicates(made: JsonConverter) -> None:
+    """Predicates are a recursive tree of classes; each node carries its class name under ``"type"``."""
+
+    def unstructure_predicate(predicate: access.Predicate) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": type(predicate).__name__}
+        for one in _fields(type(predicate)):
+            data[one.name] = made.unstructure(getattr(predicate, one.name), unstructure_as=one.type)
+        return data
+
+    def structure_predicate(data: dict[str, Any], _cls: Any) -> access.Predicate:
+        cls = _PREDICATES[data["type"]]
+        return cls(**{one.name: made.structure(data[one.name], cast("type[Any]", one.type)) for one in _fields(cls)})
+
+    made.register_unstructure_hook_func(_is_predicate, unstructure_predicate)
+    made.register_structure_hook_func(_is_predicate, structure_predicate)
 
 
 _default = converter()

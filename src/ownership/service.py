@@ -12,9 +12,11 @@ from datetime import datetime
 
 from attrs import evolve, frozen
 
+from ownership.access import Decision, Facts, Predicate, Reason, Viewer
 from ownership.clock import utcnow
 from ownership.errors import (
     AssigneeKindError,
+    ClaimError,
     DuplicateIdError,
     FeatureDisabledError,
     ForeignActorError,
@@ -31,6 +33,7 @@ from ownership.errors import (
     UnknownUserError,
 )
 from ownership.events import Assigned, Event, RecordCreated, RecordShared, ShareAccepted, Unassigned
+from ownership.filters import NOTHING, Filter, HomeIs, SharedWith, Test, all_of, any_of, compiled
 from ownership.model import (
     Assignee,
     AssigneeKind,
@@ -44,8 +47,8 @@ from ownership.model import (
     Tenant,
     User,
 )
-from ownership.policy import Policy, Role, Rulebook, Trigger
-from ownership.ports import Repository, Transaction
+from ownership.policy import ACTIONS, Policy, Role, Rulebook, Trigger
+from ownership.ports import Repository, Transaction, Versioned
 
 UserLike = User | str
 """A user, or a user's id."""
@@ -76,6 +79,43 @@ class Snapshot:
     events: tuple[Event, ...]
 
 
+@frozen(order=True)
+class Finding:
+    """One thing an admin should fix, found by `Ownership.audit`.
+
+    Attributes:
+        kind: ``unseen_record``, ``inactive_holder``, ``no_caretaker_group``,
+            ``group_without_members`` or ``expired_deputy``.
+        subject: the id of what it is about (a record as ``"kind id"``, a user, a group).
+        message: a sentence saying what is wrong and what to do.
+    """
+
+    kind: str
+    subject: str
+    message: str
+
+
+@frozen
+class Row:
+    """One listed record with its assignments, as the viewer's tenant sees them (LD4)."""
+
+    record: Record
+    assignments: tuple[Assignment, ...]
+
+
+@frozen
+class Page:
+    """One page of `Ownership.visible`: rows by id, and the cursor of the next page, or None at the end."""
+
+    rows: tuple[Row, ...]
+    cursor: str | None
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """The page's records, without their assignments."""
+        return tuple(row.record for row in self.rows)
+
+
 class Ownership:
     """Who is responsible for which record, kept right as people and records change.
 
@@ -98,6 +138,11 @@ class Ownership:
         self._repository = repository
         self._clock = clock
         self._ids = ids
+        self._versioned = repository if isinstance(repository, Versioned) else None
+        # Viewers resolved at one generation of the repository, with the moment they stop being right.
+        self._viewers: dict[tuple[str, str], tuple[Viewer, datetime | None]] = {}
+        self._tests: dict[tuple[str, str, str], Test] = {}
+        self._viewers_generation = -1
 
     # --- tenants -----------------------------------------------------------------
 
@@ -493,11 +538,88 @@ class Ownership:
             if gone not in held:
                 raise NotHeldError(f"{gone} does not hold the {role} of {found}; there is nothing to replace.")
             coming = self._assignee(tx, new, slot_role, found, slot)
+            if coming != gone and coming in held and len(held) - 1 < slot_role.min:
+                raise MandatoryRoleError(
+                    f"A {found.kind} must keep {slot_role.min} {role}; {coming} holds it already, "
+                    f"so handing {gone}'s part to them would leave {len(held) - 1}."
+                )
             if coming != gone:
                 at = self._clock()
                 self._write(tx, Unassigned, found, slot_role, gone, slot=slot.id, actor=acting, at=at)
                 if coming not in held:
                     self._write(tx, Assigned, found, slot_role, coming, slot=slot.id, actor=acting, at=at)
+            return tuple(self._held(tx, found, slot_role, slot.id))
+
+    def claim(self, record: RecordLike, role: str, *, actor: UserLike) -> tuple[Assignee, ...]:
+        """Take work from a team's pool: the role passes from the team to the actor, a live member (CG10).
+
+        Of two members claiming at once, exactly one wins; the other is refused
+        with `ClaimError`, because the team no longer holds the role.
+
+        Returns:
+            The role's holders afterwards, as the actor's tenant sees them.
+
+        Raises:
+            ClaimError: no team holds the role, or the actor is not a live member of it.
+            UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
+            InactiveUserError, AssigneeKindError: as for `assign`.
+        """
+        with self._repository.transaction() as tx:
+            found, slot_role, slot, acting = self._slot(tx, record, role, actor)
+            held = self._held(tx, found, slot_role, slot.id)
+            teams = [t for t in (self._held_group(tx, a) for a in held) if t is not None and t.kind is GroupKind.TEAM]
+            if not teams:
+                taken = ", ".join(str(a) for a in held) or "nobody"
+                raise ClaimError(
+                    f"The {role} of {found} is in no team's pool (held by {taken}); there is nothing to claim."
+                )
+            moment = self._clock()
+            mine = {m.group for m in tx.memberships_of_user(acting.id) if m.live(moment)}
+            team = next((t for t in teams if t.id in mine), None)
+            if team is None:
+                raise ClaimError(f"{acting.name} is not a member of team {teams[0].name!r}, which holds {found}.")
+            me = self._assignee(tx, acting, slot_role, found, slot)
+            self._write(
+                tx, Unassigned, found, slot_role, Assignee.group(team.id), slot=slot.id, actor=acting, at=moment
+            )
+            if me not in held:
+                self._write(tx, Assigned, found, slot_role, me, slot=slot.id, actor=acting, at=moment)
+            return tuple(self._held(tx, found, slot_role, slot.id))
+
+    def release(self, record: RecordLike, role: str, *, actor: UserLike) -> tuple[Assignee, ...]:
+        """Put claimed work back into the pool of the team it was last taken from (CG10).
+
+        Returns:
+            The role's holders afterwards, as the actor's tenant sees them.
+
+        Raises:
+            ClaimError: the actor does not hold the role, or no team ever held it.
+            UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
+            InactiveUserError: as for `assign`.
+        """
+        with self._repository.transaction() as tx:
+            found, slot_role, slot, acting = self._slot(tx, record, role, actor)
+            me = Assignee.user(acting.id)
+            held = self._held(tx, found, slot_role, slot.id)
+            if me not in held:
+                raise ClaimError(f"{acting.name} does not hold the {role} of {found}; there is nothing to release.")
+            team = next(
+                (
+                    group
+                    for event in reversed(tx.events(found.ref))
+                    if isinstance(event, Unassigned) and event.role == role and event.tenant == slot.id
+                    for group in [self._held_group(tx, event.assignee)]
+                    if group is not None and group.kind is GroupKind.TEAM
+                ),
+                None,
+            )
+            if team is None:
+                raise ClaimError(f"No team ever held the {role} of {found}; assign it to someone instead.")
+            moment = self._clock()
+            self._write(tx, Unassigned, found, slot_role, me, slot=slot.id, actor=acting, at=moment)
+            back = Assignee.group(team.id)
+            if back not in held:
+                self._write(tx, Assigned, found, slot_role, back, slot=slot.id, actor=acting, at=moment)
             return tuple(self._held(tx, found, slot_role, slot.id))
 
     # --- reads -------------------------------------------------------------------
@@ -541,7 +663,11 @@ class Ownership:
             )
 
     def history(self, record: RecordLike, *, viewer: UserLike | None = None) -> tuple[Event, ...]:
-        """Return a record's events, oldest first, leaving out other tenants' private ones (X2, LD7).
+        """Return a record's events, oldest first, as the viewer's tenant may read them (X2, LD7).
+
+        Other tenants' private events are left out, and where another tenant's
+        user acted, the event's `actor` reads None: a company learns what
+        happened to a shared record, never which of the other's colleagues did it.
 
         Raises:
             UnknownRecordError: no such record.
@@ -549,7 +675,19 @@ class Ownership:
         """
         with self._repository.transaction() as tx:
             found, tenant = self._view(tx, record, viewer)
-            return tuple(e for e in tx.events(found.ref) if e.private_to in (None, tenant))
+            tenant_of: dict[str, str | None] = {}
+
+            def ours(actor: str) -> bool:
+                if actor not in tenant_of:
+                    user = tx.user(actor)
+                    tenant_of[actor] = user.tenant if user is not None else None
+                return tenant_of[actor] == tenant
+
+            return tuple(
+                e if e.actor is None or ours(e.actor) else evolve(e, actor=None)
+                for e in tx.events(found.ref)
+                if e.private_to in (None, tenant)
+            )
 
     def holders_at(
         self, record: RecordLike, role: str, at: datetime, *, viewer: UserLike | None = None
@@ -572,6 +710,237 @@ class Ownership:
                 else:
                     held.remove(event.assignee)
         return tuple(held)
+
+    # --- access ------------------------------------------------------------------
+
+    def can(self, viewer: UserLike, action: str, record: RecordLike) -> bool:
+        """Return whether `viewer` may do `action` (view, edit, assign) on `record`.
+
+        Only active users of a tenant taking part in the record may do
+        anything; the kind's rule for the action decides the rest. The answer
+        agrees with `explain` and with `visible`, which use the same rule.
+
+        Raises:
+            UnknownUserError, UnknownRecordError: no such user or record.
+            RulebookError: `action` is not one of view, edit, assign.
+        """
+        with self._repository.transaction() as tx:
+            found, rule, seeing, held = self._question(tx, viewer, action, record)
+            return self._allowed(seeing, action, rule, found, held)
+
+    def explain(self, viewer: UserLike, action: str, record: RecordLike) -> Decision:
+        """Return whether `viewer` may do `action` on `record`, with every leaf of the rule and whether it matched (X1).
+
+        Raises:
+            UnknownUserError, UnknownRecordError: no such user or record.
+            RulebookError: `action` is not one of view, edit, assign.
+        """
+        with self._repository.transaction() as tx:
+            found, rule, seeing, held = self._question(tx, viewer, action, record)
+            gate = _gate_reasons(seeing, found)
+            allowed, reasons = rule.explain(seeing, Facts(found, held))
+            return Decision(allowed and all(r.matched for r in gate), str(rule), (*gate, *reasons))
+
+    def _question(
+        self, tx: Transaction, viewer: UserLike, action: str, record: RecordLike
+    ) -> tuple[Record, Predicate, Viewer, Sequence[Assignment]]:
+        """Read what deciding `action` on `record` for `viewer` takes: the record, the rule, the viewer, the holders."""
+        found = self._record(tx, record)
+        rule = self.rulebook.policy(found.kind).rule(action)
+        return found, rule, self._viewer(tx, viewer, found.kind), tx.assignments(found.ref)
+
+    def _allowed(
+        self, seeing: Viewer, action: str, rule: Predicate, record: Record, held: Sequence[Assignment]
+    ) -> bool:
+        """Decide one record: gated on an active viewer of a tenant taking part, then the rule."""
+        if self._versioned is not None:
+            # The viewer is reused until the repository changes: so is the rule compiled for them.
+            key = (seeing.user.id, record.kind, action)
+            test = self._tests.get(key)
+            if test is None:
+                test = self._tests[key] = compiled(self._filter_for(seeing, rule))
+            return test(record, held)
+        return _takes_part(seeing, record) and rule.decide(seeing, Facts(record, held))
+
+    def visible(
+        self, viewer: UserLike, kind: str, *, action: str = "view", limit: int = 100, after: str | None = None
+    ) -> Page:
+        """Return the records of `kind` that `viewer` may do `action` on, by id, a page at a time (X6).
+
+        The kind's rule is compiled for this viewer into a `Filter` that the
+        repository runs through its indexes; no record is checked one by one
+        in Python unless the repository chooses to. Each row carries the
+        record's assignments as the viewer's tenant sees them (LD4, LD7).
+
+        Args:
+            viewer: who is listing.
+            kind: the record kind.
+            action: view (the default), edit or assign.
+            limit: the most rows on one page.
+            after: the `Page.cursor` of the previous page, to go on from there.
+
+        Raises:
+            UnknownUserError, UnknownKindError: no such user or kind.
+            RulebookError: `action` is not one of view, edit, assign.
+        """
+        rule = self.rulebook.policy(kind).rule(action)
+        with self._repository.transaction() as tx:
+            seeing = self._viewer(tx, viewer, kind)
+            where = self._filter_for(seeing, rule)
+            found = tx.select(kind, where, limit=limit + 1, after=after)
+            rows = tuple(Row(r, self._visible_assignments(tx, r, seeing)) for r in found[:limit])
+            return Page(rows, rows[-1].record.id if len(found) > limit else None)
+
+    def checker(self, viewer: UserLike, action: str, kind: str) -> Test:
+        """Return a prepared checker: `action` on records of `kind`, for one viewer, resolved once.
+
+        The checker is a plain function of a record and its current
+        assignments; it answers as `can` would, without reading the
+        repository. It sees the viewer as they are now: prepare a new one
+        after their groups, profile or tenant change.
+
+        Raises:
+            UnknownUserError, UnknownKindError: no such user or kind.
+            RulebookError: `action` is not one of view, edit, assign.
+        """
+        return compiled(self.filter(viewer, action, kind))
+
+    def filter(self, viewer: UserLike, action: str, kind: str) -> Filter:
+        """Return the `Filter` of the records of `kind` that `viewer` may do `action` on (X6).
+
+        Viewer facts are resolved already: an admin's filter asks only that
+        the record be in or shared with their tenant; group tests are sets of
+        ids. A repository runs it (`visible` does), and a host can compile it
+        into its own query over its own tables.
+
+        Raises:
+            UnknownUserError, UnknownKindError: no such user or kind.
+            RulebookError: `action` is not one of view, edit, assign.
+        """
+        rule = self.rulebook.policy(kind).rule(action)
+        with self._repository.transaction() as tx:
+            return self._filter_for(self._viewer(tx, viewer, kind), rule)
+
+    @staticmethod
+    def _filter_for(viewer: Viewer, rule: Predicate) -> Filter:
+        if not viewer.user.active:
+            return NOTHING
+        return all_of(any_of(HomeIs(viewer.tenant), SharedWith(viewer.tenant)), rule.compile(viewer))
+
+    def _viewer(self, tx: Transaction, user: UserLike, kind: str) -> Viewer:
+        """Resolve what the rules need of a user; reused while the repository is unchanged and no membership expires."""
+        moment = self._clock()
+        key = (user.id if isinstance(user, User) else user, kind)
+        if self._versioned is not None:
+            generation = self._versioned.generation
+            if generation != self._viewers_generation:
+                self._viewers.clear()
+                self._tests.clear()
+                self._viewers_generation = generation
+            cached = self._viewers.get(key)
+            if cached is not None and (cached[1] is None or moment < cached[1]):
+                return cached[0]
+            # Resolved anew: what was compiled for the old viewer no longer holds.
+            for action in ACTIONS:
+                self._tests.pop((*key, action), None)
+        found = self._user(tx, user)
+        features = self.rulebook.features(self._tenant(tx, found.tenant))
+        live = [m for m in tx.memberships_of_user(found.id) if m.live(moment)]
+        viewer = Viewer(
+            found,
+            frozenset(m.group for m in live),
+            frozenset(role.name for role in self.rulebook.policy(kind).roles if _has(role, features)),
+        )
+        if self._versioned is not None:
+            self._viewers[key] = (viewer, min((m.until for m in live if m.until is not None), default=None))
+        return viewer
+
+    def _visible_assignments(self, tx: Transaction, record: Record, viewer: Viewer) -> tuple[Assignment, ...]:
+        roles = {r.name: r for r in self.rulebook.policy(record.kind).roles if r.name in viewer.available}
+        return tuple(
+            a
+            for a in tx.assignments(record.ref)
+            if a.role in roles and a.tenant == _slot_tenant(roles[a.role], record, viewer.tenant)
+        )
+
+    def audit(self, tenant: Tenant | str) -> tuple[Finding, ...]:
+        """Return what a careful admin of `tenant` must fix, by kind of finding and subject.
+
+        The findings: records of the tenant no active non-admin may view (CG2);
+        mandatory roles held by inactive users (X3); active users in no
+        caretaker group, where the rulebook has caretaker groups (CG3); groups
+        no one is linked to (CG4); deputies whose cover has expired (X5).
+
+        Raises:
+            UnknownTenantError: no such tenant.
+        """
+        moment = self._clock()
+        with self._repository.transaction() as tx:
+            home = self._tenant(tx, tenant)
+            users = tx.users(home.id)
+            groups = tx.groups(home.id)
+            records = tx.records(home.id)
+            findings = [
+                *self._unseen(tx, home, users, records),
+                *self._inactive_holders(tx, records),
+            ]
+            caretaking = any(GroupKind.CARETAKER in r.groups for p in self.rulebook.policies for r in p.roles)
+            caretaker_ids = {g.id for g in groups if g.kind is GroupKind.CARETAKER}
+            for user in users:
+                live = {m.group for m in tx.memberships_of_user(user.id) if m.live(moment)}
+                if caretaking and user.active and not live & caretaker_ids:
+                    findings.append(Finding("no_caretaker_group", user.id, f"{user.name} is in no caretaker group."))
+            for group in groups:
+                members = tx.memberships_of_group(group.id)
+                if not any(m.live(moment) for m in members):
+                    findings.append(
+                        Finding("group_without_members", group.id, f"No one is linked to group {group.name!r}.")
+                    )
+                for expired in (m for m in members if not m.live(moment)):
+                    findings.append(
+                        Finding(
+                            "expired_deputy",
+                            f"{group.id}/{expired.user}",
+                            f"{self._user(tx, expired.user).name}'s cover in group {group.name!r} "
+                            f"ended {expired.until:%Y-%m-%d %H:%M}; remove the membership.",
+                        )
+                    )
+            return tuple(sorted(findings))
+
+    def _unseen(self, tx: Transaction, home: Tenant, users: Sequence[User], records: Sequence[Record]) -> list[Finding]:
+        """Records of `home` that no active non-admin of it may view, found by listing, not by checking each."""
+        seers = [u for u in users if u.active and not u.admin]
+        found = []
+        for kind in sorted({r.kind for r in records}):
+            rule = self.rulebook.policy(kind).rule("view")
+            seen: set[str] = set()
+            for user in seers:
+                where = self._filter_for(self._viewer(tx, user, kind), rule)
+                seen.update(r.id for r in tx.select(kind, where, limit=len(records)))
+            found += [
+                Finding("unseen_record", str(r.ref), f"No non-admin of {home.id!r} can see {r}; assign it to someone.")
+                for r in records
+                if r.kind == kind and r.id not in seen
+            ]
+        return found
+
+    def _inactive_holders(self, tx: Transaction, records: Sequence[Record]) -> list[Finding]:
+        found = []
+        for record in records:
+            policy = self.rulebook.policy(record.kind)
+            for a in tx.assignments(record.ref):
+                role = policy.role(a.role)
+                if role.mandatory and a.assignee.kind is AssigneeKind.USER:
+                    user = self._user(tx, a.assignee.id)
+                    if not user.active:
+                        found.append(
+                            Finding(
+                                "inactive_holder",
+                                str(record.ref),
+                                f"The {a.role} of {record} is {user.name}, who is inactive; hand it to someone active.",
+                            )
+                        )
+        return found
 
     def tenant(self, id: str) -> Tenant:
         """Return the tenant with this id.
@@ -764,6 +1133,10 @@ class Ownership:
         slot = self._tenant(tx, _slot_tenant(slot_role, found, acting.tenant))
         return found, slot_role, slot, acting
 
+    @staticmethod
+    def _held_group(tx: Transaction, assignee: Assignee) -> Group | None:
+        return tx.group(assignee.id) if assignee.kind is AssigneeKind.GROUP else None
+
     def _held(self, tx: Transaction, record: Record, role: Role, slot: str) -> list[Assignee]:
         return [a.assignee for a in tx.assignments(record.ref) if a.role == role.name and a.tenant == slot]
 
@@ -858,6 +1231,23 @@ class Ownership:
 
 
 _WHAT = {AssigneeKind.USER: "a user", AssigneeKind.EVERYONE: "everyone", AssigneeKind.GROUP: "a group"}
+
+
+def _takes_part(viewer: Viewer, record: Record) -> bool:
+    return viewer.user.active and viewer.tenant in record.tenants
+
+
+def _gate_reasons(viewer: Viewer, record: Record) -> tuple[Reason, ...]:
+    """The conditions every rule sits behind: an active user of a tenant taking part in the record."""
+    name = viewer.user.name
+    return (
+        Reason("active", viewer.user.active, f"{name} is {'active' if viewer.user.active else 'inactive'}"),
+        Reason(
+            "tenant takes part",
+            viewer.tenant in record.tenants,
+            f"{record} is {'' if viewer.tenant in record.tenants else 'not '}held in or shared with {viewer.tenant!r}",
+        ),
+    )
 
 
 def _has(role: Role, features: frozenset[str]) -> bool:

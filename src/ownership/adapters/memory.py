@@ -6,12 +6,12 @@ every dictionary back exactly as it was; committing costs nothing.
 """
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ownership.events import Event
-from ownership.model import Assignment, Group, Membership, Record, RecordRef, Tenant, User
+from ownership.filters import And, Filter, HasAssignee, HomeIs, Nothing, Or, SharedWith, matches
+from ownership.model import Assignee, Assignment, Group, Membership, Record, RecordRef, Tenant, User
 
 _MISSING: Any = object()
 
@@ -26,37 +26,34 @@ class MemoryRepository:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._depth = 0
+        self._generation = 0
         self._undo: list[Callable[[], None]] = []
         self._tenants: dict[str, Tenant] = {}
         self._users: dict[str, User] = {}
-        self._users_by_tenant: dict[str, frozenset[str]] = {}
+        self._users_by_tenant: dict[str, set[str]] = {}
         self._groups: dict[str, Group] = {}
-        self._groups_by_tenant: dict[str, frozenset[str]] = {}
+        self._groups_by_tenant: dict[str, set[str]] = {}
         self._memberships: dict[tuple[str, str], Membership] = {}
-        self._groups_of_user: dict[str, frozenset[str]] = {}
-        self._users_of_group: dict[str, frozenset[str]] = {}
+        self._groups_of_user: dict[str, set[str]] = {}
+        self._users_of_group: dict[str, set[str]] = {}
         self._records: dict[RecordRef, Record] = {}
-        self._records_by_tenant: dict[str, frozenset[RecordRef]] = {}
+        self._records_by_tenant: dict[str, set[RecordRef]] = {}
         self._assignments: dict[RecordRef, tuple[Assignment, ...]] = {}
         self._events: dict[RecordRef, tuple[Event, ...]] = {}
+        # The indexes `select` runs filters through, by record id within a kind.
+        self._ids_by_kind: dict[str, set[str]] = {}
+        self._ids_by_home: dict[tuple[str, str], set[str]] = {}
+        self._ids_by_share: dict[tuple[str, str], set[str]] = {}
+        self._ids_by_holding: dict[tuple[str, str, Assignee, str], set[str]] = {}
 
-    @contextmanager
-    def transaction(self) -> Iterator["_MemoryTransaction"]:
+    @property
+    def generation(self) -> int:
+        """A number that grows with every committed transaction that wrote anything."""
+        return self._generation
+
+    def transaction(self) -> "_Unit":
         """Open a unit of work; see `ownership.ports.Repository.transaction`."""
-        with self._lock:
-            outermost = self._depth == 0
-            self._depth += 1
-            try:
-                yield _MemoryTransaction(self)
-            except BaseException:
-                if outermost:
-                    for undo in reversed(self._undo):
-                        undo()
-                raise
-            finally:
-                self._depth -= 1
-                if outermost:
-                    self._undo.clear()
+        return _Unit(self)
 
     # Writes go through these two, which journal how to take them back.
     def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
@@ -69,13 +66,46 @@ class MemoryRepository:
         if old is not _MISSING:
             self._undo.append(lambda: _restore(table, key, old))
 
-    def _index(self, table: dict[Any, frozenset[Any]], key: Any, add: Any = None, remove: Any = None) -> None:
-        members = table.get(key, frozenset())
-        if add is not None:
-            members = members | {add}
-        if remove is not None:
-            members = members - {remove}
-        self._set(table, key, members)
+    def _index(self, table: dict[Any, set[Any]], key: Any, add: Any = None, remove: Any = None) -> None:
+        """Add `add` to, or remove `remove` from, the set at `table[key]`, in place, journaling the reverse."""
+        members = table.setdefault(key, set())
+        if add is not None and add not in members:
+            members.add(add)
+            self._undo.append(lambda: members.discard(add))
+        if remove is not None and remove in members:
+            members.discard(remove)
+            self._undo.append(lambda: members.add(remove))
+
+
+class _Unit:
+    """The context manager of one transaction: holds the lock, and on an error takes every write back."""
+
+    __slots__ = ("_outermost", "_repo")
+
+    def __init__(self, repo: MemoryRepository) -> None:
+        self._repo = repo
+        self._outermost = False
+
+    def __enter__(self) -> "_MemoryTransaction":
+        repo = self._repo
+        repo._lock.acquire()
+        self._outermost = repo._depth == 0
+        repo._depth += 1
+        return _MemoryTransaction(repo)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        repo = self._repo
+        try:
+            if kind is not None and self._outermost:
+                for undo in reversed(repo._undo):
+                    undo()
+        finally:
+            repo._depth -= 1
+            if self._outermost:
+                if kind is None and repo._undo:
+                    repo._generation += 1
+                repo._undo.clear()
+            repo._lock.release()
 
 
 def _restore(table: dict[Any, Any], key: Any, old: Any) -> None:
@@ -152,11 +182,19 @@ class _MemoryTransaction:
         return [self._r._records[ref] for ref in sorted(self._r._records_by_tenant.get(tenant, ()))]
 
     def put_record(self, record: Record) -> None:
-        old = self._r._records.get(record.ref)
-        if old is not None and old.tenant != record.tenant:
-            self._r._index(self._r._records_by_tenant, old.tenant, remove=record.ref)
-        self._r._set(self._r._records, record.ref, record)
-        self._r._index(self._r._records_by_tenant, record.tenant, add=record.ref)
+        r = self._r
+        old = r._records.get(record.ref)
+        if old is not None:
+            r._index(r._records_by_tenant, old.tenant, remove=record.ref)
+            r._index(r._ids_by_home, (old.kind, old.tenant), remove=old.id)
+            for tenant in old.shared_with:
+                r._index(r._ids_by_share, (old.kind, tenant), remove=old.id)
+        r._set(r._records, record.ref, record)
+        r._index(r._records_by_tenant, record.tenant, add=record.ref)
+        r._index(r._ids_by_kind, record.kind, add=record.id)
+        r._index(r._ids_by_home, (record.kind, record.tenant), add=record.id)
+        for tenant in record.shared_with:
+            r._index(r._ids_by_share, (record.kind, tenant), add=record.id)
 
     def assignments(self, ref: RecordRef) -> Sequence[Assignment]:
         return self._r._assignments.get(ref, ())
@@ -164,11 +202,77 @@ class _MemoryTransaction:
     def add_assignment(self, assignment: Assignment) -> None:
         held = self._r._assignments.get(assignment.record, ())
         self._r._set(self._r._assignments, assignment.record, (*held, assignment))
+        self._r._index(self._r._ids_by_holding, _holding_key(assignment), add=assignment.record.id)
 
     def remove_assignment(self, assignment: Assignment) -> None:
         held = self._r._assignments.get(assignment.record, ())
         kept = tuple(a for a in held if _slot_key(a) != _slot_key(assignment))
         self._r._set(self._r._assignments, assignment.record, kept)
+        self._r._index(self._r._ids_by_holding, _holding_key(assignment), remove=assignment.record.id)
+
+    def select(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> Sequence[Record]:
+        ids = sorted(i for i in self._ids(kind, filter) if after is None or i > after)
+        return [self._r._records[RecordRef(kind, i)] for i in ids[:limit]]
+
+    def _ids(self, kind: str, filter: Filter) -> set[str] | frozenset[str]:
+        """Return the ids of `kind`'s records matching `filter`: from the indexes, checking as few as it can."""
+        exact = self._indexed(kind, filter)
+        if exact is not None:
+            return exact
+        parts = filter.parts if isinstance(filter, And) else (filter,)
+        sizes = [(size, part) for part in parts if (size := self._size(kind, part)) is not None]
+        narrowest = (
+            self._ids(kind, min(sizes, key=lambda sp: sp[0])[1]) if sizes else self._r._ids_by_kind.get(kind, set())
+        )
+        return {i for i in narrowest if self._matches(kind, i, filter)}
+
+    def _indexed(self, kind: str, filter: Filter) -> set[str] | frozenset[str] | None:
+        """Return the exact ids for a filter the indexes answer alone, or None."""
+        r = self._r
+        if isinstance(filter, Nothing):
+            return frozenset()
+        if isinstance(filter, HomeIs):
+            return r._ids_by_home.get((kind, filter.tenant), frozenset())
+        if isinstance(filter, SharedWith):
+            return r._ids_by_share.get((kind, filter.tenant), frozenset())
+        if isinstance(filter, HasAssignee):
+            found: set[str] = set()
+            for role in filter.roles:
+                for assignee in filter.assignees:
+                    found |= r._ids_by_holding.get((kind, role, assignee, filter.tenant), set())
+            return found
+        if isinstance(filter, Or):
+            parts = [self._indexed(kind, part) for part in filter.parts]
+            if all(part is not None for part in parts):
+                return set().union(*(part for part in parts if part is not None))
+        return None
+
+    def _size(self, kind: str, filter: Filter) -> int | None:  # noqa: PLR0911 - a case per node
+        """Return how many ids the indexes would give for `filter` at most, without building them; None if unknown."""
+        r = self._r
+        if isinstance(filter, Nothing):
+            return 0
+        if isinstance(filter, HomeIs):
+            return len(r._ids_by_home.get((kind, filter.tenant), ()))
+        if isinstance(filter, SharedWith):
+            return len(r._ids_by_share.get((kind, filter.tenant), ()))
+        if isinstance(filter, HasAssignee):
+            return sum(
+                len(r._ids_by_holding.get((kind, role, assignee, filter.tenant), ()))
+                for role in filter.roles
+                for assignee in filter.assignees
+            )
+        if isinstance(filter, Or | And):
+            sizes = [self._size(kind, part) for part in filter.parts]
+            known = [size for size in sizes if size is not None]
+            if isinstance(filter, And):
+                return min(known) if known else None
+            return sum(known) if len(known) == len(sizes) else None
+        return None
+
+    def _matches(self, kind: str, id: str, filter: Filter) -> bool:
+        ref = RecordRef(kind, id)
+        return matches(filter, self._r._records[ref], self._r._assignments.get(ref, ()))
 
     def append_event(self, event: Event) -> None:
         history = self._r._events.get(event.record, ())
@@ -176,6 +280,10 @@ class _MemoryTransaction:
 
     def events(self, ref: RecordRef) -> Sequence[Event]:
         return self._r._events.get(ref, ())
+
+
+def _holding_key(assignment: Assignment) -> tuple[str, str, Assignee, str]:
+    return (assignment.record.kind, assignment.role, assignment.assignee, assignment.tenant)
 
 
 def _slot_key(assignment: Assignment) -> tuple[str, object, str]:

@@ -1,0 +1,434 @@
+"""Access predicates: one rule that decides one record, explains itself, and compiles into a filter.
+
+Predicates read as sentences and combine with ``&``, ``|`` and ``~``::
+
+    is_admin | ~restricted("company") | holds("account_manager", "second_account_manager")
+
+Each predicate can `decide` one record for one viewer, `explain` that decision
+leaf by leaf (X1), and `compile` into a `Filter` once the viewer is known, by
+partial evaluation: facts about the viewer (admin, restricted switches, group
+memberships, tenant) become constants and sets, so an admin's filter is
+`EVERYTHING` and group tests become sets of ids (X6). The three answers come
+from one definition per leaf, and the test suite proves they agree.
+"""
+
+import abc
+from collections.abc import Iterable, Sequence
+
+from attrs import frozen
+
+from ownership.filters import (
+    EVERYTHING,
+    NOTHING,
+    Filter,
+    HasAssignee,
+    HomeIs,
+    SharedWith,
+    all_of,
+    any_of,
+    negate,
+)
+from ownership.model import EVERYONE, Assignee, AssigneeKind, Assignment, Record, User
+
+
+@frozen
+class Viewer:
+    """What a predicate knows of who asks, resolved once per viewer and record kind.
+
+    Attributes:
+        user: the user asking.
+        groups: ids of the groups their memberships link them to at the moment of asking.
+        available: the record kind's roles that exist for the user's tenant (its features).
+    """
+
+    user: User
+    groups: frozenset[str]
+    available: frozenset[str]
+
+    @property
+    def tenant(self) -> str:
+        """The viewer's tenant."""
+        return self.user.tenant
+
+    def assignees(self, *, groups_only: bool = False) -> frozenset[Assignee]:
+        """Return the assignees that stand for the viewer: their groups, and unless `groups_only`, them and everyone."""
+        through_groups = frozenset(Assignee.group(g) for g in self.groups)
+        return through_groups if groups_only else through_groups | {Assignee.user(self.user.id), EVERYONE}
+
+    def stands_for(self, assignee: Assignee, *, groups_only: bool = False) -> bool:
+        """Return whether `assignee` is the viewer, one of their groups, or everyone (only groups if `groups_only`)."""
+        if assignee.kind is AssigneeKind.GROUP:
+            return assignee.id in self.groups
+        if groups_only:
+            return False
+        return assignee.kind is AssigneeKind.EVERYONE or assignee.id == self.user.id
+
+
+@frozen
+class Facts:
+    """What a predicate knows of one record: the record and its current assignments, in every slot."""
+
+    record: Record
+    assignments: Sequence[Assignment]
+
+    @classmethod
+    def of(cls, record: Record, assignments: Iterable[Assignment]) -> "Facts":
+        """Return the facts of a record with these current assignments."""
+        return cls(record, tuple(assignments))
+
+
+@frozen
+class Reason:
+    """One leaf of a rule and whether it matched, with why, in words."""
+
+    leaf: str
+    matched: bool
+    because: str
+
+    def __str__(self) -> str:
+        return f"{self.leaf}: {'yes' if self.matched else 'no'} ({self.because})"
+
+
+@frozen
+class Decision:
+    """Whether a viewer may do an action on a record, and the leaves that decided it (X1).
+
+    Attributes:
+        allowed: the answer.
+        rule: the rule that was applied, as it reads.
+        reasons: every leaf of the rule, in order, with whether it matched.
+    """
+
+    allowed: bool
+    rule: str
+    reasons: tuple[Reason, ...]
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @property
+    def matched(self) -> tuple[Reason, ...]:
+        """The leaves that matched."""
+        return tuple(r for r in self.reasons if r.matched)
+
+    @property
+    def failed(self) -> tuple[Reason, ...]:
+        """The leaves that did not match."""
+        return tuple(r for r in self.reasons if not r.matched)
+
+    def __str__(self) -> str:
+        verdict = "allowed" if self.allowed else "refused"
+        return f"{verdict} by {self.rule}: " + "; ".join(map(str, self.reasons))
+
+
+class Predicate(abc.ABC):
+    """A composable access rule; combine the built-ins with ``&``, ``|`` and ``~``."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        """Return whether the rule holds for this viewer and record."""
+
+    @abc.abstractmethod
+    def compile(self, viewer: Viewer) -> Filter:
+        """Return the filter that matches exactly the records `decide` allows for this viewer."""
+
+    @abc.abstractmethod
+    def explain(self, viewer: Viewer, facts: Facts) -> tuple[bool, tuple[Reason, ...]]:
+        """Return the decision and every leaf's reason, evaluating all leaves."""
+
+    def roles(self) -> frozenset[str]:
+        """Return the role names the rule reads, so a policy can check they exist."""
+        return frozenset()
+
+    def __and__(self, other: "Predicate") -> "Predicate":
+        return AllOf((self, other))
+
+    def __or__(self, other: "Predicate") -> "Predicate":
+        return AnyOf((self, other))
+
+    def __invert__(self) -> "Predicate":
+        return Negation(self)
+
+
+class _Leaf(Predicate):
+    """A predicate whose `explain` is one reason derived from `decide`."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        """Say in words why the leaf matched or not."""
+
+    def explain(self, viewer: Viewer, facts: Facts) -> tuple[bool, tuple[Reason, ...]]:
+        matched = self.decide(viewer, facts)
+        return matched, (Reason(str(self), matched, self.because(viewer, facts, matched)),)
+
+
+@frozen
+class Always(_Leaf):
+    """Every viewer of a tenant taking part in the record (TL6, TL8, LD3, CG10)."""
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return True
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return EVERYTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return "this kind's rule lets everyone of the tenant"
+
+    def __str__(self) -> str:
+        return "always"
+
+
+@frozen
+class Never(_Leaf):
+    """No viewer."""
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return False
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return NOTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return "this kind's rule lets no one"
+
+    def __str__(self) -> str:
+        return "never"
+
+
+@frozen
+class IsAdmin(_Leaf):
+    """The viewer is an admin of their tenant (TL4, CG2)."""
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return viewer.user.admin
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return EVERYTHING if viewer.user.admin else NOTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return f"{viewer.user.name} is {'an' if matched else 'not an'} admin"
+
+    def __str__(self) -> str:
+        return "is_admin"
+
+
+@frozen
+class Restricted(_Leaf):
+    """The viewer's profile restricts their access to records of `kind` (TL4)."""
+
+    kind: str
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return self.kind in viewer.user.profile.restricted
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return EVERYTHING if self.kind in viewer.user.profile.restricted else NOTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return f"{viewer.user.name}'s access to {self.kind} records is {'restricted' if matched else 'not restricted'}"
+
+    def __str__(self) -> str:
+        return f"restricted({self.kind!r})"
+
+
+@frozen
+class Holds(_Leaf):
+    """The viewer holds one of `roles`: directly, through a group they belong to, or as everyone.
+
+    With `groups_only`, only through a group: the record's caretaker groups
+    meet the viewer's live memberships (CG2, CG5).
+    """
+
+    names: tuple[str, ...]
+    groups_only: bool = False
+
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.names)
+
+    def _via(self, viewer: Viewer, facts: Facts) -> list[Assignee]:
+        """The assignees standing for the viewer that hold one of the roles in the viewer's slot."""
+        tenant, names, available, only = viewer.tenant, self.names, viewer.available, self.groups_only
+        return [
+            a.assignee
+            for a in facts.assignments
+            if a.tenant == tenant
+            and a.role in names
+            and a.role in available
+            and viewer.stands_for(a.assignee, groups_only=only)
+        ]
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        tenant, names, available, only = viewer.tenant, self.names, viewer.available, self.groups_only
+        for a in facts.assignments:
+            if (
+                a.tenant == tenant
+                and a.role in names
+                and a.role in available
+                and viewer.stands_for(a.assignee, groups_only=only)
+            ):
+                return True
+        return False
+
+    def compile(self, viewer: Viewer) -> Filter:
+        roles = frozenset(self.names) & viewer.available
+        mine = viewer.assignees(groups_only=self.groups_only)
+        return HasAssignee(roles, mine, viewer.tenant) if roles and mine else NOTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        if matched:
+            how = ", ".join(
+                "directly" if a.kind is AssigneeKind.USER else str(a) for a in sorted(set(self._via(viewer, facts)))
+            )
+            return f"{viewer.user.name} holds it ({how})"
+        return f"{viewer.user.name} holds none of {', '.join(self.names)}, directly or through a group"
+
+    def __str__(self) -> str:
+        name = "in_caretaker_group" if self.groups_only else "holds"
+        return f"{name}({', '.join(map(repr, self.names))})"
+
+
+@frozen
+class SameTenant(_Leaf):
+    """The record's home is the viewer's tenant."""
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return facts.record.tenant == viewer.tenant
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return HomeIs(viewer.tenant)
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return f"the record's home is {facts.record.tenant!r}"
+
+    def __str__(self) -> str:
+        return "same_tenant"
+
+
+@frozen
+class SharedWithViewer(_Leaf):
+    """The record was shared with, and accepted by, the viewer's tenant (LD7)."""
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return viewer.tenant in facts.record.shared_with
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return SharedWith(viewer.tenant)
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return f"the record is {'' if matched else 'not '}shared with {viewer.tenant!r}"
+
+    def __str__(self) -> str:
+        return "shared_with_viewer"
+
+
+@frozen
+class AllOf(Predicate):
+    """Every part holds."""
+
+    parts: tuple[Predicate, ...]
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        for part in self.parts:  # noqa: SIM110 - a plain loop: this runs on every check
+            if not part.decide(viewer, facts):
+                return False
+        return True
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return all_of(*(part.compile(viewer) for part in self.parts))
+
+    def explain(self, viewer: Viewer, facts: Facts) -> tuple[bool, tuple[Reason, ...]]:
+        results = [part.explain(viewer, facts) for part in self.parts]
+        return all(ok for ok, _ in results), tuple(r for _, reasons in results for r in reasons)
+
+    def roles(self) -> frozenset[str]:
+        return frozenset().union(*(part.roles() for part in self.parts))
+
+    def __and__(self, other: Predicate) -> Predicate:
+        return AllOf((*self.parts, other))
+
+    def __str__(self) -> str:
+        return "(" + " & ".join(map(str, self.parts)) + ")"
+
+
+@frozen
+class AnyOf(Predicate):
+    """At least one part holds."""
+
+    parts: tuple[Predicate, ...]
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        for part in self.parts:  # noqa: SIM110 - a plain loop: this runs on every check
+            if part.decide(viewer, facts):
+                return True
+        return False
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return any_of(*(part.compile(viewer) for part in self.parts))
+
+    def explain(self, viewer: Viewer, facts: Facts) -> tuple[bool, tuple[Reason, ...]]:
+        results = [part.explain(viewer, facts) for part in self.parts]
+        return any(ok for ok, _ in results), tuple(r for _, reasons in results for r in reasons)
+
+    def roles(self) -> frozenset[str]:
+        return frozenset().union(*(part.roles() for part in self.parts))
+
+    def __or__(self, other: Predicate) -> Predicate:
+        return AnyOf((*self.parts, other))
+
+    def __str__(self) -> str:
+        return " | ".join(map(str, self.parts))
+
+
+@frozen
+class Negation(Predicate):
+    """The part does not hold."""
+
+    part: Predicate
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return not self.part.decide(viewer, facts)
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return negate(self.part.compile(viewer))
+
+    def explain(self, viewer: Viewer, facts: Facts) -> tuple[bool, tuple[Reason, ...]]:
+        ok, reasons = self.part.explain(viewer, facts)
+        return not ok, reasons
+
+    def roles(self) -> frozenset[str]:
+        return self.part.roles()
+
+    def __str__(self) -> str:
+        return f"~{self.part}"
+
+
+def holds(*roles: str) -> Predicate:
+    """The viewer holds one of `roles`: directly, through one of their groups, or as everyone."""
+    return Holds(roles)
+
+
+def in_caretaker_group(*roles: str) -> Predicate:
+    """The record's groups in `roles` meet the viewer's live memberships (CG2, CG5, X5)."""
+    return Holds(roles, groups_only=True)
+
+
+def restricted(kind: str) -> Predicate:
+    """The viewer's profile restricts their access to records of `kind` (TL4)."""
+    return Restricted(kind)
+
+
+is_admin: Predicate = IsAdmin()
+"""The viewer is an admin of their tenant."""
+always: Predicate = Always()
+"""Every viewer of a tenant taking part in the record."""
+never: Predicate = Never()
+"""No viewer."""
+same_tenant: Predicate = SameTenant()
+"""The record's home is the viewer's tenant."""
+shared_with_viewer: Predicate = SharedWithViewer()
+"""The record is shared with the viewer's tenant."""

@@ -1,0 +1,290 @@
+"""The `Filter` tree: what an access predicate becomes once the viewer is known, and what storage runs.
+
+A filter speaks only of a record's own facts (its home tenant, whom it is
+shared with, who holds which role in which tenant's slot); everything about the
+viewer has been resolved into constants and sets before it is built (X6).
+Build filters with `all_of`, `any_of` and `negate`, which fold constants away,
+so an admin's filter is `EVERYTHING` and an impossible one is `NOTHING`.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+
+from attrs import field, frozen
+
+from ownership.model import Assignee, Assignment, Record
+
+
+def _names(items: Iterable[str]) -> frozenset[str]:
+    return frozenset(items)
+
+
+def _assignees(items: Iterable[Assignee]) -> frozenset[Assignee]:
+    return frozenset(items)
+
+
+@frozen
+class Everything:
+    """Matches every record."""
+
+    def __str__(self) -> str:
+        return "everything"
+
+
+@frozen
+class Nothing:
+    """Matches no record."""
+
+    def __str__(self) -> str:
+        return "nothing"
+
+
+EVERYTHING = Everything()
+NOTHING = Nothing()
+
+
+@frozen
+class HomeIs:
+    """The record's home tenant is `tenant`."""
+
+    tenant: str
+
+    def __str__(self) -> str:
+        return f"home = {self.tenant!r}"
+
+
+@frozen
+class SharedWith:
+    """The record is shared with `tenant` (accepted there)."""
+
+    tenant: str
+
+    def __str__(self) -> str:
+        return f"shared with {self.tenant!r}"
+
+
+@frozen
+class HasAssignee:
+    """One of `roles` is held, in `tenant`'s slot, by one of `assignees`."""
+
+    roles: frozenset[str] = field(converter=_names)
+    assignees: frozenset[Assignee] = field(converter=_assignees)
+    tenant: str
+
+    def __str__(self) -> str:
+        roles = ", ".join(sorted(self.roles))
+        who = ", ".join(str(a) for a in sorted(self.assignees))
+        return f"({roles}) held by any of ({who}) in {self.tenant!r}"
+
+
+@frozen
+class And:
+    """Every part matches."""
+
+    parts: tuple["Filter", ...]
+
+    def __str__(self) -> str:
+        return "(" + " AND ".join(map(str, self.parts)) + ")"
+
+
+@frozen
+class Or:
+    """At least one part matches."""
+
+    parts: tuple["Filter", ...]
+
+    def __str__(self) -> str:
+        return "(" + " OR ".join(map(str, self.parts)) + ")"
+
+
+@frozen
+class Not:
+    """The part does not match."""
+
+    part: "Filter"
+
+    def __str__(self) -> str:
+        return f"NOT {self.part}"
+
+
+Filter = Everything | Nothing | HomeIs | SharedWith | HasAssignee | And | Or | Not
+"""A filter tree node."""
+
+FILTER_TYPES = (Everything, Nothing, HomeIs, SharedWith, HasAssignee, And, Or, Not)
+"""Every class of filter node, for ``isinstance`` checks."""
+
+
+def all_of(*parts: Filter) -> Filter:
+    """Return the filter that matches when every part does, with constants folded away."""
+    kept: list[Filter] = []
+    for part in parts:
+        if isinstance(part, Nothing):
+            return NOTHING
+        if isinstance(part, And):
+            kept.extend(part.parts)
+        elif not isinstance(part, Everything):
+            kept.append(part)
+    if not kept:
+        return EVERYTHING
+    return kept[0] if len(kept) == 1 else And(tuple(kept))
+
+
+def any_of(*parts: Filter) -> Filter:
+    """Return the filter that matches when some part does, with constants folded away."""
+    kept: list[Filter] = []
+    for part in parts:
+        if isinstance(part, Everything):
+            return EVERYTHING
+        if isinstance(part, Or):
+            kept.extend(part.parts)
+        elif not isinstance(part, Nothing):
+            kept.append(part)
+    if not kept:
+        return NOTHING
+    return kept[0] if len(kept) == 1 else Or(tuple(kept))
+
+
+def negate(part: Filter) -> Filter:
+    """Return the filter that matches when `part` does not, with constants folded away."""
+    if isinstance(part, Everything):
+        return NOTHING
+    if isinstance(part, Nothing):
+        return EVERYTHING
+    if isinstance(part, Not):
+        return part.part
+    return Not(part)
+
+
+def matches(filter: Filter, record: Record, assignments: Sequence[Assignment]) -> bool:  # noqa: PLR0911 - a case per node
+    """Return whether one record, with its current assignments, matches `filter`.
+
+    This is the reference meaning of every filter; each repository's way of
+    running filters must agree with it.
+    """
+    if isinstance(filter, Everything):
+        return True
+    if isinstance(filter, Nothing):
+        return False
+    if isinstance(filter, HomeIs):
+        return record.tenant == filter.tenant
+    if isinstance(filter, SharedWith):
+        return filter.tenant in record.shared_with
+    if isinstance(filter, HasAssignee):
+        return any(
+            a.role in filter.roles and a.tenant == filter.tenant and a.assignee in filter.assignees for a in assignments
+        )
+    if isinstance(filter, And):
+        return all(matches(part, record, assignments) for part in filter.parts)
+    if isinstance(filter, Or):
+        return any(matches(part, record, assignments) for part in filter.parts)
+    return not matches(filter.part, record, assignments)
+
+
+Test = Callable[[Record, Sequence[Assignment]], bool]
+"""A filter turned into a plain function of one record and its assignments."""
+
+
+def compiled(filter: Filter) -> Test:  # noqa: PLR0911 - a case per node
+    """Return a function that answers as `matches` does for `filter`, with its sets built once.
+
+    Holdings tested in one tenant's slot under an ``Or`` are merged into one
+    set, so a rule of several roles costs one pass over the assignments.
+    """
+    if isinstance(filter, Everything):
+        return lambda _record, _assignments: True
+    if isinstance(filter, Nothing):
+        return lambda _record, _assignments: False
+    if isinstance(filter, HomeIs):
+        tenant = filter.tenant
+        return lambda record, _assignments: record.tenant == tenant
+    if isinstance(filter, SharedWith):
+        tenant = filter.tenant
+        return lambda record, _assignments: tenant in record.shared_with
+    if isinstance(filter, HasAssignee):
+        return _holding_test(filter.tenant, frozenset((r, a) for r in filter.roles for a in filter.assignees))
+    if isinstance(filter, Or):
+        merged = [_holding_test(tenant, wanted) for tenant, wanted in _merged_holdings(filter.parts)]
+        return _either([*merged, *(compiled(p) for p in filter.parts if not _holding(p))])
+    if isinstance(filter, And):
+        if len(filter.parts) == 2 and (fused := _fused(*filter.parts)) is not None:
+            return fused
+        tests = [compiled(part) for part in filter.parts]
+        if len(tests) == 2:
+            first, second = tests
+            return lambda record, assignments: first(record, assignments) and second(record, assignments)
+        return lambda record, assignments: all(test(record, assignments) for test in tests)
+    test = compiled(filter.part)
+    return lambda record, assignments: not test(record, assignments)
+
+
+def _fused(first: Filter, second: Filter) -> Test | None:
+    """One function for the shape of most compiled access rules: the viewer's tenant takes part, and holds a role."""
+    tenant = _participation(first)
+    holdings = _merged_holdings([second] if isinstance(second, HasAssignee) else list(_parts_if_or(second)))
+    if tenant is None or len(holdings) != 1 or not all(map(_holding, _parts_if_or(second))):
+        return None
+    slot, pairs = holdings[0]
+    wanted = _by_role(pairs)
+    nobody: frozenset[Assignee] = frozenset()
+
+    def test(record: Record, assignments: Sequence[Assignment]) -> bool:
+        if record.tenant != tenant and tenant not in record.shared_with:
+            return False
+        for a in assignments:  # noqa: SIM110 - a plain loop: this runs on every check
+            if a.tenant == slot and a.assignee in wanted.get(a.role, nobody):
+                return True
+        return False
+
+    return test
+
+
+def _by_role(pairs: frozenset[tuple[str, Assignee]]) -> dict[str, frozenset[Assignee]]:
+    roles: dict[str, set[Assignee]] = {}
+    for role, assignee in pairs:
+        roles.setdefault(role, set()).add(assignee)
+    return {role: frozenset(assignees) for role, assignees in roles.items()}
+
+
+def _parts_if_or(filter: Filter) -> tuple[Filter, ...]:
+    return filter.parts if isinstance(filter, Or) else (filter,)
+
+
+def _participation(filter: Filter) -> str | None:
+    """The tenant of a filter that reads `home is t OR shared with t`, or None."""
+    if isinstance(filter, Or) and len(filter.parts) == 2:
+        home, shared = filter.parts
+        if isinstance(home, HomeIs) and isinstance(shared, SharedWith) and home.tenant == shared.tenant:
+            return home.tenant
+    return None
+
+
+def _holding(filter: Filter) -> bool:
+    return isinstance(filter, HasAssignee)
+
+
+def _merged_holdings(parts: Sequence[Filter]) -> list[tuple[str, frozenset[tuple[str, Assignee]]]]:
+    """The (role, assignee) pairs wanted per tenant by every `HasAssignee` among `parts`."""
+    wanted: dict[str, set[tuple[str, Assignee]]] = {}
+    for part in parts:
+        if isinstance(part, HasAssignee):
+            wanted.setdefault(part.tenant, set()).update((r, a) for r in part.roles for a in part.assignees)
+    return [(tenant, frozenset(pairs)) for tenant, pairs in wanted.items()]
+
+
+def _holding_test(tenant: str, wanted: frozenset[tuple[str, Assignee]]) -> Test:
+
+    def test(_record: Record, assignments: Sequence[Assignment]) -> bool:
+        for a in assignments:  # noqa: SIM110 - a plain loop: this runs on every check
+            if a.tenant == tenant and (a.role, a.assignee) in wanted:
+                return True
+        return False
+
+    return test
+
+
+def _either(tests: list[Test]) -> Test:
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        first, second = tests
+        return lambda record, assignments: first(record, assignments) or second(record, assignments)
+    return lambda record, assignments: any(test(record, assignments) for test in tests)
