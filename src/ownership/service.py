@@ -15,6 +15,7 @@ from attrs import evolve, frozen
 from ownership.access import Decision, Facts, Predicate, Reason, Viewer
 from ownership.clock import utcnow
 from ownership.errors import (
+    AccessDeniedError,
     AssigneeKindError,
     ClaimError,
     DuplicateIdError,
@@ -470,6 +471,7 @@ class Ownership:
             UnknownRecordError, UnknownRoleError: no such record or role.
             FeatureDisabledError: the tenant lacks the role's feature (TL5, CG8).
             ForeignActorError: the actor's tenant has no part in the record.
+            AccessDeniedError: the kind's rule does not let the actor assign (by default: whoever may edit).
             InactiveUserError: the actor or the assignee is inactive (LD2).
             ForeignTenantError: the assignee belongs to another tenant (LD2).
             AssigneeKindError: the role does not take this kind of assignee.
@@ -503,7 +505,7 @@ class Ownership:
             NotHeldError: the assignee does not hold the role.
             MandatoryRoleError: the role would fall below its minimum (TL2, TL7).
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-            InactiveUserError: as for `assign`.
+            AccessDeniedError, InactiveUserError: as for `assign`.
         """
         with self._repository.transaction() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -529,7 +531,7 @@ class Ownership:
         Raises:
             NotHeldError: `old` does not hold the role.
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-            InactiveUserError, ForeignTenantError, AssigneeKindError: as for `assign`.
+            AccessDeniedError, InactiveUserError, ForeignTenantError, AssigneeKindError: as for `assign`.
         """
         with self._repository.transaction() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -595,7 +597,7 @@ class Ownership:
         Raises:
             ClaimError: the actor does not hold the role, or no team ever held it.
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-            InactiveUserError: as for `assign`.
+            AccessDeniedError, InactiveUserError: as for `assign`.
         """
         with self._repository.transaction() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -1129,7 +1131,13 @@ class Ownership:
             raise ForeignActorError(
                 f"{found} is not shared with tenant {acting.tenant!r}; {acting.name} cannot change its holders."
             )
-        slot_role = self._available_role(self.rulebook.policy(found.kind), role, tx, found, acting.tenant)
+        policy = self.rulebook.policy(found.kind)
+        rule = policy.rule("assign")
+        if not self._allowed(self._viewer(tx, acting, found.kind), "assign", rule, found, tx.assignments(found.ref)):
+            raise AccessDeniedError(
+                f"{acting.name} may not change who holds {found}: the rule for assigning a {found.kind} is {rule}."
+            )
+        slot_role = self._available_role(policy, role, tx, found, acting.tenant)
         slot = self._tenant(tx, _slot_tenant(slot_role, found, acting.tenant))
         return found, slot_role, slot, acting
 

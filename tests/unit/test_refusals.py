@@ -185,9 +185,9 @@ def test_cg8_second_caretaker_group_without_the_setting_is_refused(clock: FakeCl
     own = make(presets.caretaker_groups(), clock)
     own.add_tenant("meier-gmbh")
     own.add_user("meier-gmbh", "Meier", id="meier", personal_caretaker_group=True)
-    customer = own.create("customer", actor="meier", id="K-1")
     group = own.personal_group("meier")
     assert group is not None
+    customer = own.create("customer", actor="meier", id="K-1", holders={"caretaker_group": group})
 
     with refused(own, FeatureDisabledError, "second_caretaker_group of a customer needs"):
         own.assign(customer, "second_caretaker_group", group, actor="meier")
