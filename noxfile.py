@@ -29,3 +29,10 @@ def typecheck(session: nox.Session) -> None:
     """Check the package with mypy --strict."""
     session.install("-e", ".[testing]", "mypy")
     session.run("mypy", "--strict", "src")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks; django-rules is installed here only, as the access benchmark's baseline."""
+    session.install("-e", ".[testing]", "rules")
+    session.run("python", "benchmarks/bench_access.py", *(session.posargs or ["--large"]))

@@ -104,7 +104,7 @@ def plain(user: User, groups: frozenset[str], _record: Record, assignments: Sequ
     return False
 
 
-def best(run: Callable[[], object], repeat: int = 5) -> float:
+def best(run: Callable[[], object], repeat: int = 15) -> float:
     """The best of `repeat` timings of `run`, in seconds."""
     times = []
     for _ in range(repeat):

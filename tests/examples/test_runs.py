@@ -35,6 +35,17 @@ def test_readme_python_snippets_run_in_order() -> None:
         exec(compile(snippet, "README.md", "exec"), namespace)
 
 
+DOC_PAGES = [p for p in sorted((ROOT / "docs").glob("*.md")) if "```python" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: p.name)
+def test_docs_python_snippets_run_in_order(page: Path) -> None:
+    snippets = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    namespace: dict[str, object] = {}
+    for snippet in snippets:
+        exec(compile(snippet, str(page), "exec"), namespace)
+
+
 def test_readme_opens_with_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```bash\n(.*?)```", readme, flags=re.DOTALL)
