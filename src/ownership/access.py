@@ -285,7 +285,8 @@ class Holds(_Leaf):
                 "directly" if a.kind is AssigneeKind.USER else str(a) for a in sorted(set(self._via(viewer, facts)))
             )
             return f"{viewer.user.name} holds it ({how})"
-        return f"{viewer.user.name} holds none of {', '.join(self.names)}, directly or through a group"
+        how = "through a group they belong to now" if self.groups_only else "directly, through a group, or as everyone"
+        return f"{viewer.user.name} holds none of {', '.join(self.names)} {how}"
 
     def __str__(self) -> str:
         name = "in_caretaker_group" if self.groups_only else "holds"
@@ -352,7 +353,7 @@ class AllOf(Predicate):
         return AllOf((*self.parts, other))
 
     def __str__(self) -> str:
-        return "(" + " & ".join(map(str, self.parts)) + ")"
+        return "(" + " & ".join(map(_grouped, self.parts)) + ")"
 
 
 @frozen
@@ -398,13 +399,22 @@ class Negation(Predicate):
 
     def explain(self, viewer: Viewer, facts: Facts) -> tuple[bool, tuple[Reason, ...]]:
         ok, reasons = self.part.explain(viewer, facts)
+        if isinstance(self.part, _Leaf):
+            # A negated leaf is one leaf of the rule: it matches when the inner test does not.
+            [inner] = reasons
+            return not ok, (Reason(str(self), not ok, inner.because),)
         return not ok, reasons
 
     def roles(self) -> frozenset[str]:
         return self.part.roles()
 
     def __str__(self) -> str:
-        return f"~{self.part}"
+        return f"~{_grouped(self.part)}"
+
+
+def _grouped(part: Predicate) -> str:
+    """A part as it reads inside ``&`` or after ``~``: an ``|`` is bracketed, since ``&`` and ``~`` bind tighter."""
+    return f"({part})" if isinstance(part, AnyOf) else str(part)
 
 
 def holds(*roles: str) -> Predicate:

@@ -23,6 +23,7 @@ from ownership.errors import (
     ForeignActorError,
     ForeignTenantError,
     InactiveUserError,
+    InvalidValueError,
     MandatoryRoleError,
     NotHeldError,
     ShareError,
@@ -647,8 +648,9 @@ class Ownership:
     def assignments(self, record: RecordLike, *, viewer: UserLike | None = None) -> tuple[Assignment, ...]:
         """Return every current assignment of a record the viewer's tenant may see, oldest first.
 
-        Roles whose feature the tenant lacks are left out; private roles show
-        only the viewer's own tenant's slot (LD7).
+        Each role shows one slot: the home tenant's, or for a private role the
+        viewer's own tenant's (LD7); a role whose feature that slot's tenant
+        lacks is left out, as `holders` refuses it.
 
         Raises:
             UnknownRecordError: no such record.
@@ -656,13 +658,7 @@ class Ownership:
         """
         with self._repository.transaction() as tx:
             found, tenant = self._view(tx, record, viewer)
-            features = self.rulebook.features(self._tenant(tx, tenant))
-            roles = {r.name: r for r in self.rulebook.policy(found.kind).roles if _has(r, features)}
-            return tuple(
-                a
-                for a in tx.assignments(found.ref)
-                if a.role in roles and a.tenant == _slot_tenant(roles[a.role], found, tenant)
-            )
+            return self._seen_assignments(tx, found, tenant)
 
     def history(self, record: RecordLike, *, viewer: UserLike | None = None) -> tuple[Event, ...]:
         """Return a record's events, oldest first, as the viewer's tenant may read them (X2, LD7).
@@ -784,13 +780,16 @@ class Ownership:
         Raises:
             UnknownUserError, UnknownKindError: no such user or kind.
             RulebookError: `action` is not one of view, edit, assign.
+            InvalidValueError: `limit` is below 1.
         """
+        if limit < 1:
+            raise InvalidValueError(f"A page holds at least one row; limit={limit} asks for none.")
         rule = self.rulebook.policy(kind).rule(action)
         with self._repository.transaction() as tx:
             seeing = self._viewer(tx, viewer, kind)
             where = self._filter_for(seeing, rule)
             found = tx.select(kind, where, limit=limit + 1, after=after)
-            rows = tuple(Row(r, self._visible_assignments(tx, r, seeing)) for r in found[:limit])
+            rows = tuple(Row(r, self._seen_assignments(tx, r, seeing.tenant)) for r in found[:limit])
             return Page(rows, rows[-1].record.id if len(found) > limit else None)
 
     def checker(self, viewer: UserLike, action: str, kind: str) -> Test:
@@ -857,20 +856,22 @@ class Ownership:
             self._viewers[key] = (viewer, min((m.until for m in live if m.until is not None), default=None))
         return viewer
 
-    def _visible_assignments(self, tx: Transaction, record: Record, viewer: Viewer) -> tuple[Assignment, ...]:
-        roles = {r.name: r for r in self.rulebook.policy(record.kind).roles if r.name in viewer.available}
-        return tuple(
-            a
-            for a in tx.assignments(record.ref)
-            if a.role in roles and a.tenant == _slot_tenant(roles[a.role], record, viewer.tenant)
-        )
+    def _seen_assignments(self, tx: Transaction, record: Record, tenant: str) -> tuple[Assignment, ...]:
+        """A record's assignments as `tenant` sees them: each role's own slot, if the slot's tenant has the role."""
+        features = {t: self.rulebook.features(self._tenant(tx, t)) for t in {tenant, record.tenant}}
+        slots = {
+            role.name: slot
+            for role in self.rulebook.policy(record.kind).roles
+            if _has(role, features[slot := _slot_tenant(role, record, tenant)])
+        }
+        return tuple(a for a in tx.assignments(record.ref) if slots.get(a.role) == a.tenant)
 
     def audit(self, tenant: Tenant | str) -> tuple[Finding, ...]:
         """Return what a careful admin of `tenant` must fix, by kind of finding and subject.
 
         The findings: records of the tenant no active non-admin may view (CG2);
         mandatory roles held by inactive users (X3); active users in no
-        caretaker group, where the rulebook has caretaker groups (CG3); groups
+        caretaker group, where the rulebook has caretaker groups, admins aside (CG3); groups
         no one is linked to (CG4); deputies whose cover has expired (X5).
 
         Raises:
@@ -890,7 +891,7 @@ class Ownership:
             caretaker_ids = {g.id for g in groups if g.kind is GroupKind.CARETAKER}
             for user in users:
                 live = {m.group for m in tx.memberships_of_user(user.id) if m.live(moment)}
-                if caretaking and user.active and not live & caretaker_ids:
+                if caretaking and user.active and not user.admin and not live & caretaker_ids:
                     findings.append(Finding("no_caretaker_group", user.id, f"{user.name} is in no caretaker group."))
             for group in groups:
                 members = tx.memberships_of_group(group.id)
@@ -918,7 +919,7 @@ class Ownership:
             seen: set[str] = set()
             for user in seers:
                 where = self._filter_for(self._viewer(tx, user, kind), rule)
-                seen.update(r.id for r in tx.select(kind, where, limit=len(records)))
+                seen.update(r.id for r in _all_selected(tx, kind, where))
             found += [
                 Finding("unseen_record", str(r.ref), f"No non-admin of {home.id!r} can see {r}; assign it to someone.")
                 for r in records
@@ -1239,6 +1240,17 @@ class Ownership:
 
 
 _WHAT = {AssigneeKind.USER: "a user", AssigneeKind.EVERYONE: "everyone", AssigneeKind.GROUP: "a group"}
+
+
+def _all_selected(tx: Transaction, kind: str, where: Filter, page: int = 1_000) -> Iterable[Record]:
+    """Every record of `kind` matching `where`, read a page at a time."""
+    after = None
+    while True:
+        found = tx.select(kind, where, limit=page, after=after)
+        yield from found
+        if len(found) < page:
+            return
+        after = found[-1].id
 
 
 def _takes_part(viewer: Viewer, record: Record) -> bool:
