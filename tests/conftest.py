@@ -7,12 +7,14 @@ draws fresh, more numerous examples on each run, to find what ``ci`` does not.
 """
 
 import os
+from contextlib import AbstractContextManager
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from ownership import Ownership, Rulebook, presets
 from ownership.adapters.memory import MemoryRepository
+from ownership.ports import Transaction
 from ownership.testing import FakeClock
 
 settings.register_profile(
@@ -38,3 +40,13 @@ def accounts(clock: FakeClock) -> Ownership:
     own = Ownership(presets.account_managers(), MemoryRepository(), clock=clock)
     own.add_tenant("acme", plan="go")
     return own
+
+
+class UnversionedRepository:
+    """The memory repository without its generation: `can` then decides by the predicate, not the compiled filter."""
+
+    def __init__(self) -> None:
+        self._inner = MemoryRepository()
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        return self._inner.transaction()  # type: ignore[return-value]  # its transaction is one, structurally

@@ -12,13 +12,15 @@ It holds on a repository that offers a generation (where `can` runs the
 compiled rule) and on one that does not (where `can` runs the predicate).
 """
 
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import UnversionedRepository
 from ownership import (
     ACTIONS,
     EVERYONE,
@@ -33,7 +35,7 @@ from ownership import (
     presets,
 )
 from ownership.adapters.memory import MemoryRepository
-from ownership.ports import Repository, Transaction
+from ownership.ports import Repository
 from ownership.testing import FakeClock
 
 RULEBOOKS = {
@@ -51,32 +53,22 @@ SWITCHES = [
 TENANTS = ("acme", "globex")
 
 
-class UnversionedRepository:
-    """A memory repository that offers no generation, so `can` decides by the predicate itself."""
-
-    def __init__(self) -> None:
-        self._inner = MemoryRepository()
-
-    def transaction(self) -> "Iterator[Transaction]":  # type: ignore[override]
-        return self._inner.transaction()  # type: ignore[return-value]
-
-
 REPOSITORIES: dict[str, Callable[[], Repository]] = {
     "versioned": MemoryRepository,
-    "unversioned": UnversionedRepository,  # type: ignore[dict-item]
+    "unversioned": UnversionedRepository,
 }
 
 
 def _attempt(step: Callable[[], object]) -> None:
     """Run one generated step; a refusal is part of the world's life, anything else is a bug."""
-    try:
+    with contextlib.suppress(OwnershipError):
         step()
-    except OwnershipError:
-        pass
 
 
 @st.composite
-def worlds(draw: st.DrawFn, rulebook: Rulebook, repository: Callable[[], Repository]) -> tuple[Ownership, list[User]]:
+def worlds(  # noqa: PLR0912 - a world's life reads best as one story, step by step
+    draw: st.DrawFn, rulebook: Rulebook, repository: Callable[[], Repository]
+) -> tuple[Ownership, list[User]]:
     clock = FakeClock()
     own = Ownership(rulebook, repository(), clock=clock)
     plans = [None, *(p.name for p in rulebook.plans)]
@@ -126,10 +118,8 @@ def worlds(draw: st.DrawFn, rulebook: Rulebook, repository: Callable[[], Reposit
             for role in rulebook.policy(kind).roles
             if (role.requires is None or role.requires in features) and draw(st.integers(0, 3))
         }
-        try:
+        with contextlib.suppress(OwnershipError):
             records.append(own.create(kind, actor=actor, holders=holders, manual=draw(st.booleans())))
-        except OwnershipError:
-            pass
     for _ in range(draw(st.integers(0, 8))):
         if not records:
             break

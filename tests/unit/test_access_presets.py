@@ -10,12 +10,12 @@ does not, where `can` decides by the predicate itself.
 
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
 from test_access import participating, refused, seen
 
+from conftest import UnversionedRepository
 from ownership import (
     Access,
     AccessDeniedError,
@@ -41,22 +41,11 @@ from ownership import (
 from ownership.access import Predicate, same_tenant, shared_with_viewer
 from ownership.adapters.memory import MemoryRepository
 from ownership.filters import NOTHING, And, HasAssignee
-from ownership.ports import Transaction
 from ownership.testing import FakeClock
 
 ANNA, BOB, DORA, RITA = (Assignee.user(name) for name in ("anna", "bob", "dora", "rita"))
 SUPPORT = Assignee.group("support")
 W1 = RecordRef("follow_up", "W-1")
-
-
-class UnversionedRepository:
-    """The memory repository without its generation: `can` then decides by the predicate, not the compiled filter."""
-
-    def __init__(self) -> None:
-        self._inner = MemoryRepository()
-
-    def transaction(self) -> AbstractContextManager[Transaction]:
-        return self._inner.transaction()  # type: ignore[return-value]  # its transaction is one, structurally
 
 
 @pytest.fixture(params=["versioned", "unversioned"])
