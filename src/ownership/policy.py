@@ -249,12 +249,13 @@ class Policy:
         return role
 
     def with_role(self, role: Role) -> "Policy":
-        """Return this policy with `role` added, or put in place of the role of that name.
+        """Return this policy with `role` added at the end, or put in the place of the role of that name.
 
         This is how a host adds a custom field of type *user* at any level (TL6).
         """
-        kept = tuple(r for r in self.roles if r.name != role.name)
-        return evolve(self, roles=(*kept, role))
+        if any(r.name == role.name for r in self.roles):
+            return evolve(self, roles=tuple(role if r.name == role.name else r for r in self.roles))
+        return evolve(self, roles=(*self.roles, role))
 
 
 @frozen
@@ -329,9 +330,10 @@ class Rulebook:
         return Rulebook(tuple(self.policy(kind) for kind in kinds), self.plans, self.default_plan)
 
     def with_policy(self, policy: Policy) -> "Rulebook":
-        """Return a rulebook with `policy` added, or put in place of its kind's policy."""
-        kept = tuple(p for p in self.policies if p.kind != policy.kind)
-        return Rulebook((*kept, policy), self.plans, self.default_plan)
+        """Return a rulebook with `policy` added at the end, or put in the place of its kind's policy."""
+        if any(p.kind == policy.kind for p in self.policies):
+            return evolve(self, policies=tuple(policy if p.kind == policy.kind else p for p in self.policies))
+        return evolve(self, policies=(*self.policies, policy))
 
     def with_role(self, kind: str, role: Role) -> "Rulebook":
         """Return a rulebook in which `kind` has `role` too (a custom user field, TL6)."""

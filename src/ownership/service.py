@@ -637,7 +637,8 @@ class Ownership:
 
         Raises:
             UnknownRecordError, UnknownRoleError: no such record or role.
-            FeatureDisabledError: the viewer's tenant lacks the role's feature.
+            FeatureDisabledError: the role's slot's tenant (the home tenant's, or the viewer's for a
+                private role) lacks the role's feature.
             ForeignActorError: the viewer's tenant has no part in the record.
         """
         with self._repository.transaction() as tx:

@@ -13,6 +13,7 @@ compiled rule) and on one that does not (where `can` runs the predicate).
 """
 
 import contextlib
+import itertools
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -70,7 +71,9 @@ def worlds(  # noqa: PLR0912 - a world's life reads best as one story, step by s
     draw: st.DrawFn, rulebook: Rulebook, repository: Callable[[], Repository]
 ) -> tuple[Ownership, list[User]]:
     clock = FakeClock()
-    own = Ownership(rulebook, repository(), clock=clock)
+    # Ids are counted, not random: a world drawn twice from the same choices must come out the same.
+    counter = itertools.count()
+    own = Ownership(rulebook, repository(), clock=clock, ids=lambda: f"id-{next(counter):04d}")
     plans = [None, *(p.name for p in rulebook.plans)]
     for tenant in TENANTS:
         own.add_tenant(tenant, plan=draw(st.sampled_from(plans)), switches=draw(st.sets(st.sampled_from(SWITCHES))))
