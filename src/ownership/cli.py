@@ -4,6 +4,7 @@ Errors are one readable line on standard error and a non-zero exit code.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -30,4 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OwnershipError as error:
         print(f"ownership: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`ownership demo | head`): stop quietly, as other commands do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0

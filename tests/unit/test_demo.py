@@ -1,5 +1,8 @@
 """The demo tells each seed's scenario, and every refusal it shows is a real one."""
 
+import subprocess
+import sys
+
 from ownership import demo
 from ownership.cli import main
 
@@ -30,3 +33,10 @@ def test_demo_tells_one_story_per_seed_system() -> None:
 def test_cli_demo_exits_zero_and_prints(capsys) -> None:
     assert main(["demo"]) == 0
     assert "Caretaker groups" in capsys.readouterr().out
+
+
+def test_cli_stops_quietly_when_its_reader_goes_away() -> None:
+    shell = f"{sys.executable} -m ownership demo | head -1"
+    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("Account managers")
+    assert "Traceback" not in done.stderr
