@@ -23,6 +23,7 @@ from ownership.errors import (
     RulebookError,
     ShareError,
     TooManyHoldersError,
+    UnknownActivityError,
     UnknownGroupError,
     UnknownKindError,
     UnknownPlanError,
@@ -31,7 +32,7 @@ from ownership.errors import (
     UnknownTenantError,
     UnknownUserError,
 )
-from ownership.events import Assigned, Event, RecordCreated, RecordShared, ShareAccepted, Unassigned
+from ownership.events import ActivityRecorded, Assigned, Event, RecordCreated, RecordShared, ShareAccepted, Unassigned
 from ownership.model import (
     EVERYONE,
     Assignee,
@@ -46,15 +47,19 @@ from ownership.model import (
     Tenant,
     User,
 )
+from ownership.notify import ASSIGNED, Activity, Channel, Dispatched, Notification, Notifier, OutboxEntry
 from ownership.policy import ACTIONS, Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
 from ownership.ports import Repository, Transaction
 from ownership.service import Finding, Ownership, Page, Row, Snapshot
 
 __all__ = [
     "ACTIONS",
+    "ASSIGNED",
     "EVERYONE",
     "Access",
     "AccessDeniedError",
+    "Activity",
+    "ActivityRecorded",
     "Assigned",
     "Assignee",
     "AssigneeKind",
@@ -62,8 +67,10 @@ __all__ = [
     "Assignment",
     "AssignmentError",
     "AutoAssign",
+    "Channel",
     "ClaimError",
     "Decision",
+    "Dispatched",
     "DuplicateIdError",
     "Event",
     "Facts",
@@ -79,6 +86,9 @@ __all__ = [
     "Membership",
     "NotFoundError",
     "NotHeldError",
+    "Notification",
+    "Notifier",
+    "OutboxEntry",
     "Ownership",
     "OwnershipError",
     "Page",
@@ -104,6 +114,7 @@ __all__ = [
     "Transaction",
     "Trigger",
     "Unassigned",
+    "UnknownActivityError",
     "UnknownGroupError",
     "UnknownKindError",
     "UnknownPlanError",

@@ -45,6 +45,10 @@ class UnknownRoleError(NotFoundError):
     """The record kind's policy has no role of this name."""
 
 
+class UnknownActivityError(NotFoundError):
+    """The record kind's policy knows no activity of this name."""
+
+
 class UnknownPlanError(NotFoundError):
     """The rulebook has no plan of this name."""
 

@@ -72,7 +72,19 @@ class ShareAccepted:
     private_to: str | None = None
 
 
-Event = RecordCreated | Assigned | Unassigned | RecordShared | ShareAccepted
+@frozen
+class ActivityRecorded:
+    """Something happened to a record that its holders may need to hear of (a note, a reply, ...)."""
+
+    record: RecordRef
+    activity: str
+    tenant: str
+    actor: str | None
+    at: datetime
+    private_to: str | None = None
+
+
+Event = RecordCreated | Assigned | Unassigned | RecordShared | ShareAccepted | ActivityRecorded
 """Every kind of event a record's history holds."""
 
 AssignmentEvent = Assigned | Unassigned

@@ -14,9 +14,10 @@ from typing import TypeVar, cast
 from attrs import evolve, field, frozen
 
 from ownership.access import Predicate, Viewer, always, holds, is_admin, restricted
-from ownership.errors import RulebookError, UnknownKindError, UnknownRoleError
+from ownership.errors import RulebookError, UnknownActivityError, UnknownKindError, UnknownRoleError
 from ownership.filters import FILTER_TYPES
 from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Tenant, User, nonempty
+from ownership.notify import Activity
 
 _T = TypeVar("_T")
 
@@ -158,6 +159,8 @@ class Policy:
         auto_assign: who becomes a holder by themselves, and when.
         requires: the feature the tenant needs for this kind at all (TL7, TL8, TL10).
         access: the rules of who may view, edit and assign its records.
+        activities: the activities the kind knows and who hears of each; None for any
+            activity at all, heard of by every role marked notified (TL3).
     """
 
     kind: str = field(validator=nonempty)
@@ -165,6 +168,7 @@ class Policy:
     auto_assign: tuple[AutoAssign, ...] = field(default=(), converter=_triggers)
     requires: str | None = None
     access: Access = Access()
+    activities: tuple[Activity, ...] | None = None
     _rules: dict[str, Predicate] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -180,6 +184,12 @@ class Policy:
                 raise RulebookError(
                     f"Policy {self.kind!r} auto-assigns the acting user to {role.name!r}, which takes no users."
                 )
+        for activity in self.activities or ():
+            unknown = sorted((activity.roles or frozenset()) - set(names))
+            if unknown:
+                raise RulebookError(
+                    f"Activity {activity.name!r} of {self.kind!r} notifies role {unknown[0]!r}, which the policy lacks."
+                )
         object.__setattr__(self, "_rules", {action: self._resolve_rule(action) for action in ACTIONS})
         for action in ACTIONS:
             self._check_rule(action, self.rule(action))
@@ -189,6 +199,30 @@ class Policy:
                 f"The view rule of {self.kind!r} lets the holders of {not_granting[0]!r} see records, "
                 "but that role does not grant access; set grants_access=True on it, or leave it out of the rule."
             )
+
+    def activity(self, name: str) -> Activity:
+        """Return the activity called `name`: any name when the policy lists none.
+
+        Raises:
+            UnknownActivityError: the policy lists its activities, and not this one.
+        """
+        if self.activities is None:
+            return Activity(name)
+        for activity in self.activities:
+            if activity.name == name:
+                return activity
+        known = ", ".join(a.name for a in self.activities) or "none"
+        raise UnknownActivityError(f"A {self.kind} knows no activity {name!r}; it knows: {known}.")
+
+    def knows(self, name: str) -> bool:
+        """Return whether the kind knows the activity called `name`: any name when it lists none."""
+        return self.activities is None or any(a.name == name for a in self.activities)
+
+    def hears(self, activity: Activity) -> tuple[Role, ...]:
+        """Return the roles whose holders hear of `activity`."""
+        if activity.roles is None:
+            return tuple(role for role in self.roles if role.notified)
+        return tuple(role for role in self.roles if role.name in activity.roles)
 
     def rule(self, action: str) -> Predicate:
         """Return the predicate that decides `action` on this kind's records.

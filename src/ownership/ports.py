@@ -5,13 +5,14 @@ never by inheriting. `ownership.testing` ships the contract suite that proves
 a repository keeps the promises written here.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from ownership.events import Event
 from ownership.filters import Filter
 from ownership.model import Assignment, Group, Membership, Record, RecordRef, Tenant, User
+from ownership.notify import Notification, OutboxEntry
 
 
 class Transaction(Protocol):
@@ -115,6 +116,18 @@ class Transaction(Protocol):
         """Return a record's history, oldest first."""
         ...
 
+    def enqueue(self, notification: Notification) -> None:
+        """Put a notification into the outbox, pending; a key already there is left as it is."""
+        ...
+
+    def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
+        """Return the outbox in the order it was filled: every entry, or the pending ones first `limit`."""
+        ...
+
+    def settle(self, delivered: Collection[str], failed: Collection[str]) -> None:
+        """Mark the `delivered` keys delivered, and count one more attempt for each `failed` key."""
+        ...
+
 
 class Repository(Protocol):
     """Where `ownership` keeps its state: a source of transactions."""
@@ -124,24 +137,24 @@ class Repository(Protocol):
 
         Leaving the ``with`` block normally commits every write made in it;
         leaving it by an exception discards them all and lets the exception
-        go on.
+        go on. A unit opened inside another is a savepoint within it.
         """
         ...
 
 
 @runtime_checkable
 class Versioned(Protocol):
-    """What a repository may offer besides `Repository`: a count of its committed writes.
+    """What a repository may offer besides `Repository`: a number that changes with every write.
 
     A repository that has it lets `Ownership` reuse what it resolved about a
     viewer (their live groups, their tenant's features) until anything is
     written or one of their memberships expires, which makes `can` cheaper.
-    It must grow with every committed transaction that wrote anything, in
-    any process that shares the store; a repository that cannot promise that
-    must not offer it.
+    The number must change with every write, committed or not yet, and with
+    every rollback, in any process that shares the store; a repository that
+    cannot promise that must not offer it.
     """
 
     @property
     def generation(self) -> int:
-        """A number that grows with every committed transaction that wrote anything."""
+        """A number that changes with every write, committed or not, and with every rollback."""
         ...

@@ -8,6 +8,7 @@
 
 from ownership.access import in_caretaker_group, is_admin
 from ownership.model import GroupKind
+from ownership.notify import Activity
 from ownership.policy import Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
 
 SECOND_ACCOUNT_MANAGER = "second_account_manager"
@@ -18,6 +19,16 @@ TICKETS = "tickets"
 """The feature of the Boost plan, or of the shared-inbox booster (TL8, TL10)."""
 SECOND_CARETAKER_GROUP = "second_caretaker_group"
 """The switch in the tenant's settings for a second caretaker group on every record (CG8)."""
+
+
+INTERNAL_NOTE = "internal_note"
+"""A ticket's internal note was added (TL8)."""
+CUSTOMER_REPLIED = "customer_replied"
+"""The customer answered on a ticket (TL8)."""
+TICKET_CLOSED = "ticket_closed"
+"""A ticket was closed (TL8)."""
+CHAT_MESSAGE = "chat_message"
+"""A contact sent an incoming chat message (CT3)."""
 
 
 def user_field(name: str, *, many: bool = False) -> Role:
@@ -49,7 +60,10 @@ def account_managers() -> Rulebook:
       `collaborator`; both may see a project when access to projects is
       restricted (TL7).
     - ticket (plan boost, or the shared-inbox booster): an optional
-      `responsible` who is notified; tickets are never restricted (TL8).
+      `responsible`, who hears of an internal note, a customer's reply and the
+      closing, and of nothing else; tickets are never restricted (TL8).
+    - company, deal, project: any activity; the managers hear of every one by
+      someone else (TL3, TL5, TL7).
       Contacts, invoices and tickets are visible to everyone of the tenant.
     """
     manager = Role("account_manager", grants_access=True, notified=True)
@@ -79,7 +93,12 @@ def account_managers() -> Rulebook:
                 auto_assign=(AutoAssign(Trigger.CREATED, "manager"),),
                 requires=PROJECTS,
             ),
-            Policy("ticket", (Role("responsible", notified=True),), requires=TICKETS),
+            Policy(
+                "ticket",
+                (Role("responsible", notified=True),),
+                requires=TICKETS,
+                activities=(Activity(INTERNAL_NOTE), Activity(CUSTOMER_REPLIED), Activity(TICKET_CLOSED)),
+            ),
         ),
         plans=(Plan("go"), Plan("move", {PROJECTS}), Plan("boost", {PROJECTS, TICKETS})),
         default_plan="go",
@@ -146,7 +165,8 @@ def contact_desk() -> Rulebook:
     """Return the rules of seed 004: a contact is assigned to everyone, employees or competences.
 
     - contact: `assignee`, any number of users, competence groups, or
-      everyone (CT2); assigned employees are notified (CT3).
+      everyone (CT2); assigned employees hear of its activities, an incoming
+      `CHAT_MESSAGE` among them, by push or in-app as their profile says (CT3).
     """
     return Rulebook(
         policies=(

@@ -34,7 +34,15 @@ from ownership.errors import (
     UnknownTenantError,
     UnknownUserError,
 )
-from ownership.events import Assigned, Event, RecordCreated, RecordShared, ShareAccepted, Unassigned
+from ownership.events import (
+    ActivityRecorded,
+    Assigned,
+    Event,
+    RecordCreated,
+    RecordShared,
+    ShareAccepted,
+    Unassigned,
+)
 from ownership.filters import NOTHING, Filter, HomeIs, SharedWith, Test, all_of, any_of, compiled
 from ownership.model import (
     Assignee,
@@ -49,6 +57,7 @@ from ownership.model import (
     Tenant,
     User,
 )
+from ownership.notify import ASSIGNED, Channel, Dispatched, Notification, Notifier, OutboxEntry
 from ownership.policy import ACTIONS, Policy, Role, Rulebook, Trigger
 from ownership.ports import Repository, Transaction, Versioned
 
@@ -79,6 +88,7 @@ class Snapshot:
     records: tuple[Record, ...]
     assignments: tuple[Assignment, ...]
     events: tuple[Event, ...]
+    outbox: tuple[OutboxEntry, ...] = ()
 
 
 @frozen(order=True)
@@ -126,6 +136,7 @@ class Ownership:
         repository: where state is kept (`MemoryRepository` for the embedded default).
         clock: returns the current moment; tests pass a fake one.
         ids: returns a fresh id for a tenant, user, group or record created without one.
+        notifier: where `dispatch` delivers notifications from the outbox, if anywhere.
     """
 
     def __init__(
@@ -135,9 +146,11 @@ class Ownership:
         *,
         clock: Callable[[], datetime] = utcnow,
         ids: Callable[[], str] = _new_id,
+        notifier: Notifier | None = None,
     ) -> None:
         self.rulebook = rulebook
         self._repository = repository
+        self._notifier = notifier
         self._clock = clock
         self._ids = ids
         self._versioned = repository if isinstance(repository, Versioned) else None
@@ -282,19 +295,20 @@ class Ownership:
             tx.put_user(changed)
             return changed
 
-    def add_group(self, tenant: Tenant | str, name: str, kind: GroupKind, *, id: str | None = None) -> Group:
+    def add_group(self, tenant: Tenant | str, name: str, kind: GroupKind | str, *, id: str | None = None) -> Group:
         """Add a caretaker group, competence or team to a tenant; it has no members yet (CG4).
 
         Raises:
             UnknownTenantError: no such tenant.
             DuplicateIdError: a group has this id already.
+            InvalidValueError: `kind` is not a group kind.
         """
         with self._repository.transaction() as tx:
             home = self._tenant(tx, tenant)
             group_id = id if id is not None else self._fresh_group_id(tx)
             if tx.group(group_id) is not None:
                 raise DuplicateIdError(f"A group with id {group_id!r} exists already; choose another id.")
-            group = Group(group_id, home.id, name, GroupKind(kind))
+            group = Group(group_id, home.id, name, _group_kind(kind))
             tx.put_group(group)
             return group
 
@@ -307,6 +321,7 @@ class Ownership:
             UnknownGroupError, UnknownUserError: no such group or user.
             ForeignTenantError: the user belongs to another tenant than the group.
             InactiveUserError: the user is inactive.
+            InvalidValueError: `until` has no time zone.
         """
         with self._repository.transaction() as tx:
             found = self._group(tx, group)
@@ -317,6 +332,10 @@ class Ownership:
                     f"{found.name!r} of tenant {found.tenant!r}."
                 )
             self._check_active(member, "join a group")
+            if until is not None and until.tzinfo is None:
+                raise InvalidValueError(
+                    f"The cover's end {until:%Y-%m-%d %H:%M} has no time zone; give an aware datetime (UTC)."
+                )
             membership = Membership(found.id, member.id, until)
             tx.put_membership(membership)
             return membership
@@ -410,6 +429,7 @@ class Ownership:
         Raises:
             UnknownRecordError, UnknownTenantError: no such record or tenant.
             ForeignActorError: the actor is not of the record's home tenant.
+            AccessDeniedError: the kind's rule does not let the actor edit the record.
             ShareError: the tenant is the home, or has the record or an offer already.
         """
         with self._repository.transaction() as tx:
@@ -417,6 +437,7 @@ class Ownership:
             acting = self._actor(tx, actor)
             if acting.tenant != found.tenant:
                 raise ForeignActorError(f"Only tenant {found.tenant!r} can share {found}; {acting.name} cannot.")
+            self._check_allowed(tx, acting, "edit", found, doing="share")
             partner = self._tenant(tx, tenant)
             if partner.id in found.tenants or partner.id in found.offered_to:
                 raise ShareError(f"{found} is already offered to or shared with tenant {partner.id!r}.")
@@ -541,12 +562,8 @@ class Ownership:
             if gone not in held:
                 raise NotHeldError(f"{gone} does not hold the {role} of {found}; there is nothing to replace.")
             coming = self._assignee(tx, new, slot_role, found, slot)
-            if coming != gone and coming in held and len(held) - 1 < slot_role.min:
-                raise MandatoryRoleError(
-                    f"A {found.kind} must keep {slot_role.min} {role}; {coming} holds it already, "
-                    f"so handing {gone}'s part to them would leave {len(held) - 1}."
-                )
             if coming != gone:
+                _keep_minimum(slot_role, found, held, leaving=gone, coming=coming)
                 at = self._clock()
                 self._write(tx, Unassigned, found, slot_role, gone, slot=slot.id, actor=acting, at=at)
                 if coming not in held:
@@ -582,6 +599,7 @@ class Ownership:
             if team is None:
                 raise ClaimError(f"{acting.name} is not a member of team {teams[0].name!r}, which holds {found}.")
             me = self._assignee(tx, acting, slot_role, found, slot)
+            _keep_minimum(slot_role, found, held, leaving=Assignee.group(team.id), coming=me)
             self._write(
                 tx, Unassigned, found, slot_role, Assignee.group(team.id), slot=slot.id, actor=acting, at=moment
             )
@@ -619,11 +637,149 @@ class Ownership:
             if team is None:
                 raise ClaimError(f"No team ever held the {role} of {found}; assign it to someone instead.")
             moment = self._clock()
-            self._write(tx, Unassigned, found, slot_role, me, slot=slot.id, actor=acting, at=moment)
             back = Assignee.group(team.id)
+            _keep_minimum(slot_role, found, held, leaving=me, coming=back)
+            self._write(tx, Unassigned, found, slot_role, me, slot=slot.id, actor=acting, at=moment)
             if back not in held:
                 self._write(tx, Assigned, found, slot_role, back, slot=slot.id, actor=acting, at=moment)
             return tuple(self._held(tx, found, slot_role, slot.id))
+
+    # --- notifications --------------------------------------------------------------
+
+    def record_activity(self, record: RecordLike, activity: str, *, actor: UserLike | None) -> tuple[Notification, ...]:
+        """Record that something happened to a record, and notify who must hear of it (TL3, TL8, LD8, CT3).
+
+        The recipients are the holders of the roles that hear of the activity
+        (by default, every role marked notified), in every tenant's slot: users
+        directly and the live members of held groups, never *everyone*, each
+        once, active, and not the actor. The notifications are written to the
+        outbox in the same unit of work as the activity; `dispatch` delivers them.
+
+        Args:
+            record: the record it happened to.
+            activity: the activity's name; the policy must know it, unless it takes any.
+            actor: who did it, or None for the host (a customer's reply, a mechanism).
+
+        Returns:
+            The notifications written to the outbox.
+
+        Raises:
+            UnknownRecordError, UnknownUserError: no such record or actor.
+            UnknownActivityError: the kind's policy knows no such activity.
+            ForeignActorError: the actor's tenant has no part in the record.
+            InactiveUserError: the actor is inactive.
+        """
+        with self._repository.transaction() as tx:
+            found = self._record(tx, record)
+            policy = self.rulebook.policy(found.kind)
+            kind = policy.activity(activity)
+            acting = self._actor(tx, actor) if actor is not None else None
+            if acting is not None and acting.tenant not in found.tenants:
+                raise ForeignActorError(
+                    f"{found} is not shared with tenant {acting.tenant!r}; {acting.name} cannot act on it."
+                )
+            at = self._clock()
+            position = len(tx.events(found.ref))
+            tx.append_event(
+                ActivityRecorded(found.ref, kind.name, acting.tenant if acting else found.tenant, _id(acting), at)
+            )
+            hearing = {role.name for role in policy.hears(kind)}
+            slots = {a.tenant: self.rulebook.features(self._tenant(tx, a.tenant)) for a in tx.assignments(found.ref)}
+            held = [
+                a.assignee
+                for a in tx.assignments(found.ref)
+                if a.role in hearing and _has(policy.role(a.role), slots[a.tenant])
+            ]
+            return self._notify(
+                tx, found, kind.name, self._users_of(tx, held, at), actor=acting, at=at, position=position
+            )
+
+    def dispatch(self, notifier: Notifier | None = None, *, limit: int = 100) -> Dispatched:
+        """Deliver up to `limit` pending notifications, oldest first, to the notifier (X7).
+
+        Delivery is at least once: what the notifier refuses, or everything in
+        a batch it raises on, stays pending with one more attempt counted, for
+        the next call. A key it acknowledged is never handed to it again.
+
+        Args:
+            notifier: where to deliver; the one given to `Ownership` if None.
+            limit: the most notifications in this batch.
+
+        Returns:
+            The keys delivered, and the keys left pending.
+
+        Raises:
+            InvalidValueError: no notifier was given here or to `Ownership`, or `limit` is below 1.
+        """
+        target = notifier if notifier is not None else self._notifier
+        if target is None:
+            raise InvalidValueError("There is no notifier to deliver to; pass one to dispatch() or to Ownership().")
+        if limit < 1:
+            raise InvalidValueError(f"A batch holds at least one notification; limit={limit} asks for none.")
+        with self._repository.transaction() as tx:
+            batch = [entry.notification for entry in tx.outbox(pending=True, limit=limit)]
+        if not batch:
+            return Dispatched((), ())
+        keys = [n.key for n in batch]
+        try:
+            refused = set(target.deliver(batch) or ())
+        except Exception:
+            refused = set(keys)
+        delivered = tuple(k for k in keys if k not in refused)
+        failed = tuple(k for k in keys if k in refused)
+        with self._repository.transaction() as tx:
+            tx.settle(delivered, failed)
+        return Dispatched(delivered, failed)
+
+    def outbox(self, *, pending: bool = False) -> tuple[OutboxEntry, ...]:
+        """Return the outbox in the order it was filled: every entry, or only those still pending."""
+        with self._repository.transaction() as tx:
+            return tuple(tx.outbox(pending=pending))
+
+    def _users_of(self, tx: Transaction, assignees: Iterable[Assignee], at: datetime) -> list[User]:
+        """The active users the assignees stand for: users themselves, live members of groups; never everyone."""
+        users: dict[str, User] = {}
+        for assignee in assignees:
+            if assignee.kind is AssigneeKind.USER:
+                ids = [assignee.id]
+            elif assignee.kind is AssigneeKind.GROUP:
+                ids = [m.user for m in tx.memberships_of_group(assignee.id) if m.live(at)]
+            else:
+                ids = []
+            for user_id in ids:
+                user = tx.user(user_id)
+                if user is not None and user.active:
+                    users.setdefault(user.id, user)
+        return list(users.values())
+
+    def _notify(
+        self,
+        tx: Transaction,
+        record: Record,
+        activity: str,
+        recipients: Iterable[User],
+        *,
+        actor: User | None,
+        at: datetime,
+        position: int,
+    ) -> tuple[Notification, ...]:
+        """Write one notification per recipient but the actor, keyed by the event's place in the history."""
+        written = []
+        for user in recipients:
+            if actor is not None and user.id == actor.id:
+                continue
+            notification = Notification(
+                key=f"{record.kind}/{record.id}/{position}/{user.id}",
+                recipient=user.id,
+                record=record.ref,
+                activity=activity,
+                actor=actor.id if actor is not None and actor.tenant == user.tenant else None,
+                at=at,
+                channel=Channel.PUSH if user.profile.push else Channel.IN_APP,
+            )
+            tx.enqueue(notification)
+            written.append(notification)
+        return tuple(written)
 
     # --- reads -------------------------------------------------------------------
 
@@ -865,7 +1021,12 @@ class Ownership:
             for role in self.rulebook.policy(record.kind).roles
             if _has(role, features[slot := _slot_tenant(role, record, tenant)])
         }
-        return tuple(a for a in tx.assignments(record.ref) if slots.get(a.role) == a.tenant)
+        # An assignment another tenant's user made reads with no actor, as in `history` (LD7).
+        return tuple(
+            a if a.actor is None or a.tenant == tenant else evolve(a, actor=None)
+            for a in tx.assignments(record.ref)
+            if slots.get(a.role) == a.tenant
+        )
 
     def audit(self, tenant: Tenant | str) -> tuple[Finding, ...]:
         """Return what a careful admin of `tenant` must fix, by kind of finding and subject.
@@ -932,7 +1093,7 @@ class Ownership:
         found = []
         for record in records:
             policy = self.rulebook.policy(record.kind)
-            for a in tx.assignments(record.ref):
+            for a in self._seen_assignments(tx, record, record.tenant):
                 role = policy.role(a.role)
                 if role.mandatory and a.assignee.kind is AssigneeKind.USER:
                     user = self._user(tx, a.assignee.id)
@@ -1050,6 +1211,7 @@ class Ownership:
                 records=records,
                 assignments=tuple(a for r in records for a in tx.assignments(r.ref)),
                 events=tuple(e for r in records for e in tx.events(r.ref)),
+                outbox=tuple(tx.outbox()),
             )
 
     # --- the rules, shared by the use cases ----------------------------------------
@@ -1134,14 +1296,21 @@ class Ownership:
                 f"{found} is not shared with tenant {acting.tenant!r}; {acting.name} cannot change its holders."
             )
         policy = self.rulebook.policy(found.kind)
-        rule = policy.rule("assign")
-        if not self._allowed(self._viewer(tx, acting, found.kind), "assign", rule, found, tx.assignments(found.ref)):
-            raise AccessDeniedError(
-                f"{acting.name} may not change who holds {found}: the rule for assigning a {found.kind} is {rule}."
-            )
+        self._check_allowed(tx, acting, "assign", found, doing="change who holds")
         slot_role = self._available_role(policy, role, tx, found, acting.tenant)
         slot = self._tenant(tx, _slot_tenant(slot_role, found, acting.tenant))
+        if slot.id != acting.tenant:
+            raise ForeignActorError(
+                f"Only tenant {slot.id!r} changes the {role} of {found}; {acting.name} of {acting.tenant!r} cannot."
+            )
         return found, slot_role, slot, acting
+
+    def _check_allowed(self, tx: Transaction, acting: User, action: str, record: Record, *, doing: str) -> None:
+        rule = self.rulebook.policy(record.kind).rule(action)
+        if not self._allowed(self._viewer(tx, acting, record.kind), action, rule, record, tx.assignments(record.ref)):
+            raise AccessDeniedError(
+                f"{acting.name} may not {doing} {record}: the rule to {action} a {record.kind} is {rule}."
+            )
 
     @staticmethod
     def _held_group(tx: Transaction, assignee: Assignee) -> Group | None:
@@ -1237,10 +1406,35 @@ class Ownership:
             tx.add_assignment(assignment)
         else:
             tx.remove_assignment(assignment)
-        tx.append_event(change(record.ref, role.name, assignee, slot, _id(actor), at, slot if role.private else None))
+        event = change(record.ref, role.name, assignee, slot, _id(actor), at, slot if role.private else None)
+        position = len(tx.events(record.ref))
+        tx.append_event(event)
+        if change is Assigned and role.notified and self.rulebook.policy(record.kind).knows(ASSIGNED):
+            # LD8: whoever a notified role is given to hears of it, unless they gave it to themselves;
+            # a kind that lists its activities hears of assignments only if it lists them (TL8).
+            self._notify(
+                tx, record, ASSIGNED, self._users_of(tx, [assignee], at), actor=actor, at=at, position=position
+            )
 
 
 _WHAT = {AssigneeKind.USER: "a user", AssigneeKind.EVERYONE: "everyone", AssigneeKind.GROUP: "a group"}
+
+
+def _group_kind(kind: GroupKind | str) -> GroupKind:
+    try:
+        return GroupKind(kind)
+    except ValueError:
+        kinds = ", ".join(k.value for k in GroupKind)
+        raise InvalidValueError(f"There is no group kind {kind!r}; the kinds are: {kinds}.") from None
+
+
+def _keep_minimum(role: Role, record: Record, held: Sequence[Assignee], *, leaving: Assignee, coming: Assignee) -> None:
+    """Refuse handing `leaving`'s part to `coming` when `coming` holds it already and the role would fall short."""
+    if coming in held and len(held) - 1 < role.min:
+        raise MandatoryRoleError(
+            f"A {record.kind} must keep {role.min} {role.name}; {coming} holds it already, "
+            f"so handing {leaving}'s part to them would leave {len(held) - 1}."
+        )
 
 
 def _all_selected(tx: Transaction, kind: str, where: Filter, page: int = 1_000) -> Iterable[Record]:
@@ -1291,7 +1485,7 @@ def _as_assignee(given: AssigneeLike) -> Assignee:
         return Assignee.group(given.id)
     if isinstance(given, Assignee):
         return given
-    raise TypeError(f"An assignee is an Assignee, a User or a Group, not {type(given).__name__}.")
+    raise InvalidValueError(f"An assignee is an Assignee, a User or a Group, not {type(given).__name__}.")
 
 
 def _as_list(given: AssigneeLike | Sequence[AssigneeLike]) -> list[AssigneeLike]:

@@ -13,14 +13,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ownership import (
+    Activity,
+    ActivityRecorded,
     Assigned,
     Assignee,
     Assignment,
     AutoAssign,
+    Dispatched,
     Event,
     Group,
     GroupKind,
     Membership,
+    Notification,
+    OutboxEntry,
     Ownership,
     Plan,
     Policy,
@@ -43,12 +48,15 @@ from ownership import (
 from ownership.adapters.memory import MemoryRepository
 from ownership.testing import (
     FakeClock,
+    activities,
     assignees,
     assignments,
     events,
     groups,
     memberships,
     moments,
+    notifications,
+    outbox_entries,
     plans,
     policies,
     profiles,
@@ -60,7 +68,7 @@ from ownership.testing import (
     users,
 )
 
-EVENT_TYPES = (RecordCreated, Assigned, Unassigned, RecordShared, ShareAccepted)
+EVENT_TYPES = (RecordCreated, Assigned, Unassigned, RecordShared, ShareAccepted, ActivityRecorded)
 
 
 def assert_roundtrips(value: Any, cls: Any) -> None:
@@ -88,6 +96,7 @@ def snapshots() -> st.SearchStrategy[Snapshot]:
         records=st.lists(records(), **few).map(tuple),
         assignments=st.lists(assignments(), **few).map(tuple),
         events=st.lists(events(), **few).map(tuple),
+        outbox=st.lists(outbox_entries(), **few).map(tuple),
     )
 
 
@@ -143,6 +152,8 @@ def events_of(cls: type[Any]) -> st.SearchStrategy[Any]:
     fields = {"record": record_refs(), "tenant": ids, "actor": st.none() | ids, "at": moments()}
     if cls in (Assigned, Unassigned):
         fields |= {"role": ids, "assignee": assignees()}
+    if cls is ActivityRecorded:
+        fields |= {"activity": ids}
     return st.builds(cls, **fields, private_to=st.none() | ids)
 
 
@@ -151,6 +162,26 @@ def events_of(cls: type[Any]) -> st.SearchStrategy[Any]:
 def test_roundtrip_is_identity_for_each_event_class(cls: type[Any], data: st.DataObject) -> None:
     """Structured as its own class, too, an event comes back equal."""
     assert_roundtrips(data.draw(events_of(cls), label=cls.__name__), cls)
+
+
+@given(activities())
+def test_roundtrip_is_identity_for_activities(activity: Activity) -> None:
+    assert_roundtrips(activity, Activity)
+
+
+@given(notifications())
+def test_roundtrip_is_identity_for_notifications(notification: Notification) -> None:
+    assert_roundtrips(notification, Notification)
+
+
+@given(outbox_entries())
+def test_roundtrip_is_identity_for_outbox_entries(entry: OutboxEntry) -> None:
+    assert_roundtrips(entry, OutboxEntry)
+
+
+@given(st.lists(st.text(max_size=8), max_size=3), st.lists(st.text(max_size=8), max_size=3))
+def test_roundtrip_is_identity_for_dispatch_reports(delivered: list[str], failed: list[str]) -> None:
+    assert_roundtrips(Dispatched(tuple(delivered), tuple(failed)), Dispatched)
 
 
 @given(events())
@@ -254,6 +285,8 @@ def test_roundtrip_is_identity_for_real_snapshots(
     own.assign(lead, "colleague", own.user("bob"), actor="anna")
     own.replace(RecordRef("deal", "D-1"), "responsible", anna, own.user("bob"), actor="bob")
     own.unassign(RecordRef("customer", "C-1"), "caretaker_group", north, actor="bob")
+    own.record_activity(lead, "task_created", actor="paul")
     snapshot = own.snapshot()
     assert {type(e) for e in snapshot.events} == set(EVENT_TYPES)
+    assert snapshot.outbox, "the scenario notified someone: the outbox round-trips too"
     assert_roundtrips(snapshot, Snapshot)

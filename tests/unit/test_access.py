@@ -479,9 +479,7 @@ WRITES: dict[str, Callable[[Ownership], object]] = {
 def test_tl4_write_by_an_actor_who_may_not_assign_is_refused_and_changes_nothing(
     crm: Ownership, write: Callable[[Ownership], object]
 ) -> None:
-    with refused(
-        crm, AccessDeniedError, r"Bob may not change who holds (deal D-1|company C-2): the rule for assigning"
-    ):
+    with refused(crm, AccessDeniedError, r"Bob may not change who holds (deal D-1|company C-2): the rule to assign"):
         write(crm)
 
 

@@ -6,12 +6,13 @@ every dictionary back exactly as it was; committing costs nothing.
 """
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from ownership.events import Event
 from ownership.filters import And, Filter, HasAssignee, HomeIs, Nothing, Or, SharedWith, matches
 from ownership.model import Assignee, Assignment, Group, Membership, Record, RecordRef, Tenant, User
+from ownership.notify import Notification, OutboxEntry
 
 _MISSING: Any = object()
 
@@ -20,7 +21,7 @@ class MemoryRepository:
     """A `Repository` kept in this process's memory; safe to share between threads.
 
     Transactions are serialised by one re-entrant lock; a transaction opened
-    inside another on the same thread joins it.
+    inside another on the same thread is a savepoint within it.
     """
 
     def __init__(self) -> None:
@@ -40,6 +41,8 @@ class MemoryRepository:
         self._records_by_tenant: dict[str, set[RecordRef]] = {}
         self._assignments: dict[RecordRef, tuple[Assignment, ...]] = {}
         self._events: dict[RecordRef, tuple[Event, ...]] = {}
+        self._outbox: dict[str, OutboxEntry] = {}
+        self._pending: dict[str, None] = {}
         # The indexes `select` runs filters through, by record id within a kind.
         self._ids_by_kind: dict[str, set[str]] = {}
         self._ids_by_home: dict[tuple[str, str], set[str]] = {}
@@ -48,62 +51,74 @@ class MemoryRepository:
 
     @property
     def generation(self) -> int:
-        """A number that grows with every committed transaction that wrote anything."""
+        """A number that changes with every write, committed or not, and with every rollback."""
         return self._generation
 
     def transaction(self) -> "_Unit":
         """Open a unit of work; see `ownership.ports.Repository.transaction`."""
         return _Unit(self)
 
-    # Writes go through these two, which journal how to take them back.
+    # Writes go through these, which journal how to take them back and move the generation on.
     def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
         old = table.get(key, _MISSING)
         table[key] = value
-        self._undo.append(lambda: _restore(table, key, old))
+        self._journal(lambda: _restore(table, key, old))
 
     def _delete(self, table: dict[Any, Any], key: Any) -> None:
         old = table.pop(key, _MISSING)
         if old is not _MISSING:
-            self._undo.append(lambda: _restore(table, key, old))
+            self._journal(lambda: _restore(table, key, old))
 
     def _index(self, table: dict[Any, set[Any]], key: Any, add: Any = None, remove: Any = None) -> None:
         """Add `add` to, or remove `remove` from, the set at `table[key]`, in place, journaling the reverse."""
         members = table.setdefault(key, set())
         if add is not None and add not in members:
             members.add(add)
-            self._undo.append(lambda: members.discard(add))
+            self._journal(lambda: members.discard(add))
         if remove is not None and remove in members:
             members.discard(remove)
-            self._undo.append(lambda: members.add(remove))
+            self._journal(lambda: members.add(remove))
+
+    def _journal(self, undo: Callable[[], None]) -> None:
+        # Every write, committed or not yet, changes what a cached reading of the state would say.
+        self._undo.append(undo)
+        self._generation += 1
+
+    def _roll_back(self, mark: int) -> None:
+        """Take back every write journaled since `mark`, newest first."""
+        while len(self._undo) > mark:
+            self._undo.pop()()
+        self._generation += 1
 
 
 class _Unit:
-    """The context manager of one transaction: holds the lock, and on an error takes every write back."""
+    """The context manager of one unit of work: holds the lock, and on an error takes its own writes back.
 
-    __slots__ = ("_outermost", "_repo")
+    A unit opened inside another is a savepoint: leaving it by an error takes
+    back its writes alone, and the outer unit goes on.
+    """
+
+    __slots__ = ("_mark", "_repo")
 
     def __init__(self, repo: MemoryRepository) -> None:
         self._repo = repo
-        self._outermost = False
+        self._mark = 0
 
     def __enter__(self) -> "_MemoryTransaction":
         repo = self._repo
         repo._lock.acquire()
-        self._outermost = repo._depth == 0
         repo._depth += 1
+        self._mark = len(repo._undo)
         return _MemoryTransaction(repo)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
         repo = self._repo
         try:
-            if kind is not None and self._outermost:
-                for undo in reversed(repo._undo):
-                    undo()
+            if kind is not None:
+                repo._roll_back(self._mark)
         finally:
             repo._depth -= 1
-            if self._outermost:
-                if kind is None and repo._undo:
-                    repo._generation += 1
+            if repo._depth == 0:
                 repo._undo.clear()
             repo._lock.release()
 
@@ -280,6 +295,24 @@ class _MemoryTransaction:
 
     def events(self, ref: RecordRef) -> Sequence[Event]:
         return self._r._events.get(ref, ())
+
+    def enqueue(self, notification: Notification) -> None:
+        if notification.key not in self._r._outbox:
+            self._r._set(self._r._outbox, notification.key, OutboxEntry(notification))
+            self._r._set(self._r._pending, notification.key, None)
+
+    def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
+        keys = list(self._r._pending if pending else self._r._outbox)
+        return [self._r._outbox[key] for key in keys[:limit]]
+
+    def settle(self, delivered: Collection[str], failed: Collection[str]) -> None:
+        for key in delivered:
+            entry = self._r._outbox[key]
+            self._r._set(self._r._outbox, key, OutboxEntry(entry.notification, entry.attempts, delivered=True))
+            self._r._delete(self._r._pending, key)
+        for key in failed:
+            entry = self._r._outbox[key]
+            self._r._set(self._r._outbox, key, OutboxEntry(entry.notification, entry.attempts + 1))
 
 
 def _holding_key(assignment: Assignment) -> tuple[str, str, Assignee, str]:

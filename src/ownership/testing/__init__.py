@@ -4,7 +4,9 @@ Importing this package needs the ``testing`` extra (hypothesis).
 """
 
 from ownership.clock import FakeClock
+from ownership.testing.notifier import RecordingNotifier
 from ownership.testing.strategies import (
+    activities,
     assignees,
     assignments,
     events,
@@ -12,6 +14,8 @@ from ownership.testing.strategies import (
     groups,
     memberships,
     moments,
+    notifications,
+    outbox_entries,
     plans,
     policies,
     profiles,
@@ -25,6 +29,8 @@ from ownership.testing.strategies import (
 
 __all__ = [
     "FakeClock",
+    "RecordingNotifier",
+    "activities",
     "assignees",
     "assignments",
     "events",
@@ -32,6 +38,8 @@ __all__ = [
     "groups",
     "memberships",
     "moments",
+    "notifications",
+    "outbox_entries",
     "plans",
     "policies",
     "profiles",

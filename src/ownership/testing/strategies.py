@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from ownership.events import Assigned, Event, RecordCreated, RecordShared, ShareAccepted, Unassigned
+from ownership.events import ActivityRecorded, Assigned, Event, RecordCreated, RecordShared, ShareAccepted, Unassigned
 from ownership.model import (
     EVERYONE,
     Assignee,
@@ -22,6 +22,7 @@ from ownership.model import (
     Tenant,
     User,
 )
+from ownership.notify import Activity, Channel, Notification, OutboxEntry
 from ownership.policy import AutoAssign, Plan, Policy, Role, Rulebook, Trigger
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -140,7 +141,35 @@ def events() -> st.SearchStrategy[Event]:
         st.builds(Unassigned, **changes),
         st.builds(RecordShared, **common, **private),
         st.builds(ShareAccepted, **common, **private),
+        st.builds(ActivityRecorded, **common, **private, activity=ids()),
     )
+
+
+def activities(*, roles: list[str] | None = None) -> st.SearchStrategy[Activity]:
+    """Activities heard of by every notified role, or by some of `roles` (any ids if None; none if empty)."""
+    if roles is not None and not roles:
+        return st.builds(Activity, name=ids())
+    names = st.sampled_from(roles) if roles else ids()
+    return st.builds(Activity, name=ids(), roles=st.none() | st.frozensets(names, max_size=3))
+
+
+def notifications() -> st.SearchStrategy[Notification]:
+    """Notifications of any activity, by push or in-app."""
+    return st.builds(
+        Notification,
+        key=ids(),
+        recipient=ids(),
+        record=record_refs(),
+        activity=ids(),
+        actor=st.none() | ids(),
+        at=moments(),
+        channel=st.sampled_from(Channel),
+    )
+
+
+def outbox_entries() -> st.SearchStrategy[OutboxEntry]:
+    """Outbox entries, pending or delivered, with attempts."""
+    return st.builds(OutboxEntry, notification=notifications(), attempts=st.integers(0, 5), delivered=st.booleans())
 
 
 @st.composite
@@ -176,11 +205,13 @@ def policies(draw: st.DrawFn, *, kind: str | None = None) -> Policy:
         if for_users
         else []
     )
+    listed = draw(st.none() | st.lists(activities(roles=role_names), max_size=3, unique_by=lambda a: a.name))
     return Policy(
         kind if kind is not None else draw(ids()),
         drawn,
         tuple(triggers),
         requires=draw(st.none() | ids()),
+        activities=None if listed is None else tuple(listed),
     )
 
 

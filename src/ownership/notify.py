@@ -1,0 +1,100 @@
+"""Who must hear of what: activities, notifications, the outbox, and the `Notifier` port.
+
+A policy names the activities its kind knows and which roles hear of each.
+When something happens, the service writes one `Notification` per recipient
+into the outbox, in the same unit of work as the change (X7); `dispatch`
+hands pending ones to the host's `Notifier` after the commit, and whatever it
+refused or crashed on stays pending, with its attempts counted.
+"""
+
+import enum
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from attrs import field, frozen
+
+from ownership.model import RecordRef, nonempty
+
+
+def _some_names(items: Iterable[str] | None) -> frozenset[str] | None:
+    return None if items is None else frozenset(items)
+
+
+ASSIGNED = "assigned"
+"""The activity of a notification telling a user a role was given to them (LD8)."""
+
+
+class Channel(enum.Enum):
+    """How a notification should reach its recipient (CT3)."""
+
+    PUSH = "push"
+    """A push message: the recipient's profile allows push."""
+    IN_APP = "in_app"
+    """An in-app message or popup."""
+
+
+@frozen
+class Activity:
+    """A kind of thing that happens to a record, and which roles hear of it.
+
+    Attributes:
+        name: the activity's name (``"note_added"``, ``"invoice_paid"``, ...).
+        roles: the roles whose holders hear of it; None for every role marked notified.
+    """
+
+    name: str = field(validator=nonempty)
+    roles: frozenset[str] | None = field(default=None, converter=_some_names)
+
+
+@frozen
+class Notification:
+    """One message for one user about one thing that happened to a record.
+
+    Attributes:
+        key: the idempotency key, from the event and the recipient: a host drops a key it has seen.
+        recipient: the id of the user to tell.
+        record: the record it is about.
+        activity: what happened: `ASSIGNED` or an activity's name.
+        actor: who did it; None when the host did, or when the actor is of another tenant (LD7).
+        at: when it happened.
+        channel: push or in-app, from the recipient's profile (CT3).
+    """
+
+    key: str
+    recipient: str
+    record: RecordRef
+    activity: str
+    actor: str | None
+    at: datetime
+    channel: Channel
+
+
+@frozen
+class OutboxEntry:
+    """A notification in the outbox, with how often delivering it failed and whether it was delivered."""
+
+    notification: Notification
+    attempts: int = 0
+    delivered: bool = False
+
+
+@frozen
+class Dispatched:
+    """What one `dispatch` did: the keys delivered, and the keys left pending for the next one."""
+
+    delivered: tuple[str, ...]
+    failed: tuple[str, ...]
+
+
+class Notifier(Protocol):
+    """The host's delivery of notifications: push, e-mail, in-app, ... (one method; a batch at a time)."""
+
+    def deliver(self, notifications: Sequence[Notification]) -> Collection[str] | None:
+        """Deliver a batch.
+
+        Returns:
+            The keys of the notifications it could not deliver, to be tried again; None or
+            empty when it delivered them all. Raising delivers none of the batch.
+        """
+        ...
