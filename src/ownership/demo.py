@@ -11,7 +11,7 @@ from ownership import presets
 from ownership.adapters.memory import MemoryRepository
 from ownership.clock import FakeClock
 from ownership.errors import OwnershipError
-from ownership.model import EVERYONE, Assignee, AssigneeKind, Group, GroupKind, Record
+from ownership.model import EVERYONE, Assignee, AssigneeKind, Group, GroupKind, Profile, Record
 from ownership.policy import Rulebook
 from ownership.service import Ownership, UserLike
 
@@ -104,6 +104,12 @@ def _lead_exchange(write: Write) -> None:
         f"Nora hands her part to Nils (LD5): {t.holders(lead, 'colleague', nora)}; "
         f"Paul still sees {t.holders(lead, 'colleague', paul)}."
     )
+    told = t.own.record_activity(lead, "task_created", actor=paul)
+    t.say(
+        "Paul adds a task at Southpaw; told: "
+        + ", ".join(f"{t.own.user(n.recipient).name} (by {n.actor or 'someone at the partner'})" for n in told)
+        + " (LD8, LD7)."
+    )
     t.own.unassign(lead, "colleague", nils, actor=nils)
     t.say(f"Nils removes himself; a lead may have nobody (LD1): {t.holders(lead, 'colleague', nora)}.")
     write("")
@@ -157,11 +163,19 @@ def _contact_desk(write: Write) -> None:
     t.own.add_tenant("kanzlei", name="Kanzlei Weber")
     weber = t.own.add_user("kanzlei", "Weber", id="weber")
     tax = t.own.add_group("kanzlei", "Tax advice", GroupKind.COMPETENCE, id="tax")
+    lena = t.own.add_user("kanzlei", "Lena", id="lena", profile=Profile(push=True))
+    t.own.add_member(tax, lena)
     contact = t.own.create("contact", actor=weber, id="P-100", holders={"assignee": EVERYONE})
     t.say(f"Contact P-100 is assigned to all employees: {t.holders(contact, 'assignee')}.")
     t.own.replace(contact, "assignee", EVERYONE, tax, actor=weber)
     t.own.assign(contact, "assignee", weber, actor=weber)
     t.say(f"Then to the competence 'Tax advice' and to Weber himself: {t.holders(contact, 'assignee')}.")
+    told = t.own.record_activity(contact, presets.CHAT_MESSAGE, actor=None)
+    t.say(
+        "An incoming chat message reaches "
+        + ", ".join(f"{t.own.user(n.recipient).name} by {n.channel.value}" for n in told)
+        + " (CT3)."
+    )
     write("")
 
 

@@ -28,6 +28,8 @@ def test_demo_tells_one_story_per_seed_system() -> None:
         "FeatureDisabledError",
     ]
     assert "  Northwind sees as colleague: Nora; Southpaw sees: Paul (LD7)." in lines
+    assert "  Paul adds a task at Southpaw; told: Nils (by someone at the partner) (LD8, LD7)." in lines
+    assert "  An incoming chat message reaches Lena by push, Weber by in_app (CT3)." in lines
 
 
 def test_cli_demo_exits_zero_and_prints(capsys) -> None:
