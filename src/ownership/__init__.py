@@ -49,7 +49,7 @@ from ownership.model import (
 )
 from ownership.notify import ASSIGNED, Activity, Channel, Dispatched, Notification, Notifier, OutboxEntry
 from ownership.policy import ACTIONS, Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
-from ownership.ports import Repository, Transaction
+from ownership.ports import Repository, Transaction, Versioned
 from ownership.service import Finding, Ownership, Page, Row, Snapshot
 
 __all__ = [
@@ -123,6 +123,7 @@ __all__ = [
     "UnknownTenantError",
     "UnknownUserError",
     "User",
+    "Versioned",
     "Viewer",
     "access",
     "filters",

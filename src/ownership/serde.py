@@ -5,6 +5,7 @@ type of `ownership`; a host may customise its own copy freely. For each public
 value ``x`` of type ``T``: ``structure(unstructure(x), T) == x``.
 """
 
+import functools
 from typing import Any, TypeVar, cast, get_args
 
 import attrs
@@ -74,7 +75,10 @@ def _configure_predicates(made: JsonConverter) -> None:
     made.register_structure_hook_func(_is_predicate, structure_predicate)
 
 
-_default = converter()
+@functools.cache
+def _shared() -> JsonConverter:
+    # Built on first use, not at import; private, so no caller can change how another one's data reads.
+    return converter()
 
 
 def unstructure(value: object) -> Any:
@@ -83,8 +87,8 @@ def unstructure(value: object) -> Any:
     An event carries its class name under ``"type"``, so ``structure(data, Event)`` finds it again.
     """
     if isinstance(value, get_args(Event)):
-        return _default.unstructure(value, unstructure_as=Event)
-    return _default.unstructure(value)
+        return _shared().unstructure(value, unstructure_as=Event)
+    return _shared().unstructure(value)
 
 
 def structure(data: Any, cls: type[_T]) -> _T:
@@ -93,4 +97,4 @@ def structure(data: Any, cls: type[_T]) -> _T:
     Raises:
         cattrs.ClassValidationError: `data` does not describe a `cls`.
     """
-    return _default.structure(data, cls)
+    return _shared().structure(data, cls)
