@@ -11,11 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from attrs import field, frozen
 
-from ownership.model import Assignee, Assignment, Record
-
-
-def _names(items: Iterable[str]) -> frozenset[str]:
-    return frozenset(items)
+from ownership.model import Assignee, Assignment, Record, names
 
 
 def _assignees(items: Iterable[Assignee]) -> frozenset[Assignee]:
@@ -66,7 +62,7 @@ class SharedWith:
 class HasAssignee:
     """One of `roles` is held, in `tenant`'s slot, by one of `assignees`."""
 
-    roles: frozenset[str] = field(converter=_names)
+    roles: frozenset[str] = field(converter=names)
     assignees: frozenset[Assignee] = field(converter=_assignees)
     tenant: str
 
@@ -219,8 +215,11 @@ def compiled(filter: Filter) -> Test:  # noqa: PLR0911 - a case per node
 def _fused(first: Filter, second: Filter) -> Test | None:
     """One function for the shape of most compiled access rules: the viewer's tenant takes part, and holds a role."""
     tenant = _participation(first)
-    holdings = _merged_holdings([second] if isinstance(second, HasAssignee) else list(_parts_if_or(second)))
-    if tenant is None or len(holdings) != 1 or not all(map(_holding, _parts_if_or(second))):
+    parts = _parts_if_or(second)
+    if tenant is None or not all(map(_holding, parts)):
+        return None
+    holdings = _merged_holdings(parts)
+    if len(holdings) != 1:
         return None
     slot, pairs = holdings[0]
     wanted = _by_role(pairs)

@@ -19,7 +19,8 @@ def nonempty(_instance: object, attribute: "Attribute[str]", value: str) -> None
         raise InvalidValueError(f"{attribute.name} must be a non-empty string, not {value!r}.")
 
 
-def _names(items: Iterable[str]) -> frozenset[str]:
+def names(items: Iterable[str]) -> frozenset[str]:
+    """Return a set of names (ids, switches, kinds) as a frozenset; an attrs converter."""
     return frozenset(items)
 
 
@@ -56,7 +57,7 @@ class Tenant:
     id: str = field(validator=nonempty)
     name: str
     plan: str | None = None
-    switches: frozenset[str] = field(default=frozenset(), converter=_names)
+    switches: frozenset[str] = field(default=frozenset(), converter=names)
 
 
 @frozen
@@ -68,7 +69,7 @@ class Profile:
         push: whether the user takes push notifications (CT3); otherwise in-app.
     """
 
-    restricted: frozenset[str] = field(default=frozenset(), converter=_names)
+    restricted: frozenset[str] = field(default=frozenset(), converter=names)
     push: bool = False
 
 
@@ -192,8 +193,8 @@ class Record:
     id: str = field(validator=nonempty)
     tenant: str = field(validator=nonempty)
     created_at: datetime
-    shared_with: frozenset[str] = field(default=frozenset(), converter=_names)
-    offered_to: frozenset[str] = field(default=frozenset(), converter=_names)
+    shared_with: frozenset[str] = field(default=frozenset(), converter=names)
+    offered_to: frozenset[str] = field(default=frozenset(), converter=names)
     # The identity, built once: every read of a record's holders or history asks for it.
     ref: RecordRef = field(init=False, eq=False, repr=False)
 

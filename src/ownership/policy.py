@@ -16,14 +16,10 @@ from attrs import evolve, field, frozen
 from ownership.access import Predicate, Viewer, always, holds, is_admin, restricted
 from ownership.errors import RulebookError, UnknownActivityError, UnknownKindError, UnknownRoleError
 from ownership.filters import FILTER_TYPES
-from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Tenant, User, nonempty
+from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Tenant, User, names, nonempty
 from ownership.notify import Activity
 
 _T = TypeVar("_T")
-
-
-def _names(items: Iterable[str]) -> frozenset[str]:
-    return frozenset(items)
 
 
 def _group_kinds(items: Iterable[GroupKind]) -> frozenset[GroupKind]:
@@ -172,8 +168,8 @@ class Policy:
     _rules: dict[str, Predicate] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        names = [role.name for role in self.roles]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        role_names = [role.name for role in self.roles]
+        twice = sorted({name for name in role_names if role_names.count(name) > 1})
         if twice:
             raise RulebookError(f"Policy {self.kind!r} names role {twice[0]!r} twice; give each role its own name.")
         for trigger in self.auto_assign:
@@ -185,7 +181,7 @@ class Policy:
                     f"Policy {self.kind!r} auto-assigns the acting user to {role.name!r}, which takes no users."
                 )
         for activity in self.activities or ():
-            unknown = sorted((activity.roles or frozenset()) - set(names))
+            unknown = sorted((activity.roles or frozenset()) - set(role_names))
             if unknown:
                 raise RulebookError(
                     f"Activity {activity.name!r} of {self.kind!r} notifies role {unknown[0]!r}, which the policy lacks."
@@ -297,7 +293,7 @@ class Plan:
     """A named plan a tenant can be on, and the features it includes (TL10)."""
 
     name: str = field(validator=nonempty)
-    features: frozenset[str] = field(default=frozenset(), converter=_names)
+    features: frozenset[str] = field(default=frozenset(), converter=names)
 
 
 @frozen
@@ -322,8 +318,8 @@ class Rulebook:
     _by_kind: dict[str, Policy] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        for label, names in (("kind", [p.kind for p in self.policies]), ("plan", [p.name for p in self.plans])):
-            twice = sorted({name for name in names if names.count(name) > 1})
+        for label, given in (("kind", [p.kind for p in self.policies]), ("plan", [p.name for p in self.plans])):
+            twice = sorted({name for name in given if given.count(name) > 1})
             if twice:
                 raise RulebookError(f"The rulebook has two entries for {label} {twice[0]!r}; keep one.")
         object.__setattr__(self, "_by_kind", {policy.kind: policy for policy in self.policies})

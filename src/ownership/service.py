@@ -1279,10 +1279,7 @@ class Ownership:
     def _available_role(self, policy: Policy, name: str, tx: Transaction, record: Record, tenant: str) -> Role:
         role = policy.role(name)
         slot = self._tenant(tx, _slot_tenant(role, record, tenant))
-        if not _has(role, self.rulebook.features(slot)):
-            raise FeatureDisabledError(
-                f"The {name} of a {policy.kind} needs {role.requires!r}, which tenant {slot.id!r} has not switched on."
-            )
+        _check_feature(policy, role, slot.id, self.rulebook.features(slot))
         return role
 
     def _slot(
@@ -1349,11 +1346,7 @@ class Ownership:
         resolved = []
         for name, given in wanted.items():
             role = policy.role(name)
-            if not _has(role, features):
-                raise FeatureDisabledError(
-                    f"The {name} of a {policy.kind} needs {role.requires!r}, which tenant {tenant.id!r} "
-                    "has not switched on."
-                )
+            _check_feature(policy, role, tenant.id, features)
             resolved.append((role, given))
         return resolved
 
@@ -1463,6 +1456,14 @@ def _gate_reasons(viewer: Viewer, record: Record) -> tuple[Reason, ...]:
             f"{record} is {'' if viewer.tenant in record.tenants else 'not '}held in or shared with {viewer.tenant!r}",
         ),
     )
+
+
+def _check_feature(policy: Policy, role: Role, tenant: str, features: frozenset[str]) -> None:
+    """Refuse a role whose feature the tenant of its slot lacks (TL5, TL10, CG8)."""
+    if not _has(role, features):
+        raise FeatureDisabledError(
+            f"The {role.name} of a {policy.kind} needs {role.requires!r}, which tenant {tenant!r} has not switched on."
+        )
 
 
 def _has(role: Role, features: frozenset[str]) -> bool:
