@@ -328,6 +328,40 @@ class SharedWithViewer(_Leaf):
 
 
 @frozen
+class IsActive(_Leaf):
+    """The viewer is an active user: inactive users may do nothing (a gate before every rule)."""
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return viewer.user.active
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return EVERYTHING if viewer.user.active else NOTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return f"{viewer.user.name} is {'active' if matched else 'inactive'}"
+
+    def __str__(self) -> str:
+        return "active"
+
+
+@frozen
+class TakesPart(_Leaf):
+    """The viewer's tenant takes part in the record: its home, or a tenant that accepted it (a gate of every rule)."""
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return viewer.tenant in facts.record.tenants
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return any_of(HomeIs(viewer.tenant), SharedWith(viewer.tenant))
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return f"{facts.record} is {'' if matched else 'not '}held in or shared with {viewer.tenant!r}"
+
+    def __str__(self) -> str:
+        return "tenant takes part"
+
+
+@frozen
 class AllOf(Predicate):
     """Every part holds."""
 
@@ -442,3 +476,5 @@ same_tenant: Predicate = SameTenant()
 """The record's home is the viewer's tenant."""
 shared_with_viewer: Predicate = SharedWithViewer()
 """The record is shared with the viewer's tenant."""
+GATE: Predicate = AllOf((IsActive(), TakesPart()))
+"""What every rule sits behind: an active viewer of a tenant taking part in the record; no rule opens it."""

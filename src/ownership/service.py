@@ -12,7 +12,7 @@ from datetime import datetime
 
 from attrs import evolve, frozen
 
-from ownership.access import Decision, Facts, Predicate, Reason, Viewer
+from ownership.access import GATE, Decision, Facts, Predicate, Viewer
 from ownership.clock import utcnow
 from ownership.errors import (
     AccessDeniedError,
@@ -43,7 +43,7 @@ from ownership.events import (
     ShareAccepted,
     Unassigned,
 )
-from ownership.filters import NOTHING, Filter, HomeIs, SharedWith, Test, all_of, any_of, compiled
+from ownership.filters import Filter, Test, compiled
 from ownership.model import (
     Assignee,
     AssigneeKind,
@@ -892,9 +892,8 @@ class Ownership:
         """
         with self._repository.transaction() as tx:
             found, rule, seeing, held = self._question(tx, viewer, action, record)
-            gate = _gate_reasons(seeing, found)
-            allowed, reasons = rule.explain(seeing, Facts(found, held))
-            return Decision(allowed and all(r.matched for r in gate), str(rule), (*gate, *reasons))
+            allowed, reasons = (GATE & rule).explain(seeing, Facts(found, held))
+            return Decision(allowed, str(rule), reasons)
 
     def _question(
         self, tx: Transaction, viewer: UserLike, action: str, record: RecordLike
@@ -915,7 +914,7 @@ class Ownership:
             if test is None:
                 test = self._tests[key] = compiled(self._filter_for(seeing, rule))
             return test(record, held)
-        return _takes_part(seeing, record) and rule.decide(seeing, Facts(record, held))
+        return (GATE & rule).decide(seeing, Facts(record, held))
 
     def visible(
         self, viewer: UserLike, kind: str, *, action: str = "view", limit: int = 100, after: str | None = None
@@ -981,9 +980,7 @@ class Ownership:
 
     @staticmethod
     def _filter_for(viewer: Viewer, rule: Predicate) -> Filter:
-        if not viewer.user.active:
-            return NOTHING
-        return all_of(any_of(HomeIs(viewer.tenant), SharedWith(viewer.tenant)), rule.compile(viewer))
+        return (GATE & rule).compile(viewer)
 
     def _viewer(self, tx: Transaction, user: UserLike, kind: str) -> Viewer:
         """Resolve what the rules need of a user; reused while the repository is unchanged and no membership expires."""
@@ -1439,23 +1436,6 @@ def _all_selected(tx: Transaction, kind: str, where: Filter, page: int = 1_000) 
         if len(found) < page:
             return
         after = found[-1].id
-
-
-def _takes_part(viewer: Viewer, record: Record) -> bool:
-    return viewer.user.active and viewer.tenant in record.tenants
-
-
-def _gate_reasons(viewer: Viewer, record: Record) -> tuple[Reason, ...]:
-    """The conditions every rule sits behind: an active user of a tenant taking part in the record."""
-    name = viewer.user.name
-    return (
-        Reason("active", viewer.user.active, f"{name} is {'active' if viewer.user.active else 'inactive'}"),
-        Reason(
-            "tenant takes part",
-            viewer.tenant in record.tenants,
-            f"{record} is {'' if viewer.tenant in record.tenants else 'not '}held in or shared with {viewer.tenant!r}",
-        ),
-    )
 
 
 def _check_feature(policy: Policy, role: Role, tenant: str, features: frozenset[str]) -> None:
