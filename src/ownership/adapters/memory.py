@@ -234,12 +234,15 @@ class _MemoryTransaction:
         exact = self._indexed(kind, filter)
         if exact is not None:
             return exact
-        parts = filter.parts if isinstance(filter, And) else (filter,)
-        sizes = [(size, part) for part in parts if (size := self._size(kind, part)) is not None]
-        narrowest = (
-            self._ids(kind, min(sizes, key=lambda sp: sp[0])[1]) if sizes else self._r._ids_by_kind.get(kind, set())
-        )
-        return {i for i in narrowest if self._matches(kind, i, filter)}
+        if isinstance(filter, Or) and self._size(kind, filter) is not None:
+            # Every part can be answered from the indexes, some only through an AND: the union of each part's ids.
+            return set().union(*(self._ids(kind, part) for part in filter.parts))
+        candidates: set[str] | frozenset[str] = self._r._ids_by_kind.get(kind, set())
+        if isinstance(filter, And):
+            sizes = [(size, part) for part in filter.parts if (size := self._size(kind, part)) is not None]
+            if sizes:
+                candidates = self._ids(kind, min(sizes, key=lambda sp: sp[0])[1])
+        return {i for i in candidates if self._matches(kind, i, filter)}
 
     def _indexed(self, kind: str, filter: Filter) -> set[str] | frozenset[str] | None:
         """Return the exact ids for a filter the indexes answer alone, or None."""
