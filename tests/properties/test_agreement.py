@@ -25,25 +25,53 @@ from conftest import UnversionedRepository
 from ownership import (
     ACTIONS,
     EVERYONE,
+    Access,
     Assignee,
+    AutoAssign,
     GroupKind,
     Ownership,
     OwnershipError,
+    Policy,
     Profile,
     Record,
+    Role,
     Rulebook,
+    Trigger,
     User,
     presets,
 )
+from ownership.access import holds, in_caretaker_group, is_admin, restricted, same_tenant, shared_with_viewer
 from ownership.adapters.memory import MemoryRepository
 from ownership.ports import Repository
 from ownership.testing import FakeClock
 
+# A host's own rule, of the shapes no preset builds: ORs of ANDs, negations, a private role, shared records.
+HOST_RULE = (
+    (holds("owner") & same_tenant)
+    | (is_admin & ~restricted("deal"))
+    | (shared_with_viewer & holds("partner_rep"))
+    | (in_caretaker_group("desk") & ~holds("owner"))
+)
+HOST_RULEBOOK = Rulebook(
+    (
+        Policy(
+            "deal",
+            (
+                Role("owner", grants_access=True),
+                Role("partner_rep", grants_access=True, private=True),
+                Role("desk", users=False, groups={GroupKind.CARETAKER, GroupKind.TEAM}, grants_access=True),
+            ),
+            auto_assign=(AutoAssign(Trigger.ACCEPTED, "partner_rep"),),
+            access=Access(view=HOST_RULE, assign=HOST_RULE & ~restricted("deal")),
+        ),
+    )
+)
 RULEBOOKS = {
     "accounts+leads+customers": presets.account_managers()
     | presets.lead_exchange()
     | presets.caretaker_groups().only("customer", "follow_up"),
     "contacts+tickets": presets.contact_desk() | presets.caretaker_groups().only("ticket"),
+    "host-rule": HOST_RULEBOOK,
 }
 SWITCHES = [
     presets.SECOND_ACCOUNT_MANAGER,
