@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from attrs import evolve, frozen
+from attrs import define, evolve, field, frozen
 
 from ownership.access import GATE, Decision, Facts, Predicate, Viewer
 from ownership.clock import utcnow
@@ -58,7 +58,7 @@ from ownership.model import (
     User,
 )
 from ownership.notify import ASSIGNED, Channel, Dispatched, Notification, Notifier, OutboxEntry
-from ownership.policy import ACTIONS, Policy, Role, Rulebook, Trigger
+from ownership.policy import Policy, Role, Rulebook, Trigger
 from ownership.ports import Repository, Transaction, Versioned
 
 UserLike = User | str
@@ -105,6 +105,15 @@ class Finding:
     kind: str
     subject: str
     message: str
+
+
+@define
+class _Resolved:
+    """A viewer resolved at one generation of the repository, when it stops being right, and its compiled rules."""
+
+    viewer: Viewer
+    until: datetime | None
+    tests: dict[str, Test] = field(factory=dict)
 
 
 @frozen
@@ -155,8 +164,7 @@ class Ownership:
         self._ids = ids
         self._versioned = repository if isinstance(repository, Versioned) else None
         # Viewers resolved at one generation of the repository, with the moment they stop being right.
-        self._viewers: dict[tuple[str, str], tuple[Viewer, datetime | None]] = {}
-        self._tests: dict[tuple[str, str, str], Test] = {}
+        self._viewers: dict[tuple[str, str], _Resolved] = {}
         self._viewers_generation = -1
 
     # --- tenants -----------------------------------------------------------------
@@ -909,11 +917,12 @@ class Ownership:
         """Decide one record: gated on an active viewer of a tenant taking part, then the rule."""
         if self._versioned is not None:
             # The viewer is reused until the repository changes: so is the rule compiled for them.
-            key = (seeing.user.id, record.kind, action)
-            test = self._tests.get(key)
-            if test is None:
-                test = self._tests[key] = compiled(self._filter_for(seeing, rule))
-            return test(record, held)
+            resolved = self._viewers.get((seeing.user.id, record.kind))
+            if resolved is not None and resolved.viewer is seeing:
+                test = resolved.tests.get(action)
+                if test is None:
+                    test = resolved.tests[action] = compiled(self._filter_for(seeing, rule))
+                return test(record, held)
         return (GATE & rule).decide(seeing, Facts(record, held))
 
     def visible(
@@ -945,7 +954,8 @@ class Ownership:
             seeing = self._viewer(tx, viewer, kind)
             where = self._filter_for(seeing, rule)
             found = tx.select(kind, where, limit=limit + 1, after=after)
-            rows = tuple(Row(r, self._seen_assignments(tx, r, seeing.tenant)) for r in found[:limit])
+            features: dict[str, frozenset[str]] = {}
+            rows = tuple(Row(r, self._seen_assignments(tx, r, seeing.tenant, features)) for r in found[:limit])
             return Page(rows, rows[-1].record.id if len(found) > limit else None)
 
     def checker(self, viewer: UserLike, action: str, kind: str) -> Test:
@@ -990,14 +1000,10 @@ class Ownership:
             generation = self._versioned.generation
             if generation != self._viewers_generation:
                 self._viewers.clear()
-                self._tests.clear()
                 self._viewers_generation = generation
             cached = self._viewers.get(key)
-            if cached is not None and (cached[1] is None or moment < cached[1]):
-                return cached[0]
-            # Resolved anew: what was compiled for the old viewer no longer holds.
-            for action in ACTIONS:
-                self._tests.pop((*key, action), None)
+            if cached is not None and (cached.until is None or moment < cached.until):
+                return cached.viewer
         found = self._user(tx, user)
         features = self.rulebook.features(self._tenant(tx, found.tenant))
         live = [m for m in tx.memberships_of_user(found.id) if m.live(moment)]
@@ -1007,12 +1013,21 @@ class Ownership:
             frozenset(role.name for role in self.rulebook.policy(kind).roles if _has(role, features)),
         )
         if self._versioned is not None:
-            self._viewers[key] = (viewer, min((m.until for m in live if m.until is not None), default=None))
+            # Replacing the entry drops the rules compiled for the viewer it held.
+            self._viewers[key] = _Resolved(viewer, min((m.until for m in live if m.until is not None), default=None))
         return viewer
 
-    def _seen_assignments(self, tx: Transaction, record: Record, tenant: str) -> tuple[Assignment, ...]:
-        """A record's assignments as `tenant` sees them: each role's own slot, if the slot's tenant has the role."""
-        features = {t: self.rulebook.features(self._tenant(tx, t)) for t in {tenant, record.tenant}}
+    def _seen_assignments(
+        self, tx: Transaction, record: Record, tenant: str, features: dict[str, frozenset[str]] | None = None
+    ) -> tuple[Assignment, ...]:
+        """A record's assignments as `tenant` sees them: each role's own slot, if the slot's tenant has the role.
+
+        `features` remembers each tenant's features across the rows of one page.
+        """
+        features = {} if features is None else features
+        for t in (tenant, record.tenant):
+            if t not in features:
+                features[t] = self.rulebook.features(self._tenant(tx, t))
         slots = {
             role.name: slot
             for role in self.rulebook.policy(record.kind).roles
