@@ -103,3 +103,18 @@ class NotHeldError(AssignmentError):
 
 class ClaimError(AssignmentError):
     """Work cannot be taken from, or put back into, a team's pool (CG10)."""
+
+
+class ConflictError(OwnershipError):
+    """Another unit of work changed the same things at the same moment; nothing of this call was kept.
+
+    The call is safe to repeat: it will read the other change and decide again.
+    """
+
+
+class StorageError(OwnershipError):
+    """The store failed, or could not be reached, and the call was not carried out."""
+
+
+class SchemaVersionError(StorageError):
+    """The database's tables are missing, or were made for another version of `ownership`."""

@@ -5,13 +5,13 @@ never by inheriting. `ownership.testing` ships the contract suite that proves
 a repository keeps the promises written here.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from ownership.events import Event
 from ownership.filters import Filter
-from ownership.model import Assignment, Group, Membership, Record, RecordRef, Tenant, User
+from ownership.model import Assignee, Assignment, Group, Membership, Record, RecordRef, Tenant, User
 from ownership.notify import Notification, OutboxEntry
 
 
@@ -22,6 +22,11 @@ class Transaction(Protocol):
     transactions only when the transaction commits, and all of them together.
     The ``put_*`` methods insert or replace by id; the service has checked
     the rules before it calls them.
+
+    Units of work must behave as if they ran one after another. A repository
+    that runs them side by side and finds one would break that (two units
+    changing one record's holders from the same reading) raises
+    `ownership.errors.ConflictError` from it, and it leaves nothing behind.
     """
 
     def tenant(self, id: str) -> Tenant | None:
@@ -92,6 +97,18 @@ class Transaction(Protocol):
         """Return a record's current assignments, oldest first."""
         ...
 
+    def assignments_of(self, refs: Sequence[RecordRef]) -> Mapping[RecordRef, Sequence[Assignment]]:
+        """Return the current assignments of several records at once, each oldest first.
+
+        A record with none may be missing from the mapping. This is how a page
+        of `select` gets its holders in one read, not one read a row.
+        """
+        ...
+
+    def holdings(self, assignee: Assignee) -> Sequence[Assignment]:
+        """Return every assignment the assignee holds, in every tenant's slot, ordered by record, then oldest first."""
+        ...
+
     def add_assignment(self, assignment: Assignment) -> None:
         """Add an assignment to its record."""
         ...
@@ -108,8 +125,14 @@ class Transaction(Protocol):
         """
         ...
 
-    def append_event(self, event: Event) -> None:
-        """Append an event to its record's history."""
+    def append_events(self, events: Sequence[Event]) -> Sequence[int]:
+        """Append events to their records' histories, in order; return each one's position in its record's history.
+
+        A record's first event has position 0. Positions name notifications
+        (their keys), so two units of work must never give one position twice:
+        a repository that lets units run side by side refuses the later one
+        with `ownership.errors.ConflictError`.
+        """
         ...
 
     def events(self, ref: RecordRef) -> Sequence[Event]:
@@ -138,6 +161,11 @@ class Repository(Protocol):
         Leaving the ``with`` block normally commits every write made in it;
         leaving it by an exception discards them all and lets the exception
         go on. A unit opened inside another is a savepoint within it.
+
+        Raises:
+            ConflictError: another unit changed what this one read (when the repository runs units side by side).
+            StorageError: the store failed or could not be reached; nothing of the unit was kept, unless the
+                failure came while committing, when the store holds all of it or none of it.
         """
         ...
 

@@ -426,7 +426,7 @@ class Ownership:
             self._check_counts(policy, record, planned, features, home.id)
             at = record.created_at
             tx.put_record(record)
-            tx.append_event(RecordCreated(record.ref, home.id, _id(acting), at))
+            tx.append_events([RecordCreated(record.ref, home.id, _id(acting), at)])
             for role, assignee in planned:
                 self._write(tx, Assigned, record, role, assignee, slot=home.id, actor=acting, at=at)
             return record
@@ -451,7 +451,7 @@ class Ownership:
                 raise ShareError(f"{found} is already offered to or shared with tenant {partner.id!r}.")
             shared = evolve(found, offered_to=found.offered_to | {partner.id})
             tx.put_record(shared)
-            tx.append_event(RecordShared(found.ref, partner.id, acting.id, self._clock()))
+            tx.append_events([RecordShared(found.ref, partner.id, acting.id, self._clock())])
             return shared
 
     def accept(self, record: RecordLike, *, actor: UserLike) -> Record:
@@ -482,7 +482,7 @@ class Ownership:
             self._check_counts(policy, accepted, planned, features, slot.id, private_only=True)
             at = self._clock()
             tx.put_record(accepted)
-            tx.append_event(ShareAccepted(found.ref, slot.id, acting.id, at))
+            tx.append_events([ShareAccepted(found.ref, slot.id, acting.id, at)])
             for role, assignee in planned:
                 self._write(tx, Assigned, accepted, role, assignee, slot=slot.id, actor=acting, at=at)
             return accepted
@@ -652,6 +652,70 @@ class Ownership:
                 self._write(tx, Assigned, found, slot_role, back, slot=slot.id, actor=acting, at=moment)
             return tuple(self._held(tx, found, slot_role, slot.id))
 
+    def transfer(self, leaving: UserLike, successor: UserLike, *, actor: UserLike | None = None) -> int:
+        """Hand every role a user holds, on every record, to a successor, in one unit of work (X3).
+
+        This is offboarding: a user who leaves (or moves on) passes all their
+        holdings to a colleague of the same tenant, and either all of them
+        move or none do. Where the successor holds the role already, the
+        leaving user's part simply ends. Each move is recorded in the history
+        as an unassignment and an assignment, and the successor hears of it
+        where the role is notified, as with `assign`. The leaving user may be
+        inactive already; the successor must be active, so no mandatory role
+        is ever left held by an inactive user.
+
+        Args:
+            leaving: the user whose holdings move.
+            successor: the active user of the same tenant who takes them.
+            actor: an admin of their tenant, or None when the host itself moves them (a script).
+
+        Returns:
+            How many holdings moved.
+
+        Raises:
+            UnknownUserError: no such user.
+            InvalidValueError: the leaving user and the successor are the same.
+            ForeignTenantError: the successor belongs to another tenant.
+            InactiveUserError: the successor, or the actor, is inactive.
+            AccessDeniedError: the actor is not an admin of the tenant.
+            MandatoryRoleError: a role that keeps two holders or more would be left short, because the
+                successor holds it already.
+        """
+        with self._repository.transaction() as tx:
+            gone = self._user(tx, leaving)
+            heir = self._user(tx, successor)
+            if heir.id == gone.id:
+                raise InvalidValueError(f"{gone.name} cannot hand their holdings to themselves; name a successor.")
+            if heir.tenant != gone.tenant:
+                raise ForeignTenantError(
+                    f"{heir.name} belongs to tenant {heir.tenant!r}; {gone.name}'s holdings stay in {gone.tenant!r}."
+                )
+            self._check_active(heir, "take over holdings")
+            acting = self._actor(tx, actor) if actor is not None else None
+            if acting is not None and (acting.tenant != gone.tenant or not acting.admin):
+                raise AccessDeniedError(
+                    f"{acting.name} may not hand over {gone.name}'s holdings; only an admin of {gone.tenant!r} may."
+                )
+            held = tx.holdings(Assignee.user(gone.id))
+            records = {a.record: self._record(tx, a.record) for a in held}
+            current = tx.assignments_of(list(records))
+            me, heir_as = Assignee.user(gone.id), Assignee.user(heir.id)
+            changes: list[_Change] = []
+            for holding in held:
+                record = records[holding.record]
+                role = self.rulebook.policy(record.kind).role(holding.role)
+                slot = [
+                    a.assignee
+                    for a in current.get(record.ref, ())
+                    if a.role == role.name and a.tenant == holding.tenant
+                ]
+                _keep_minimum(role, record, slot, leaving=me, coming=heir_as)
+                changes.append(_Change(Unassigned, record, role, me, holding.tenant))
+                if heir_as not in slot:
+                    changes.append(_Change(Assigned, record, role, heir_as, holding.tenant))
+            self._apply(tx, changes, actor=acting, at=self._clock())
+            return len(held)
+
     # --- notifications --------------------------------------------------------------
 
     def record_activity(self, record: RecordLike, activity: str, *, actor: UserLike | None) -> tuple[Notification, ...]:
@@ -687,9 +751,8 @@ class Ownership:
                     f"{found} is not shared with tenant {acting.tenant!r}; {acting.name} cannot act on it."
                 )
             at = self._clock()
-            position = len(tx.events(found.ref))
-            tx.append_event(
-                ActivityRecorded(found.ref, kind.name, acting.tenant if acting else found.tenant, _id(acting), at)
+            [position] = tx.append_events(
+                [ActivityRecorded(found.ref, kind.name, acting.tenant if acting else found.tenant, _id(acting), at)]
             )
             hearing = {role.name for role in policy.hears(kind)}
             slots = {a.tenant: self.rulebook.features(self._tenant(tx, a.tenant)) for a in tx.assignments(found.ref)}
@@ -954,8 +1017,12 @@ class Ownership:
             seeing = self._viewer(tx, viewer, kind)
             where = self._filter_for(seeing, rule)
             found = tx.select(kind, where, limit=limit + 1, after=after)
+            shown = found[:limit]
+            held = tx.assignments_of([r.ref for r in shown])
             features: dict[str, frozenset[str]] = {}
-            rows = tuple(Row(r, self._seen_assignments(tx, r, seeing.tenant, features)) for r in found[:limit])
+            rows = tuple(
+                Row(r, self._seen_assignments(tx, r, seeing.tenant, features, held.get(r.ref, ()))) for r in shown
+            )
             return Page(rows, rows[-1].record.id if len(found) > limit else None)
 
     def checker(self, viewer: UserLike, action: str, kind: str) -> Test:
@@ -1018,11 +1085,17 @@ class Ownership:
         return viewer
 
     def _seen_assignments(
-        self, tx: Transaction, record: Record, tenant: str, features: dict[str, frozenset[str]] | None = None
+        self,
+        tx: Transaction,
+        record: Record,
+        tenant: str,
+        features: dict[str, frozenset[str]] | None = None,
+        held: Sequence[Assignment] | None = None,
     ) -> tuple[Assignment, ...]:
         """A record's assignments as `tenant` sees them: each role's own slot, if the slot's tenant has the role.
 
-        `features` remembers each tenant's features across the rows of one page.
+        `features` remembers each tenant's features across the rows of one page; `held` is the record's
+        assignments, when they were read already.
         """
         features = {} if features is None else features
         for t in (tenant, record.tenant):
@@ -1036,7 +1109,7 @@ class Ownership:
         # An assignment another tenant's user made reads with no actor, as in `history` (LD7).
         return tuple(
             a if a.actor is None or a.tenant == tenant else evolve(a, actor=None)
-            for a in tx.assignments(record.ref)
+            for a in (tx.assignments(record.ref) if held is None else held)
             if slots.get(a.role) == a.tenant
         )
 
@@ -1406,20 +1479,51 @@ class Ownership:
         at: datetime,
     ) -> None:
         """Write one change of holders and the event that records it."""
-        assignment = Assignment(record.ref, role.name, assignee, slot, at, _id(actor))
-        if change is Assigned:
-            tx.add_assignment(assignment)
-        else:
-            tx.remove_assignment(assignment)
-        event = change(record.ref, role.name, assignee, slot, _id(actor), at, slot if role.private else None)
-        position = len(tx.events(record.ref))
-        tx.append_event(event)
-        if change is Assigned and role.notified and self.rulebook.policy(record.kind).knows(ASSIGNED):
-            # LD8: whoever a notified role is given to hears of it, unless they gave it to themselves;
-            # a kind that lists its activities hears of assignments only if it lists them (TL8).
-            self._notify(
-                tx, record, ASSIGNED, self._users_of(tx, [assignee], at), actor=actor, at=at, position=position
-            )
+        self._apply(tx, [_Change(change, record, role, assignee, slot)], actor=actor, at=at)
+
+    def _apply(self, tx: Transaction, changes: Sequence["_Change"], *, actor: User | None, at: datetime) -> None:
+        """Write changes of holders, the events that record them, and who must hear of them, a kind of write at a time.
+
+        Every removal comes before every addition, so a slot handed from one
+        assignee to another never holds both, and a repository can write
+        each kind of row in one batch.
+        """
+        by = _id(actor)
+        assignments = [Assignment(c.record.ref, c.role.name, c.assignee, c.slot, at, by) for c in changes]
+        for change, assignment in zip(changes, assignments, strict=True):
+            if change.kind is Unassigned:
+                tx.remove_assignment(assignment)
+        for change, assignment in zip(changes, assignments, strict=True):
+            if change.kind is Assigned:
+                tx.add_assignment(assignment)
+        positions = tx.append_events(
+            [
+                c.kind(c.record.ref, c.role.name, c.assignee, c.slot, by, at, c.slot if c.role.private else None)
+                for c in changes
+            ]
+        )
+        recipients: dict[Assignee, list[User]] = {}
+        for change, position in zip(changes, positions, strict=True):
+            policy = self.rulebook.policy(change.record.kind)
+            if change.kind is Assigned and change.role.notified and policy.knows(ASSIGNED):
+                # LD8: whoever a notified role is given to hears of it, unless they gave it to themselves;
+                # a kind that lists its activities hears of assignments only if it lists them (TL8).
+                if change.assignee not in recipients:
+                    recipients[change.assignee] = self._users_of(tx, [change.assignee], at)
+                self._notify(
+                    tx, change.record, ASSIGNED, recipients[change.assignee], actor=actor, at=at, position=position
+                )
+
+
+@frozen
+class _Change:
+    """One change of holders to write: an assignee begins or stops holding a role of a record in a slot."""
+
+    kind: type[Assigned | Unassigned]
+    record: Record
+    role: Role
+    assignee: Assignee
+    slot: str
 
 
 _WHAT = {AssigneeKind.USER: "a user", AssigneeKind.EVERYONE: "everyone", AssigneeKind.GROUP: "a group"}

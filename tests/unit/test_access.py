@@ -6,7 +6,7 @@ release are refused with `AccessDeniedError` to an actor the assign rule does no
 The seeds' own scenarios are in test_access_presets.py; the predicates and filters in test_access_algebra.py.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pytest
@@ -306,7 +306,7 @@ class RecordingRepository(MemoryRepository):
 
 
 class RecordingTransaction:
-    """Passes every call on to the memory transaction, noting `select` and `assignments`."""
+    """Passes every call on to the memory transaction, noting `select` and the records whose holders it reads."""
 
     def __init__(self, tx: Transaction, repository: RecordingRepository) -> None:
         self._tx = tx
@@ -322,6 +322,10 @@ class RecordingTransaction:
     def assignments(self, ref: RecordRef) -> object:
         self._repository.read.append(ref)
         return self._tx.assignments(ref)
+
+    def assignments_of(self, refs: Sequence[RecordRef]) -> object:
+        self._repository.read.extend(refs)
+        return self._tx.assignments_of(refs)
 
 
 def test_x6_visible_runs_the_compiled_filter_once_and_reads_only_the_listed_rows(clock: FakeClock) -> None:

@@ -659,10 +659,10 @@ class _BreakingTransaction:
         self._inner.enqueue(notification)
         self._enqueued = True
 
-    def append_event(self, event: Event) -> None:
+    def append_events(self, events: Sequence[Event]) -> Sequence[int]:
         if self._enqueued:
             raise OSError("disk full")
-        self._inner.append_event(event)
+        return self._inner.append_events(events)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

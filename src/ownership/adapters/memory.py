@@ -6,7 +6,7 @@ every dictionary back exactly as it was; committing costs nothing.
 """
 
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from ownership.events import Event
@@ -48,6 +48,8 @@ class MemoryRepository:
         self._ids_by_home: dict[tuple[str, str], set[str]] = {}
         self._ids_by_share: dict[tuple[str, str], set[str]] = {}
         self._ids_by_holding: dict[tuple[str, str, Assignee, str], set[str]] = {}
+        # The records each assignee holds a role of, for `holdings`.
+        self._refs_by_assignee: dict[Assignee, set[RecordRef]] = {}
 
     @property
     def generation(self) -> int:
@@ -214,16 +216,26 @@ class _MemoryTransaction:
     def assignments(self, ref: RecordRef) -> Sequence[Assignment]:
         return self._r._assignments.get(ref, ())
 
+    def assignments_of(self, refs: Sequence[RecordRef]) -> Mapping[RecordRef, Sequence[Assignment]]:
+        return {ref: held for ref in refs if (held := self._r._assignments.get(ref))}
+
+    def holdings(self, assignee: Assignee) -> Sequence[Assignment]:
+        refs = sorted(self._r._refs_by_assignee.get(assignee, ()))
+        return [a for ref in refs for a in self._r._assignments.get(ref, ()) if a.assignee == assignee]
+
     def add_assignment(self, assignment: Assignment) -> None:
         held = self._r._assignments.get(assignment.record, ())
         self._r._set(self._r._assignments, assignment.record, (*held, assignment))
         self._r._index(self._r._ids_by_holding, _holding_key(assignment), add=assignment.record.id)
+        self._r._index(self._r._refs_by_assignee, assignment.assignee, add=assignment.record)
 
     def remove_assignment(self, assignment: Assignment) -> None:
         held = self._r._assignments.get(assignment.record, ())
         kept = tuple(a for a in held if _slot_key(a) != _slot_key(assignment))
         self._r._set(self._r._assignments, assignment.record, kept)
         self._r._index(self._r._ids_by_holding, _holding_key(assignment), remove=assignment.record.id)
+        if all(a.assignee != assignment.assignee for a in kept):
+            self._r._index(self._r._refs_by_assignee, assignment.assignee, remove=assignment.record)
 
     def select(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> Sequence[Record]:
         ids = sorted(i for i in self._ids(kind, filter) if after is None or i > after)
@@ -292,9 +304,13 @@ class _MemoryTransaction:
         ref = RecordRef(kind, id)
         return matches(filter, self._r._records[ref], self._r._assignments.get(ref, ()))
 
-    def append_event(self, event: Event) -> None:
-        history = self._r._events.get(event.record, ())
-        self._r._set(self._r._events, event.record, (*history, event))
+    def append_events(self, events: Sequence[Event]) -> Sequence[int]:
+        positions = []
+        for event in events:
+            history = self._r._events.get(event.record, ())
+            positions.append(len(history))
+            self._r._set(self._r._events, event.record, (*history, event))
+        return positions
 
     def events(self, ref: RecordRef) -> Sequence[Event]:
         return self._r._events.get(ref, ())

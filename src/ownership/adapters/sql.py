@@ -1,0 +1,941 @@
+"""The SQL repository: SQLAlchemy Core on SQLite (the embedded default) or PostgreSQL (at scale).
+
+Install it with the ``sql`` extra (``postgresql`` adds the psycopg driver)::
+
+    from ownership.adapters.sql import SqlRepository
+
+    repository = SqlRepository.from_url("sqlite:///crm.db")  # creates the tables if they are missing
+
+The tables are prefixed ``ownership_`` and live on `metadata`, which a host
+can hand to its own migrations; `create_schema` makes them for a host without
+any. The stored schema version must be `SCHEMA_VERSION`, or every unit of work
+is refused with `SchemaVersionError`.
+
+A unit of work is one database transaction: state, history and outbox rows
+commit together or not at all. Units behave as if they ran one after another
+(PostgreSQL runs them SERIALIZABLE; SQLite writes one at a time); when the
+database finds two units in each other's way, the later one is rolled back and
+raised as `ConflictError`, which is safe to retry. A database that is down or
+drops the connection is `StorageError`.
+
+`where` compiles an access filter to a clause on a host's own id column, so a
+host can put "what this user may see" into its own ``select``.
+"""
+
+import contextlib
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    DateTime,
+    Dialect,
+    Engine,
+    Executable,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    false,
+    func,
+    insert,
+    inspect,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from ownership.errors import ConflictError, InvalidValueError, SchemaVersionError, StorageError
+from ownership.events import Event
+from ownership.filters import And, Everything, Filter, HasAssignee, HomeIs, Not, Nothing, SharedWith
+from ownership.model import (
+    Assignee,
+    AssigneeKind,
+    Assignment,
+    Group,
+    GroupKind,
+    Membership,
+    Profile,
+    Record,
+    RecordRef,
+    Tenant,
+    User,
+)
+from ownership.notify import Notification, OutboxEntry
+from ownership.serde import structure, unstructure
+
+SCHEMA_VERSION = 1
+"""The version of the tables this code reads and writes; stored in ``ownership_schema``."""
+
+
+class _Moment(TypeDecorator[datetime]):
+    """A timezone-aware moment, stored as UTC; read back aware on every database, SQLite included."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise InvalidValueError(f"A moment to store must be timezone-aware, not {value!r}; use datetime.now(UTC).")
+        moment = value.astimezone(timezone.utc)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=timezone.utc)
+
+
+_SEQ = BigInteger().with_variant(Integer, "sqlite")  # SQLite numbers rows itself only for an INTEGER key
+
+metadata = MetaData()
+"""Every table of `ownership`, for `create_schema` or a host's own migrations."""
+
+schema_table = Table("ownership_schema", metadata, Column("version", Integer, nullable=False))
+tenants = Table(
+    "ownership_tenants",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("plan", String),
+    Column("switches", JSON, nullable=False),
+)
+users = Table(
+    "ownership_users",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("tenant", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("admin", Boolean, nullable=False),
+    Column("restricted", JSON, nullable=False),
+    Column("push", Boolean, nullable=False),
+    Index("ownership_users_by_tenant", "tenant", "id"),
+)
+groups = Table(
+    "ownership_groups",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("tenant", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("personal_of", String),
+    Index("ownership_groups_by_tenant", "tenant", "id"),
+)
+memberships = Table(
+    "ownership_memberships",
+    metadata,
+    Column("group_id", String, primary_key=True),
+    Column("user_id", String, primary_key=True),
+    Column("until", _Moment),
+    Index("ownership_memberships_by_user", "user_id", "group_id"),
+)
+records = Table(
+    "ownership_records",
+    metadata,
+    Column("kind", String, primary_key=True),
+    Column("id", String, primary_key=True),
+    Column("tenant", String, nullable=False),
+    Column("created_at", _Moment, nullable=False),
+    Column("shared_with", JSON, nullable=False),
+    Column("offered_to", JSON, nullable=False),
+    Index("ownership_records_by_home", "kind", "tenant", "id"),
+    Index("ownership_records_by_tenant", "tenant", "kind", "id"),
+)
+shares = Table(
+    "ownership_shares",
+    metadata,
+    Column("kind", String, primary_key=True),
+    Column("tenant", String, primary_key=True),
+    Column("record_id", String, primary_key=True),
+)
+assignments = Table(
+    "ownership_assignments",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),
+    Column("record_id", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("tenant", String, nullable=False),
+    Column("assignee_kind", String, nullable=False),
+    Column("assignee_id", String, nullable=False),
+    Column("since", _Moment, nullable=False),
+    Column("actor", String),
+    UniqueConstraint(
+        "kind", "record_id", "role", "tenant", "assignee_kind", "assignee_id", name="ownership_assignments_slot"
+    ),
+    # Who holds what: the index the access filters run through.
+    Index("ownership_assignments_by_holder", "kind", "role", "tenant", "assignee_kind", "assignee_id", "record_id"),
+    Index("ownership_assignments_by_assignee", "assignee_kind", "assignee_id"),
+)
+events = Table(
+    "ownership_events",
+    metadata,
+    Column("kind", String, primary_key=True),
+    Column("record_id", String, primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("body", JSON, nullable=False),
+)
+outbox = Table(
+    "ownership_outbox",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("key", String, nullable=False, unique=True),
+    Column("body", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Index("ownership_outbox_pending", "delivered", "seq"),
+)
+
+_TABLES = (tenants, users, groups, memberships, records, shares, assignments, events, outbox)
+
+
+# --- engines and the schema ------------------------------------------------------------
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """Return an engine for `url`, set up as `SqlRepository` needs it.
+
+    SQLite gets real transactions (``BEGIN`` when a unit starts, so its reads
+    are consistent and savepoints work), a write-ahead log for a file, so
+    readers never wait for a writer, and a busy timeout. An in-memory SQLite
+    database is one connection, shared by every thread. Other databases are
+    left as SQLAlchemy makes them. `options` go to `sqlalchemy.create_engine`.
+    """
+    if url.startswith("sqlite") and _in_memory(url):
+        options.setdefault("poolclass", StaticPool)
+        options.setdefault("connect_args", {"check_same_thread": False})
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        _prepare_sqlite(engine)
+    return engine
+
+
+def _in_memory(url: str) -> bool:
+    from sqlalchemy.engine import make_url  # noqa: PLC0415 - only SQLite URLs are parsed here
+
+    database = make_url(url).database
+    return database in (None, "", ":memory:")
+
+
+_SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    """Make pysqlite begin transactions when SQLAlchemy does, not at the first write; idempotent."""
+    if event.contains(engine, "connect", _sqlite_connect):
+        return
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    engine.dispose()  # connections made before the listeners would keep pysqlite's own handling
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # pysqlite must not issue BEGIN on its own: `_sqlite_begin` does
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+    if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not memory
+        cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the tables and indexes of `ownership` where they are missing, and store the schema version.
+
+    Raises:
+        SchemaVersionError: the database holds the tables of another schema version.
+        StorageError: the database could not be reached.
+    """
+    try:
+        with engine.begin() as connection:
+            metadata.create_all(connection, checkfirst=True)
+            stored = connection.execute(select(schema_table.c.version)).scalars().all()
+            if not stored:
+                connection.execute(insert(schema_table).values(version=SCHEMA_VERSION))
+    except DBAPIError as error:
+        raise _translated(error, committing=False) from error
+    _check_version(stored or [SCHEMA_VERSION])
+
+
+def drop_schema(engine: Engine) -> None:
+    """Drop every table of `ownership`, with all it holds (for tests and for tearing a tenant store down)."""
+    try:
+        metadata.drop_all(engine, checkfirst=True)
+    except DBAPIError as error:
+        raise _translated(error, committing=False) from error
+
+
+def _check_version(stored: Sequence[int]) -> None:
+    if list(stored) != [SCHEMA_VERSION]:
+        found = ", ".join(map(str, stored)) or "none"
+        raise SchemaVersionError(
+            f"The database holds ownership schema version {found}, but this code reads and writes version "
+            f"{SCHEMA_VERSION}; migrate the database (ownership.adapters.sql.metadata describes the tables), "
+            "or install the version of ownership that made it."
+        )
+
+
+# --- the repository ------------------------------------------------------------------------
+
+
+class SqlRepository:
+    """A `Repository` in a SQL database, through SQLAlchemy Core; safe to share between threads.
+
+    Args:
+        engine: the database; build it with `make_engine` (SQLite needs its
+            setup, which is added here to an engine made elsewhere).
+
+    A unit of work opened inside another on the same thread is a savepoint
+    within it. The schema version is checked when the first unit opens.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name == "sqlite":
+            _prepare_sqlite(engine)
+        elif engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="SERIALIZABLE")
+        self.engine = engine
+        self._statements = _Statements(engine.dialect.name)
+        # An in-memory SQLite database is one connection: its units take turns.
+        self._turns = threading.RLock() if engine.dialect.name == "sqlite" and _in_memory(str(engine.url)) else None
+        self._local = threading.local()
+        self._checked = False
+
+    @classmethod
+    def from_url(cls, url: str, *, create: bool = True, **options: Any) -> "SqlRepository":
+        """Return a repository on the database at `url`, creating the tables first unless `create` is False.
+
+        `options` go to `make_engine`.
+        """
+        engine = make_engine(url, **options)
+        if create:
+            create_schema(engine)
+        return cls(engine)
+
+    def transaction(self) -> "_SqlUnit":
+        """Open a unit of work; see `ownership.ports.Repository.transaction`."""
+        return _SqlUnit(self)
+
+    def _check_schema(self, connection: Connection) -> None:
+        if self._checked:
+            return
+        if not inspect(connection).has_table(schema_table.name):
+            raise SchemaVersionError(
+                "The database has no ownership tables; call ownership.adapters.sql.create_schema(engine), "
+                "or create them from ownership.adapters.sql.metadata in your migrations."
+            )
+        _check_version(connection.execute(select(schema_table.c.version)).scalars().all())
+        self._checked = True
+
+
+class _SqlUnit:
+    """The context manager of one unit of work: a transaction, or a savepoint inside the thread's open one."""
+
+    __slots__ = ("_repo", "_saved", "_savepoint")
+
+    def __init__(self, repo: SqlRepository) -> None:
+        self._repo = repo
+        self._savepoint: Any = None
+        self._saved: dict[RecordRef, int] = {}
+
+    def __enter__(self) -> "_SqlTransaction":
+        local = self._repo._local
+        current: _SqlTransaction | None = getattr(local, "tx", None)
+        if current is not None:
+            try:
+                current._flush()
+                self._savepoint = current._c.begin_nested()
+            except DBAPIError as error:
+                raise _translated(error, committing=False) from error
+            self._saved = dict(current._positions)
+            return current
+        if self._repo._turns is not None:
+            self._repo._turns.acquire()
+        try:
+            connection = self._repo.engine.connect()
+            try:
+                connection.begin()
+                self._repo._check_schema(connection)
+            except BaseException:
+                connection.close()
+                raise
+        except DBAPIError as error:
+            self._release()
+            raise _translated(error, committing=False) from error
+        except BaseException:
+            self._release()
+            raise
+        local.tx = _SqlTransaction(connection, self._repo._statements)
+        return local.tx  # type: ignore[no-any-return]  # threading.local holds what was just set
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        tx: _SqlTransaction = self._repo._local.tx
+        if self._savepoint is not None:
+            self._leave_savepoint(tx, error)
+            return
+        committing = False
+        try:
+            if error is None:
+                tx._flush()
+                committing = True
+                tx._c.commit()
+            else:
+                _quietly(tx._c.rollback)
+        except DBAPIError as failure:
+            _quietly(tx._c.rollback)
+            raise _translated(failure, committing=committing) from failure
+        finally:
+            _quietly(tx._c.close)
+            self._repo._local.tx = None
+            self._release()
+        if isinstance(error, DBAPIError):
+            raise _translated(error, committing=False) from error
+
+    def _leave_savepoint(self, tx: "_SqlTransaction", error: BaseException | None) -> None:
+        try:
+            if error is None:
+                tx._flush()
+                self._savepoint.commit()
+                return
+            tx._pending.clear()
+            self._savepoint.rollback()
+            tx._positions = self._saved
+        except DBAPIError as failure:
+            raise _translated(failure, committing=False) from failure
+        if isinstance(error, DBAPIError):
+            raise _translated(error, committing=False) from error
+
+    def _release(self) -> None:
+        if self._repo._turns is not None:
+            self._repo._turns.release()
+
+
+def _quietly(action: Callable[[], object]) -> None:
+    """Run a clean-up that may fail because the connection is gone; the error that led here is the one to tell."""
+    with contextlib.suppress(SQLAlchemyError):
+        action()
+
+
+# SQLSTATEs PostgreSQL answers when two transactions are in each other's way.
+_PG_CONFLICTS = {"40001", "40P01", "23505", "55P03"}
+# SQLite's primary result codes for a database another connection is writing.
+_SQLITE_BUSY = {5, 6}
+
+
+def _translated(error: DBAPIError, *, committing: bool) -> ConflictError | StorageError:
+    """Say what a database error means for the caller, as a typed error of `ownership`."""
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    sqlite_code = getattr(original, "sqlite_errorcode", None)
+    if sqlstate in _PG_CONFLICTS or (sqlite_code is not None and sqlite_code & 0xFF in _SQLITE_BUSY):
+        return ConflictError(
+            "Another change to the same records was saved at the same moment, so nothing of this one was; "
+            f"repeat the call to apply it to what is there now. (The database said: {_first_line(original)})"
+        )
+    if committing:
+        return StorageError(
+            "The database failed while committing, so it holds either all of this change or none of it; "
+            f"read it back to see which before repeating it. (The database said: {_first_line(original)})"
+        )
+    if error.connection_invalidated or isinstance(original, OSError) or _is_disconnect(error):
+        return StorageError(
+            "The database could not be reached, or dropped the connection, and nothing of this change was "
+            f"saved; check that it is up and repeat the call. (The database said: {_first_line(original)})"
+        )
+    return StorageError(
+        f"The database refused this change, and nothing of it was saved. (The database said: {_first_line(original)})"
+    )
+
+
+def _is_disconnect(error: DBAPIError) -> bool:
+    name = type(error.orig).__name__
+    return name in {"OperationalError", "InterfaceError"}
+
+
+def _first_line(error: BaseException | None) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+# --- statements ---------------------------------------------------------------------------------
+
+
+def _native_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert | None:
+    """An INSERT that can say what to do on a conflict, where the dialect has one."""
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    return None
+
+
+def _upsert(dialect: str, table: Table, keys: Sequence[str]) -> list[Executable]:
+    """The statements that insert a row or replace the one with the same key, run with the row's values."""
+    key_columns = [table.c[k] for k in keys]
+    statement = _native_insert(dialect, table)
+    if statement is not None:
+        rest = {c.name: statement.excluded[c.name] for c in table.c if c.name not in keys}
+        return [statement.on_conflict_do_update(index_elements=key_columns, set_=rest)]
+    return [delete(table).where(and_(*(c == bindparam(c.name) for c in key_columns))), insert(table)]
+
+
+def _insert_new(dialect: str, table: Table, key: str) -> Executable:
+    """The statement that inserts a row unless one with the same `key` is there."""
+    statement = _native_insert(dialect, table)
+    if statement is not None:
+        return statement.on_conflict_do_nothing(index_elements=[table.c[key]])
+    values = [c for c in table.c if not c.primary_key]
+    return insert(table).from_select(
+        [c.name for c in values],
+        select(*(bindparam(c.name, type_=c.type) for c in values)).where(
+            ~select(table.c[key]).where(table.c[key] == bindparam(key)).exists()
+        ),
+    )
+
+
+class _Statements:
+    """The statements of every call, built once per dialect and run with parameters."""
+
+    def __init__(self, dialect: str) -> None:
+        self.put_tenant = _upsert(dialect, tenants, ["id"])
+        self.put_user = _upsert(dialect, users, ["id"])
+        self.put_group = _upsert(dialect, groups, ["id"])
+        self.put_membership = _upsert(dialect, memberships, ["group_id", "user_id"])
+        self.put_record = _upsert(dialect, records, ["kind", "id"])
+        self.enqueue = _insert_new(dialect, outbox, "key")
+        self.tenant = select(tenants).where(tenants.c.id == bindparam("id"))
+        self.tenants = select(tenants).order_by(tenants.c.id)
+        self.user = select(users).where(users.c.id == bindparam("id"))
+        self.users = select(users).where(users.c.tenant == bindparam("tenant")).order_by(users.c.id)
+        self.group = select(groups).where(groups.c.id == bindparam("id"))
+        self.groups = select(groups).where(groups.c.tenant == bindparam("tenant")).order_by(groups.c.id)
+        self.memberships_of_group = (
+            select(memberships).where(memberships.c.group_id == bindparam("group")).order_by(memberships.c.user_id)
+        )
+        self.memberships_of_user = (
+            select(memberships).where(memberships.c.user_id == bindparam("user")).order_by(memberships.c.group_id)
+        )
+        self.delete_membership = delete(memberships).where(
+            memberships.c.group_id == bindparam("group"), memberships.c.user_id == bindparam("user")
+        )
+        self.record = select(records).where(records.c.kind == bindparam("kind"), records.c.id == bindparam("id"))
+        self.records = (
+            select(records).where(records.c.tenant == bindparam("tenant")).order_by(records.c.kind, records.c.id)
+        )
+        self.unshare = delete(shares).where(shares.c.kind == bindparam("kind"), shares.c.record_id == bindparam("id"))
+        self.share = insert(shares)
+        self.assignments = (
+            select(assignments)
+            .where(assignments.c.kind == bindparam("kind"), assignments.c.record_id == bindparam("id"))
+            .order_by(assignments.c.seq)
+        )
+        self.assignments_of = (
+            select(assignments)
+            .where(
+                assignments.c.kind == bindparam("kind"), assignments.c.record_id.in_(bindparam("ids", expanding=True))
+            )
+            .order_by(assignments.c.record_id, assignments.c.seq)
+        )
+        self.holdings = (
+            select(assignments)
+            .where(assignments.c.assignee_kind == bindparam("who"), assignments.c.assignee_id == bindparam("whom"))
+            .order_by(assignments.c.kind, assignments.c.record_id, assignments.c.seq)
+        )
+        self.add_assignment = insert(assignments)
+        self.remove_assignment = delete(assignments).where(
+            assignments.c.kind == bindparam("kind"),
+            assignments.c.record_id == bindparam("record_id"),
+            assignments.c.role == bindparam("role"),
+            assignments.c.tenant == bindparam("tenant"),
+            assignments.c.assignee_kind == bindparam("assignee_kind"),
+            assignments.c.assignee_id == bindparam("assignee_id"),
+        )
+        self.events = (
+            select(events.c.body)
+            .where(events.c.kind == bindparam("kind"), events.c.record_id == bindparam("id"))
+            .order_by(events.c.position)
+        )
+        self.next_positions = (
+            select(events.c.record_id, func.max(events.c.position))
+            .where(events.c.kind == bindparam("kind"), events.c.record_id.in_(bindparam("ids", expanding=True)))
+            .group_by(events.c.record_id)
+        )
+        self.append_event = insert(events)
+        self.outbox = select(outbox).order_by(outbox.c.seq)
+        self.pending = select(outbox).where(outbox.c.delivered == false()).order_by(outbox.c.seq)
+        self.pending_first = self.pending.limit(bindparam("limit"))
+        self.delivered = update(outbox).where(outbox.c.key == bindparam("k")).values(delivered=True)
+        self.failed = update(outbox).where(outbox.c.key == bindparam("k")).values(attempts=outbox.c.attempts + 1)
+
+
+_BATCH = 500  # ids in one IN list
+_EVENT: type[Event] = Event  # type: ignore[assignment]  # a union, which cattrs structures by its tag
+
+
+class _SqlTransaction:
+    """A `Transaction` on one database connection; valid only inside its ``with`` block.
+
+    Writes wait in a queue and go to the database in batches, one statement
+    for a run of rows of one kind, before the next read, a savepoint, or the
+    commit: a read always sees every write before it.
+    """
+
+    def __init__(self, connection: Connection, statements: _Statements) -> None:
+        self._c = connection
+        self._s = statements
+        self._pending: list[tuple[Executable, list[dict[str, Any]]]] = []
+        # The next position in the history of each record this unit appended to or read.
+        self._positions: dict[RecordRef, int] = {}
+
+    # Writes are queued; runs of one statement become one executemany.
+    def _write(self, statements: Executable | Sequence[Executable], row: dict[str, Any]) -> None:
+        for statement in statements if isinstance(statements, Sequence) else [statements]:
+            if self._pending and self._pending[-1][0] is statement:
+                self._pending[-1][1].append(row)
+            else:
+                self._pending.append((statement, [row]))
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for statement, rows in pending:
+            self._c.execute(statement, rows)
+
+    def _read(self, statement: Executable, **params: Any) -> Sequence[Any]:
+        if self._pending:
+            self._flush()
+        return self._c.execute(statement, params).all()
+
+    def tenant(self, id: str) -> Tenant | None:
+        return next(map(_tenant, self._read(self._s.tenant, id=id)), None)
+
+    def tenants(self) -> Sequence[Tenant]:
+        return [_tenant(row) for row in self._read(self._s.tenants)]
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        self._write(
+            self._s.put_tenant,
+            {"id": tenant.id, "name": tenant.name, "plan": tenant.plan, "switches": sorted(tenant.switches)},
+        )
+
+    def user(self, id: str) -> User | None:
+        return next(map(_user, self._read(self._s.user, id=id)), None)
+
+    def users(self, tenant: str) -> Sequence[User]:
+        return [_user(row) for row in self._read(self._s.users, tenant=tenant)]
+
+    def put_user(self, user: User) -> None:
+        self._write(
+            self._s.put_user,
+            {
+                "id": user.id,
+                "tenant": user.tenant,
+                "name": user.name,
+                "active": user.active,
+                "admin": user.admin,
+                "restricted": sorted(user.profile.restricted),
+                "push": user.profile.push,
+            },
+        )
+
+    def group(self, id: str) -> Group | None:
+        return next(map(_group, self._read(self._s.group, id=id)), None)
+
+    def groups(self, tenant: str) -> Sequence[Group]:
+        return [_group(row) for row in self._read(self._s.groups, tenant=tenant)]
+
+    def put_group(self, group: Group) -> None:
+        self._write(
+            self._s.put_group,
+            {
+                "id": group.id,
+                "tenant": group.tenant,
+                "name": group.name,
+                "kind": group.kind.value,
+                "personal_of": group.personal_of,
+            },
+        )
+
+    def memberships_of_group(self, group: str) -> Sequence[Membership]:
+        return [_membership(row) for row in self._read(self._s.memberships_of_group, group=group)]
+
+    def memberships_of_user(self, user: str) -> Sequence[Membership]:
+        return [_membership(row) for row in self._read(self._s.memberships_of_user, user=user)]
+
+    def put_membership(self, membership: Membership) -> None:
+        self._write(
+            self._s.put_membership,
+            {"group_id": membership.group, "user_id": membership.user, "until": membership.until},
+        )
+
+    def delete_membership(self, group: str, user: str) -> None:
+        self._write(self._s.delete_membership, {"group": group, "user": user})
+
+    def record(self, ref: RecordRef) -> Record | None:
+        return next(map(_record, self._read(self._s.record, kind=ref.kind, id=ref.id)), None)
+
+    def records(self, tenant: str) -> Sequence[Record]:
+        return [_record(row) for row in self._read(self._s.records, tenant=tenant)]
+
+    def put_record(self, record: Record) -> None:
+        self._write(
+            self._s.put_record,
+            {
+                "kind": record.kind,
+                "id": record.id,
+                "tenant": record.tenant,
+                "created_at": record.created_at,
+                "shared_with": sorted(record.shared_with),
+                "offered_to": sorted(record.offered_to),
+            },
+        )
+        self._write(self._s.unshare, {"kind": record.kind, "id": record.id})
+        for tenant in sorted(record.shared_with):
+            self._write(self._s.share, {"kind": record.kind, "tenant": tenant, "record_id": record.id})
+
+    def assignments(self, ref: RecordRef) -> Sequence[Assignment]:
+        return [_assignment(row) for row in self._read(self._s.assignments, kind=ref.kind, id=ref.id)]
+
+    def assignments_of(self, refs: Sequence[RecordRef]) -> Mapping[RecordRef, Sequence[Assignment]]:
+        found: dict[RecordRef, list[Assignment]] = {}
+        for kind, ids in _by_kind(refs):
+            for row in self._read(self._s.assignments_of, kind=kind, ids=ids):
+                assignment = _assignment(row)
+                found.setdefault(assignment.record, []).append(assignment)
+        return found
+
+    def holdings(self, assignee: Assignee) -> Sequence[Assignment]:
+        rows = self._read(self._s.holdings, who=assignee.kind.value, whom=assignee.id)
+        return [_assignment(row) for row in rows]
+
+    def add_assignment(self, assignment: Assignment) -> None:
+        self._write(
+            self._s.add_assignment,
+            {
+                "kind": assignment.record.kind,
+                "record_id": assignment.record.id,
+                "role": assignment.role,
+                "tenant": assignment.tenant,
+                "assignee_kind": assignment.assignee.kind.value,
+                "assignee_id": assignment.assignee.id,
+                "since": assignment.since,
+                "actor": assignment.actor,
+            },
+        )
+
+    def remove_assignment(self, assignment: Assignment) -> None:
+        self._write(
+            self._s.remove_assignment,
+            {
+                "kind": assignment.record.kind,
+                "record_id": assignment.record.id,
+                "role": assignment.role,
+                "tenant": assignment.tenant,
+                "assignee_kind": assignment.assignee.kind.value,
+                "assignee_id": assignment.assignee.id,
+            },
+        )
+
+    def select(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> Sequence[Record]:
+        query = select(records).where(records.c.kind == kind, clause(filter, kind))
+        if after is not None:
+            query = query.where(records.c.id > after)
+        return [_record(row) for row in self._read(query.order_by(records.c.id).limit(limit))]
+
+    def append_events(self, events: Sequence[Event]) -> Sequence[int]:
+        unknown = [e.record for e in events if e.record not in self._positions]
+        for kind, ids in _by_kind(unknown):
+            last = dict(self._read(self._s.next_positions, kind=kind, ids=ids))
+            for id in ids:
+                self._positions[RecordRef(kind, id)] = last[id] + 1 if id in last else 0
+        positions = []
+        for happened in events:
+            position = self._positions[happened.record]
+            self._positions[happened.record] = position + 1
+            positions.append(position)
+            self._write(
+                self._s.append_event,
+                {
+                    "kind": happened.record.kind,
+                    "record_id": happened.record.id,
+                    "position": position,
+                    "body": unstructure(happened),
+                },
+            )
+        return positions
+
+    def events(self, ref: RecordRef) -> Sequence[Event]:
+        return [structure(row[0], _EVENT) for row in self._read(self._s.events, kind=ref.kind, id=ref.id)]
+
+    def enqueue(self, notification: Notification) -> None:
+        self._write(
+            self._s.enqueue,
+            {"key": notification.key, "body": unstructure(notification), "attempts": 0, "delivered": False},
+        )
+
+    def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
+        if pending and limit is not None:
+            rows = self._read(self._s.pending_first, limit=limit)
+        else:
+            rows = self._read(self._s.pending if pending else self._s.outbox)
+        entries = [_entry(row) for row in rows]
+        return entries if limit is None else entries[:limit]
+
+    def settle(self, delivered: Collection[str], failed: Collection[str]) -> None:
+        for key in delivered:
+            self._write(self._s.delivered, {"k": key})
+        for key in failed:
+            self._write(self._s.failed, {"k": key})
+
+
+def _by_kind(refs: Iterable[RecordRef]) -> Iterator[tuple[str, list[str]]]:
+    """Group record refs by kind, in batches of ids small enough for one IN list each, without repeats."""
+    ids: dict[str, dict[str, None]] = {}
+    for ref in refs:
+        ids.setdefault(ref.kind, {})[ref.id] = None
+    for kind, of_kind in ids.items():
+        listed = list(of_kind)
+        for start in range(0, len(listed), _BATCH):
+            yield kind, listed[start : start + _BATCH]
+
+
+# --- rows to values ---------------------------------------------------------------------------
+
+
+def _tenant(row: Row[Any]) -> Tenant:
+    return Tenant(row.id, row.name, row.plan, row.switches)
+
+
+def _user(row: Row[Any]) -> User:
+    return User(row.id, row.tenant, row.name, row.active, row.admin, Profile(row.restricted, row.push))
+
+
+def _group(row: Row[Any]) -> Group:
+    return Group(row.id, row.tenant, row.name, GroupKind(row.kind), row.personal_of)
+
+
+def _membership(row: Row[Any]) -> Membership:
+    return Membership(row.group_id, row.user_id, row.until)
+
+
+def _record(row: Row[Any]) -> Record:
+    return Record(row.kind, row.id, row.tenant, row.created_at, row.shared_with, row.offered_to)
+
+
+def _assignment(row: Row[Any]) -> Assignment:
+    return Assignment(
+        RecordRef(row.kind, row.record_id),
+        row.role,
+        Assignee(AssigneeKind(row.assignee_kind), row.assignee_id),
+        row.tenant,
+        row.since,
+        row.actor,
+    )
+
+
+def _entry(row: Row[Any]) -> OutboxEntry:
+    return OutboxEntry(structure(row.body, Notification), row.attempts, row.delivered)
+
+
+# --- filters as SQL -------------------------------------------------------------------------------
+
+
+def clause(filter: Filter, kind: str) -> ColumnElement[bool]:  # noqa: PLR0911 - a case per node
+    """Return `filter` as a condition on the rows of ``ownership_records`` of `kind`.
+
+    An OR of holder tests becomes one look-up in the holders' index, as a
+    person would fold it by hand (``holder = ? OR group IN (?, ?)``), and so
+    do ORs of home tenants and of shares.
+    """
+    if isinstance(filter, Everything):
+        return true()
+    if isinstance(filter, Nothing):
+        return false()
+    if isinstance(filter, HomeIs):
+        return records.c.tenant == filter.tenant
+    if isinstance(filter, SharedWith):
+        return _shared(kind, [filter.tenant])
+    if isinstance(filter, HasAssignee):
+        return _holding(kind, [filter])
+    if isinstance(filter, And):
+        return and_(*(clause(part, kind) for part in filter.parts))
+    if isinstance(filter, Not):
+        return not_(clause(filter.part, kind))
+    return _any(filter.parts, kind)
+
+
+def _any(parts: Sequence[Filter], kind: str) -> ColumnElement[bool]:
+    """An OR, with its holder tests, shares and homes each folded into one condition."""
+    homes = [p.tenant for p in parts if isinstance(p, HomeIs)]
+    shared = [p.tenant for p in parts if isinstance(p, SharedWith)]
+    held = [p for p in parts if isinstance(p, HasAssignee)]
+    rest = [clause(p, kind) for p in parts if not isinstance(p, HomeIs | SharedWith | HasAssignee)]
+    folded = [
+        *([records.c.tenant.in_(homes)] if homes else []),
+        *([_shared(kind, shared)] if shared else []),
+        *([_holding(kind, held)] if held else []),
+    ]
+    return or_(*folded, *rest)
+
+
+def _shared(kind: str, tenants: Sequence[str]) -> ColumnElement[bool]:
+    return records.c.id.in_(select(shares.c.record_id).where(shares.c.kind == kind, shares.c.tenant.in_(tenants)))
+
+
+def _holding(kind: str, tests: Sequence[HasAssignee]) -> ColumnElement[bool]:
+    """The records of `kind` where any of `tests` holds: one look-up in the holders' index."""
+    a = assignments.c
+    conditions = []
+    for test in tests:
+        by_kind: dict[AssigneeKind, list[str]] = {}
+        for assignee in test.assignees:
+            by_kind.setdefault(assignee.kind, []).append(assignee.id)
+        who = [
+            and_(a.assignee_kind == who.value, a.assignee_id.in_(sorted(ids)))
+            for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value)
+        ]
+        conditions.append(and_(a.role.in_(sorted(test.roles)), a.tenant == test.tenant, or_(*who)))
+    return records.c.id.in_(select(a.record_id).where(a.kind == kind, or_(*conditions)))
+
+
+def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Return `filter` as a condition on a host's own column of record ids, for the host's own ``select``.
+
+    The condition holds for the ids of the records of `kind` that `ownership`
+    tracks and the filter matches, as `visible` would list them::
+
+        allowed = own.filter(user, "view", "deal")
+        query = select(deals).where(where(allowed, kind="deal", id=deals.c.id))
+
+    Args:
+        filter: a filter, as `Ownership.filter` returns it.
+        kind: the record kind the host's table holds.
+        id: the host's column that holds the record id.
+    """
+    return id.in_(select(records.c.id).where(records.c.kind == kind, clause(filter, kind)))
