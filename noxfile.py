@@ -1,5 +1,7 @@
 """Sessions for ownership's development: `nox` runs tests, lint and typecheck."""
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -11,8 +13,12 @@ PYTHON = ["3.10", "3.11", "3.12", "3.13"]
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (unit, property, contract, examples) on the current Python."""
-    session.install("-e", ".[testing]", "pytest>=8")
+    """Run the test suite (unit, property, contract, examples) on the current Python.
+
+    The PostgreSQL tests use the server at OWNERSHIP_POSTGRES_URL (`.ci/postgres` starts one); nox passes the
+    environment, that variable and CI included, through to pytest. Without a server they skip, except under CI.
+    """
+    session.install("-e", ".[testing,postgresql]", "pytest>=8")
     session.run("pytest", *session.posargs)
 
 
@@ -26,13 +32,20 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Check the package with mypy --strict."""
-    session.install("-e", ".[testing]", "mypy")
+    """Check the package with mypy --strict; SQLAlchemy is installed so that mypy sees its types."""
+    session.install("-e", ".[testing,postgresql]", "mypy")
     session.run("mypy", "--strict", "src")
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks; django-rules is installed here only, as the access benchmark's baseline."""
-    session.install("-e", ".[testing]", "rules")
-    session.run("python", "benchmarks/bench_access.py", *(session.posargs or ["--large"]))
+    """Run the benchmarks: access (django-rules, installed here only, is its baseline) and SQL (SQLite, PostgreSQL).
+
+    The SQL benchmark measures PostgreSQL on the server at OWNERSHIP_POSTGRES_URL, else on the one `.ci/postgres`
+    starts (and leaves running). Arguments after ``--`` replace ``--large`` for both benchmarks.
+    """
+    session.install("-e", ".[testing,postgresql]", "rules")
+    arguments = session.posargs or ["--large"]
+    session.run("python", "benchmarks/bench_access.py", *arguments)
+    url = os.environ.get("OWNERSHIP_POSTGRES_URL") or str(session.run(".ci/postgres", external=True, silent=True))
+    session.run("python", "benchmarks/bench_sql.py", "--postgresql", url.strip().splitlines()[-1], *arguments)

@@ -16,6 +16,11 @@ from ownership import Ownership, Rulebook, presets
 from ownership.adapters.memory import MemoryRepository
 from ownership.ports import Transaction
 from ownership.testing import FakeClock
+from postgres import (  # noqa: F401  # registers the PostgreSQL fixtures, and the line naming where they ran
+    postgres_database_url,
+    postgres_url,
+    pytest_terminal_summary,
+)
 
 settings.register_profile(
     "ci", derandomize=True, max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -697,17 +697,14 @@ class Ownership:
                     f"{acting.name} may not hand over {gone.name}'s holdings; only an admin of {gone.tenant!r} may."
                 )
             held = tx.holdings(Assignee.user(gone.id))
-            records = {a.record: self._record(tx, a.record) for a in held}
-            current = tx.assignments_of(list(records))
+            current = tx.assignments_of(list(dict.fromkeys(a.record for a in held)))
             me, heir_as = Assignee.user(gone.id), Assignee.user(heir.id)
             changes: list[_Change] = []
             for holding in held:
-                record = records[holding.record]
+                record = holding.record
                 role = self.rulebook.policy(record.kind).role(holding.role)
                 slot = [
-                    a.assignee
-                    for a in current.get(record.ref, ())
-                    if a.role == role.name and a.tenant == holding.tenant
+                    a.assignee for a in current.get(record, ()) if a.role == role.name and a.tenant == holding.tenant
                 ]
                 _keep_minimum(role, record, slot, leaving=me, coming=heir_as)
                 changes.append(_Change(Unassigned, record, role, me, holding.tenant))
@@ -762,7 +759,7 @@ class Ownership:
                 if a.role in hearing and _has(policy.role(a.role), slots[a.tenant])
             ]
             return self._notify(
-                tx, found, kind.name, self._users_of(tx, held, at), actor=acting, at=at, position=position
+                tx, found.ref, kind.name, self._users_of(tx, held, at), actor=acting, at=at, position=position
             )
 
     def dispatch(self, notifier: Notifier | None = None, *, limit: int = 100) -> Dispatched:
@@ -826,7 +823,7 @@ class Ownership:
     def _notify(
         self,
         tx: Transaction,
-        record: Record,
+        record: RecordRef,
         activity: str,
         recipients: Iterable[User],
         *,
@@ -842,7 +839,7 @@ class Ownership:
             notification = Notification(
                 key=f"{record.kind}/{record.id}/{position}/{user.id}",
                 recipient=user.id,
-                record=record.ref,
+                record=record,
                 activity=activity,
                 actor=actor.id if actor is not None and actor.tenant == user.tenant else None,
                 at=at,
@@ -1479,7 +1476,7 @@ class Ownership:
         at: datetime,
     ) -> None:
         """Write one change of holders and the event that records it."""
-        self._apply(tx, [_Change(change, record, role, assignee, slot)], actor=actor, at=at)
+        self._apply(tx, [_Change(change, record.ref, role, assignee, slot)], actor=actor, at=at)
 
     def _apply(self, tx: Transaction, changes: Sequence["_Change"], *, actor: User | None, at: datetime) -> None:
         """Write changes of holders, the events that record them, and who must hear of them, a kind of write at a time.
@@ -1489,7 +1486,7 @@ class Ownership:
         each kind of row in one batch.
         """
         by = _id(actor)
-        assignments = [Assignment(c.record.ref, c.role.name, c.assignee, c.slot, at, by) for c in changes]
+        assignments = [Assignment(c.record, c.role.name, c.assignee, c.slot, at, by) for c in changes]
         for change, assignment in zip(changes, assignments, strict=True):
             if change.kind is Unassigned:
                 tx.remove_assignment(assignment)
@@ -1498,7 +1495,7 @@ class Ownership:
                 tx.add_assignment(assignment)
         positions = tx.append_events(
             [
-                c.kind(c.record.ref, c.role.name, c.assignee, c.slot, by, at, c.slot if c.role.private else None)
+                c.kind(c.record, c.role.name, c.assignee, c.slot, by, at, c.slot if c.role.private else None)
                 for c in changes
             ]
         )
@@ -1520,7 +1517,7 @@ class _Change:
     """One change of holders to write: an assignee begins or stops holding a role of a record in a slot."""
 
     kind: type[Assigned | Unassigned]
-    record: Record
+    record: RecordRef
     role: Role
     assignee: Assignee
     slot: str
@@ -1537,7 +1534,9 @@ def _group_kind(kind: GroupKind | str) -> GroupKind:
         raise InvalidValueError(f"There is no group kind {kind!r}; the kinds are: {kinds}.") from None
 
 
-def _keep_minimum(role: Role, record: Record, held: Sequence[Assignee], *, leaving: Assignee, coming: Assignee) -> None:
+def _keep_minimum(
+    role: Role, record: Record | RecordRef, held: Sequence[Assignee], *, leaving: Assignee, coming: Assignee
+) -> None:
     """Refuse handing `leaving`'s part to `coming` when `coming` holds it already and the role would fall short."""
     if coming in held and len(held) - 1 < role.min:
         raise MandatoryRoleError(

@@ -23,6 +23,8 @@ host can put "what this user may see" into its own ``select``.
 """
 
 import contextlib
+import functools
+import json
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -44,6 +46,7 @@ from sqlalchemy import (
     Row,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     and_,
@@ -90,23 +93,50 @@ SCHEMA_VERSION = 1
 
 
 class _Moment(TypeDecorator[datetime]):
-    """A timezone-aware moment, stored as UTC; read back aware on every database, SQLite included."""
+    """A timezone-aware moment, stored as UTC; read back aware on every database.
+
+    SQLite has no type for moments: there it is ISO 8601 text, which reads
+    back much faster than SQLAlchemy's own SQLite datetime.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(String() if dialect.name == "sqlite" else DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | str | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise InvalidValueError(f"A moment to store must be timezone-aware, not {value!r}; use datetime.now(UTC).")
         moment = value.astimezone(timezone.utc)
-        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+        return moment.replace(tzinfo=None).isoformat(sep=" ") if dialect.name == "sqlite" else moment
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+    def process_result_value(self, value: datetime | str | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
         if value is None or value.tzinfo is not None:
             return value
         return value.replace(tzinfo=timezone.utc)
+
+
+class _Names(TypeDecorator[frozenset[str]]):
+    """A set of names (tenants, switches, kinds), stored as a sorted JSON list."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Collection[str] | None, dialect: Dialect) -> str | None:  # noqa: ARG002
+        return None if value is None else json.dumps(sorted(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> frozenset[str] | None:  # noqa: ARG002
+        if value is None:
+            return None
+        return _NO_NAMES if value == "[]" else frozenset(json.loads(value))
+
+
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 _SEQ = BigInteger().with_variant(Integer, "sqlite")  # SQLite numbers rows itself only for an INTEGER key
@@ -121,7 +151,7 @@ tenants = Table(
     Column("id", String, primary_key=True),
     Column("name", String, nullable=False),
     Column("plan", String),
-    Column("switches", JSON, nullable=False),
+    Column("switches", _Names, nullable=False),
 )
 users = Table(
     "ownership_users",
@@ -131,7 +161,7 @@ users = Table(
     Column("name", String, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("admin", Boolean, nullable=False),
-    Column("restricted", JSON, nullable=False),
+    Column("restricted", _Names, nullable=False),
     Column("push", Boolean, nullable=False),
     Index("ownership_users_by_tenant", "tenant", "id"),
 )
@@ -160,8 +190,8 @@ records = Table(
     Column("id", String, primary_key=True),
     Column("tenant", String, nullable=False),
     Column("created_at", _Moment, nullable=False),
-    Column("shared_with", JSON, nullable=False),
-    Column("offered_to", JSON, nullable=False),
+    Column("shared_with", _Names, nullable=False),
+    Column("offered_to", _Names, nullable=False),
     Index("ownership_records_by_home", "kind", "tenant", "id"),
     Index("ownership_records_by_tenant", "tenant", "kind", "id"),
 )
@@ -641,7 +671,7 @@ class _SqlTransaction:
     def put_tenant(self, tenant: Tenant) -> None:
         self._write(
             self._s.put_tenant,
-            {"id": tenant.id, "name": tenant.name, "plan": tenant.plan, "switches": sorted(tenant.switches)},
+            {"id": tenant.id, "name": tenant.name, "plan": tenant.plan, "switches": tenant.switches},
         )
 
     def user(self, id: str) -> User | None:
@@ -659,7 +689,7 @@ class _SqlTransaction:
                 "name": user.name,
                 "active": user.active,
                 "admin": user.admin,
-                "restricted": sorted(user.profile.restricted),
+                "restricted": user.profile.restricted,
                 "push": user.profile.push,
             },
         )
@@ -711,8 +741,8 @@ class _SqlTransaction:
                 "id": record.id,
                 "tenant": record.tenant,
                 "created_at": record.created_at,
-                "shared_with": sorted(record.shared_with),
-                "offered_to": sorted(record.offered_to),
+                "shared_with": record.shared_with,
+                "offered_to": record.offered_to,
             },
         )
         self._write(self._s.unshare, {"kind": record.kind, "id": record.id})
@@ -724,10 +754,10 @@ class _SqlTransaction:
 
     def assignments_of(self, refs: Sequence[RecordRef]) -> Mapping[RecordRef, Sequence[Assignment]]:
         found: dict[RecordRef, list[Assignment]] = {}
-        for kind, ids in _by_kind(refs):
-            for row in self._read(self._s.assignments_of, kind=kind, ids=ids):
-                assignment = _assignment(row)
-                found.setdefault(assignment.record, []).append(assignment)
+        for kind, given in _by_kind(refs):
+            for row in self._read(self._s.assignments_of, kind=kind, ids=list(given)):
+                ref = given[row.record_id]
+                found.setdefault(ref, []).append(_assignment(row, ref))
         return found
 
     def holdings(self, assignee: Assignee) -> Sequence[Assignment]:
@@ -763,17 +793,18 @@ class _SqlTransaction:
         )
 
     def select(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> Sequence[Record]:
-        query = select(records).where(records.c.kind == kind, clause(filter, kind))
-        if after is not None:
-            query = query.where(records.c.id > after)
-        return [_record(row) for row in self._read(query.order_by(records.c.id).limit(limit))]
+        if after is None:
+            rows = self._read(_selection(kind, filter, paged=False), limit=limit)
+        else:
+            rows = self._read(_selection(kind, filter, paged=True), limit=limit, after=after)
+        return [_record(row) for row in rows]
 
     def append_events(self, events: Sequence[Event]) -> Sequence[int]:
         unknown = [e.record for e in events if e.record not in self._positions]
         for kind, ids in _by_kind(unknown):
-            last = dict(self._read(self._s.next_positions, kind=kind, ids=ids))
-            for id in ids:
-                self._positions[RecordRef(kind, id)] = last[id] + 1 if id in last else 0
+            last = dict(self._read(self._s.next_positions, kind=kind, ids=list(ids)))
+            for id, ref in ids.items():
+                self._positions[ref] = last[id] + 1 if id in last else 0
         positions = []
         for happened in events:
             position = self._positions[happened.record]
@@ -814,15 +845,15 @@ class _SqlTransaction:
             self._write(self._s.failed, {"k": key})
 
 
-def _by_kind(refs: Iterable[RecordRef]) -> Iterator[tuple[str, list[str]]]:
-    """Group record refs by kind, in batches of ids small enough for one IN list each, without repeats."""
-    ids: dict[str, dict[str, None]] = {}
+def _by_kind(refs: Iterable[RecordRef]) -> Iterator[tuple[str, dict[str, RecordRef]]]:
+    """Group record refs by kind, by id, in batches small enough for one IN list each, without repeats."""
+    ids: dict[str, dict[str, RecordRef]] = {}
     for ref in refs:
-        ids.setdefault(ref.kind, {})[ref.id] = None
+        ids.setdefault(ref.kind, {})[ref.id] = ref
     for kind, of_kind in ids.items():
-        listed = list(of_kind)
+        listed = list(of_kind.items())
         for start in range(0, len(listed), _BATCH):
-            yield kind, listed[start : start + _BATCH]
+            yield kind, dict(listed[start : start + _BATCH])
 
 
 # --- rows to values ---------------------------------------------------------------------------
@@ -848,15 +879,21 @@ def _record(row: Row[Any]) -> Record:
     return Record(row.kind, row.id, row.tenant, row.created_at, row.shared_with, row.offered_to)
 
 
-def _assignment(row: Row[Any]) -> Assignment:
+def _assignment(row: Row[Any], ref: RecordRef | None = None) -> Assignment:
     return Assignment(
-        RecordRef(row.kind, row.record_id),
+        RecordRef(row.kind, row.record_id) if ref is None else ref,
         row.role,
-        Assignee(AssigneeKind(row.assignee_kind), row.assignee_id),
+        _assignee(row.assignee_kind, row.assignee_id),
         row.tenant,
         row.since,
         row.actor,
     )
+
+
+@functools.lru_cache(maxsize=65_536)
+def _assignee(kind: str, id: str) -> Assignee:
+    """The assignee of a row; a page names the same few again and again, so each is built once."""
+    return Assignee(AssigneeKind(kind), id)
 
 
 def _entry(row: Row[Any]) -> OutboxEntry:
@@ -922,6 +959,15 @@ def _holding(kind: str, tests: Sequence[HasAssignee]) -> ColumnElement[bool]:
         ]
         conditions.append(and_(a.role.in_(sorted(test.roles)), a.tenant == test.tenant, or_(*who)))
     return records.c.id.in_(select(a.record_id).where(a.kind == kind, or_(*conditions)))
+
+
+@functools.lru_cache(maxsize=1_024)
+def _selection(kind: str, filter: Filter, *, paged: bool) -> Executable:
+    """The page query of `select`, built once for each kind and filter; a viewer's filter repeats from page to page."""
+    query = select(records).where(records.c.kind == kind, clause(filter, kind))
+    if paged:
+        query = query.where(records.c.id > bindparam("after"))
+    return query.order_by(records.c.id).limit(bindparam("limit"))
 
 
 def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement[bool]:
