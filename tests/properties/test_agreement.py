@@ -9,7 +9,9 @@ preset's rules, for every user, kind and action:
                                 == {r : explain(user, action, r).allowed}
 
 It holds on a repository that offers a generation (where `can` runs the
-compiled rule) and on one that does not (where `can` runs the predicate).
+compiled rule) and on one that does not (where `can` runs the predicate), and
+on the SQL repositories, SQLite and PostgreSQL, where `visible` runs the rule
+compiled to SQL.
 """
 
 import contextlib
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import UnversionedRepository
@@ -44,6 +46,8 @@ from ownership.access import holds, in_caretaker_group, is_admin, restricted, sa
 from ownership.adapters.memory import MemoryRepository
 from ownership.ports import Repository
 from ownership.testing import FakeClock
+
+pytest_plugins = ("sql_repositories",)
 
 # A host's own rule, of the shapes no preset builds: ORs of ANDs, negations, a private role, shared records.
 HOST_RULE = (
@@ -203,6 +207,28 @@ def _records(own: Ownership) -> list[Record]:
 def test_check_list_checker_and_explain_agree_for_every_viewer(
     rulebook: Rulebook, repository: Callable[[], Repository], data: st.DataObject
 ) -> None:
+    _check_agreement(rulebook, repository, data)
+
+
+# The SQL repositories, by the fixture that makes new, empty ones (tests/sql_repositories.py).
+SQL_REPOSITORIES = [
+    pytest.param("sqlite_memory_repositories", id="sqlite"),
+    pytest.param("postgres_repositories", id="postgresql", marks=pytest.mark.postgresql),
+]
+
+
+@pytest.mark.parametrize("backend", SQL_REPOSITORIES)
+@pytest.mark.parametrize("rulebook", RULEBOOKS.values(), ids=RULEBOOKS.keys())
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_check_and_list_agree_on_sql_repositories(
+    rulebook: Rulebook, backend: str, request: pytest.FixtureRequest, data: st.DataObject
+) -> None:
+    """The same law where `visible` runs the filter compiled to SQL and `can` the predicate: SQLite, PostgreSQL."""
+    _check_agreement(rulebook, request.getfixturevalue(backend), data)
+
+
+def _check_agreement(rulebook: Rulebook, repository: Callable[[], Repository], data: st.DataObject) -> None:
     own, users = data.draw(worlds(rulebook, repository))
     records = _records(own)
     assignments = {r.ref: [a for a in own.snapshot().assignments if a.record == r.ref] for r in records}

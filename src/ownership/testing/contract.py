@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ownership.events import Assigned, RecordCreated
+from ownership.events import Assigned, RecordCreated, RecordShared, ShareAccepted
 from ownership.filters import (
     EVERYTHING,
     NOTHING,
@@ -50,6 +50,7 @@ from ownership.ports import Repository, Versioned
 
 _AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 _TENANTS = ("acme", "globex")
+_KINDS = ("deal", "lead")
 _ROLES = ("owner", "helper")
 _ASSIGNEES = (Assignee.user("anna"), Assignee.user("bob"), Assignee.group("north"), EVERYONE)
 
@@ -64,15 +65,18 @@ def _notification(key: str) -> Notification:
 
 @st.composite
 def _worlds(draw: st.DrawFn) -> list[tuple[Record, list[Assignment]]]:
-    """A few records of one kind with holders in either tenant's slot."""
+    """A few records, deals and leads (some with the same id), with holders in either tenant's slot."""
     world = []
     for n in range(draw(st.integers(0, 8))):
-        home = draw(st.sampled_from(_TENANTS))
-        shared = draw(st.frozensets(st.sampled_from([t for t in _TENANTS if t != home])))
-        record = Record("deal", f"D-{n:02d}", home, _AT, shared_with=shared)
-        pairs = draw(st.lists(st.tuples(st.sampled_from(_ROLES), st.sampled_from(_ASSIGNEES)), max_size=3, unique=True))
-        slots = [home, *shared]
-        world.append((record, [Assignment(record.ref, r, a, draw(st.sampled_from(slots)), _AT) for r, a in pairs]))
+        for kind in sorted(draw(st.sets(st.sampled_from(_KINDS), min_size=1))):
+            home = draw(st.sampled_from(_TENANTS))
+            shared = draw(st.frozensets(st.sampled_from([t for t in _TENANTS if t != home])))
+            record = Record(kind, f"R-{n:02d}", home, _AT, shared_with=shared)
+            pairs = draw(
+                st.lists(st.tuples(st.sampled_from(_ROLES), st.sampled_from(_ASSIGNEES)), max_size=3, unique=True)
+            )
+            slots = [home, *shared]
+            world.append((record, [Assignment(record.ref, r, a, draw(st.sampled_from(slots)), _AT) for r, a in pairs]))
     return world
 
 
@@ -184,6 +188,51 @@ class RepositoryContract:
             assert record is not None
             assert record.shared_with == {"globex"}
 
+    def test_holders_of_many_records_and_of_one_assignee_read_back(self) -> None:
+        repo = self.make_repository()
+        anna, bob = Assignee.user("anna"), Assignee.user("bob")
+        deal_1, deal_2, lead_1 = RecordRef("deal", "D-1"), RecordRef("deal", "D-2"), RecordRef("lead", "D-1")
+        later = _AT + timedelta(seconds=1)
+        held = [
+            Assignment(deal_2, "helper", anna, "acme", _AT),
+            Assignment(deal_1, "owner", anna, "acme", _AT),
+            Assignment(lead_1, "owner", anna, "globex", _AT),
+            Assignment(deal_2, "owner", bob, "acme", _AT),
+            Assignment(deal_2, "owner", anna, "acme", later),
+        ]
+        with repo.transaction() as tx:
+            for ref in (deal_1, deal_2, lead_1):
+                tx.put_record(Record(ref.kind, ref.id, "acme", _AT))
+            for assignment in held:
+                tx.add_assignment(assignment)
+        with repo.transaction() as tx:
+            found = tx.assignments_of([deal_1, deal_2, lead_1, RecordRef("deal", "D-9")])
+            assert list(found[deal_1]) == [held[1]]
+            assert list(found[deal_2]) == [held[0], held[3], held[4]], "each record's holders oldest first"
+            assert list(found[lead_1]) == [held[2]], "a record of another kind with the same id is its own"
+            assert list(found.get(RecordRef("deal", "D-9"), ())) == []
+            assert list(tx.holdings(anna)) == [held[1], held[0], held[4], held[2]], "by record, then oldest first"
+            assert list(tx.holdings(bob)) == [held[3]]
+            tx.remove_assignment(held[1])
+            tx.remove_assignment(held[3])
+            assert list(tx.holdings(anna)) == [held[0], held[4], held[2]], "a unit reads its own removals"
+            assert list(tx.holdings(bob)) == []
+            assert list(tx.holdings(Assignee.group("north"))) == []
+
+    def test_history_positions_count_on_across_units(self) -> None:
+        repo = self.make_repository()
+        deal, lead = RecordRef("deal", "D-1"), RecordRef("lead", "D-1")
+        with repo.transaction() as tx:
+            first = tx.append_events([RecordCreated(deal, "acme", "anna", _AT), RecordCreated(lead, "acme", None, _AT)])
+            assert list(first) == [0, 0], "each record's history starts at 0"
+            assert list(tx.append_events([RecordShared(deal, "globex", "anna", _AT)])) == [1]
+        with repo.transaction() as tx:
+            again = tx.append_events(
+                [ShareAccepted(deal, "globex", "bob", _AT), RecordShared(lead, "globex", None, _AT)]
+            )
+            assert list(again) == [2, 1]
+            assert [type(e) for e in tx.events(deal)] == [RecordCreated, RecordShared, ShareAccepted]
+
     # --- units of work ---------------------------------------------------------------
 
     def test_a_unit_that_fails_leaves_nothing_behind(self) -> None:
@@ -275,16 +324,18 @@ class RepositoryContract:
                 tx.put_record(record)
                 for assignment in assignments:
                     tx.add_assignment(assignment)
-        expected = sorted(r.id for r, held in world if matches(where, r, held))
-        pages: list[str] = []
-        after = None
-        with repo.transaction() as tx:
-            while True:
-                page = [r.id for r in tx.select("deal", where, limit=limit, after=after)]
-                assert len(page) <= limit
-                pages += page
-                if len(page) < limit:
-                    break
-                after = page[-1]
-            assert list(tx.select("company", EVERYTHING, limit=10)) == []
-        assert pages == expected
+        for kind in _KINDS:
+            expected = sorted(r.id for r, held in world if r.kind == kind and matches(where, r, held))
+            pages: list[str] = []
+            after = None
+            with repo.transaction() as tx:
+                while True:
+                    page = tx.select(kind, where, limit=limit, after=after)
+                    assert len(page) <= limit
+                    assert all(r.kind == kind for r in page)
+                    pages += [r.id for r in page]
+                    if len(page) < limit:
+                        break
+                    after = page[-1].id
+                assert list(tx.select("company", EVERYTHING, limit=10)) == []
+            assert pages == expected, kind
