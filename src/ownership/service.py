@@ -1500,9 +1500,14 @@ class Ownership:
             ]
         )
         recipients: dict[Assignee, list[User]] = {}
+        features: dict[str, frozenset[str]] = {}
         for change, position in zip(changes, positions, strict=True):
             policy = self.rulebook.policy(change.record.kind)
             if change.kind is Assigned and change.role.notified and policy.knows(ASSIGNED):
+                if change.slot not in features:
+                    features[change.slot] = self.rulebook.features(self._tenant(tx, change.slot))
+                if not _has(change.role, features[change.slot]):
+                    continue  # a role switched off is moved (by `transfer`) unseen, and unheard of
                 # LD8: whoever a notified role is given to hears of it, unless they gave it to themselves;
                 # a kind that lists its activities hears of assignments only if it lists them (TL8).
                 if change.assignee not in recipients:
