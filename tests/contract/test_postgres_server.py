@@ -16,12 +16,8 @@ def test_the_server_answers_and_is_postgresql(postgres_database_url: str) -> Non
         with server.connect() as connection:
             version = connection.execute(text("SELECT version()")).scalar_one()
             database = connection.execute(text("SELECT current_database()")).scalar_one()
-            tables = connection.execute(
-                text("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
-            ).scalar_one()
     finally:
         server.dispose()
     assert version.startswith("PostgreSQL ")
     assert database == make_url(postgres_database_url).database
-    assert database.startswith("ownership_test_")
-    assert tables == 0  # the session's database starts empty
+    assert database.startswith("ownership_test_")  # the session's own, dropped at its end

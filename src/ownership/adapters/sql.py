@@ -25,6 +25,7 @@ host can put "what this user may see" into its own ``select``.
 import contextlib
 import functools
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -108,8 +109,7 @@ class _Moment(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | str | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise InvalidValueError(f"A moment to store must be timezone-aware, not {value!r}; use datetime.now(UTC).")
+        _check_aware(value)
         moment = value.astimezone(timezone.utc)
         return moment.replace(tzinfo=None).isoformat(sep=" ") if dialect.name == "sqlite" else moment
 
@@ -119,6 +119,12 @@ class _Moment(TypeDecorator[datetime]):
         if value is None or value.tzinfo is not None:
             return value
         return value.replace(tzinfo=timezone.utc)
+
+
+def _check_aware(moment: datetime | None) -> None:
+    """Refuse a naive moment before it is queued, where the caller still sees the refusal as it is."""
+    if moment is not None and moment.tzinfo is None:
+        raise InvalidValueError(f"A moment to store must be timezone-aware, not {moment!r}; use datetime.now(UTC).")
 
 
 class _Names(TypeDecorator[frozenset[str]]):
@@ -323,6 +329,12 @@ def drop_schema(engine: Engine) -> None:
 
 
 def _check_version(stored: Sequence[int]) -> None:
+    if not stored:
+        raise SchemaVersionError(
+            "The ownership tables carry no schema version; call ownership.adapters.sql.create_schema(engine), "
+            f"which makes what is missing and stores version {SCHEMA_VERSION}, or insert that version into "
+            "ownership_schema in your migration."
+        )
     if list(stored) != [SCHEMA_VERSION]:
         found = ", ".join(map(str, stored)) or "none"
         raise SchemaVersionError(
@@ -449,18 +461,26 @@ class _SqlUnit:
             raise _translated(error, committing=False) from error
 
     def _leave_savepoint(self, tx: "_SqlTransaction", error: BaseException | None) -> None:
-        try:
-            if error is None:
+        if error is None:
+            try:
                 tx._flush()
                 self._savepoint.commit()
-                return
-            tx._pending.clear()
-            self._savepoint.rollback()
-            tx._positions = self._saved
-        except DBAPIError as failure:
-            raise _translated(failure, committing=False) from failure
+            except DBAPIError as failure:
+                self._roll_back_savepoint(tx)
+                raise _translated(failure, committing=False) from failure
+            return
+        self._roll_back_savepoint(tx)
         if isinstance(error, DBAPIError):
             raise _translated(error, committing=False) from error
+
+    def _roll_back_savepoint(self, tx: "_SqlTransaction") -> None:
+        """Take back what the inner unit wrote, in the database and in the transaction's own memory."""
+        tx._pending.clear()
+        tx._positions = self._saved
+        try:
+            self._savepoint.rollback()
+        except DBAPIError as failure:
+            raise _translated(failure, committing=False) from failure
 
     def _release(self) -> None:
         if self._repo._turns is not None:
@@ -482,9 +502,7 @@ _SQLITE_BUSY = {5, 6}
 def _translated(error: DBAPIError, *, committing: bool) -> ConflictError | StorageError:
     """Say what a database error means for the caller, as a typed error of `ownership`."""
     original = error.orig
-    sqlstate = getattr(original, "sqlstate", None)
-    sqlite_code = getattr(original, "sqlite_errorcode", None)
-    if sqlstate in _PG_CONFLICTS or (sqlite_code is not None and sqlite_code & 0xFF in _SQLITE_BUSY):
+    if getattr(original, "sqlstate", None) in _PG_CONFLICTS or _sqlite_busy(original):
         return ConflictError(
             "Another change to the same records was saved at the same moment, so nothing of this one was; "
             f"repeat the call to apply it to what is there now. (The database said: {_first_line(original)})"
@@ -502,6 +520,14 @@ def _translated(error: DBAPIError, *, committing: bool) -> ConflictError | Stora
     return StorageError(
         f"The database refused this change, and nothing of it was saved. (The database said: {_first_line(original)})"
     )
+
+
+def _sqlite_busy(error: BaseException | None) -> bool:
+    """Whether SQLite said another connection is writing (on Python 3.10, sqlite3 tells it only in words)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_BUSY
+    return isinstance(error, sqlite3.OperationalError) and "is locked" in str(error)
 
 
 def _is_disconnect(error: DBAPIError) -> bool:
@@ -719,6 +745,7 @@ class _SqlTransaction:
         return [_membership(row) for row in self._read(self._s.memberships_of_user, user=user)]
 
     def put_membership(self, membership: Membership) -> None:
+        _check_aware(membership.until)
         self._write(
             self._s.put_membership,
             {"group_id": membership.group, "user_id": membership.user, "until": membership.until},
@@ -734,6 +761,7 @@ class _SqlTransaction:
         return [_record(row) for row in self._read(self._s.records, tenant=tenant)]
 
     def put_record(self, record: Record) -> None:
+        _check_aware(record.created_at)
         self._write(
             self._s.put_record,
             {
@@ -765,6 +793,7 @@ class _SqlTransaction:
         return [_assignment(row) for row in rows]
 
     def add_assignment(self, assignment: Assignment) -> None:
+        _check_aware(assignment.since)
         self._write(
             self._s.add_assignment,
             {
