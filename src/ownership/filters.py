@@ -72,11 +72,15 @@ class HasAssignee:
         return f"({roles}) held by any of ({who}) in {self.tenant!r}"
 
 
+def _parts(items: Iterable["Filter"]) -> tuple["Filter", ...]:
+    return tuple(items)
+
+
 @frozen
 class And:
     """Every part matches."""
 
-    parts: tuple["Filter", ...]
+    parts: tuple["Filter", ...] = field(converter=_parts)
 
     def __str__(self) -> str:
         return "(" + " AND ".join(map(str, self.parts)) + ")"
@@ -86,7 +90,7 @@ class And:
 class Or:
     """At least one part matches."""
 
-    parts: tuple["Filter", ...]
+    parts: tuple["Filter", ...] = field(converter=_parts)
 
     def __str__(self) -> str:
         return "(" + " OR ".join(map(str, self.parts)) + ")"

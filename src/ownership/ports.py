@@ -110,7 +110,7 @@ class Transaction(Protocol):
         ...
 
     def add_assignment(self, assignment: Assignment) -> None:
-        """Add an assignment to its record."""
+        """Add an assignment to its record; the service never adds one whose slot the assignee holds already."""
         ...
 
     def remove_assignment(self, assignment: Assignment) -> None:
@@ -148,7 +148,10 @@ class Transaction(Protocol):
         ...
 
     def settle(self, delivered: Collection[str], failed: Collection[str]) -> None:
-        """Mark the `delivered` keys delivered, and count one more attempt for each `failed` key."""
+        """Mark the `delivered` keys delivered, and count one more attempt for each `failed` key.
+
+        Keys that are not in the outbox are passed over.
+        """
         ...
 
 

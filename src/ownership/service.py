@@ -9,6 +9,7 @@ written, and the unit of work discards whatever an unexpected error leaves.
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from urllib.parse import quote
 
 from attrs import define, evolve, field, frozen
 
@@ -669,11 +670,17 @@ class Ownership:
             successor: the active user of the same tenant who takes them.
             actor: an admin of their tenant, or None when the host itself moves them (a script).
 
+        Only the user's own holdings move; what they hold through a group stays
+        with the group. Holdings of a role the tenant has switched off move
+        too, unseen, so they come back with the successor when it is switched
+        on again; no one is told of those.
+
         Returns:
-            How many holdings moved.
+            How many holdings the leaving user gave up: moved, or ended where the successor held the role.
 
         Raises:
             UnknownUserError: no such user.
+            UnknownKindError, UnknownRoleError: a holding's kind or role is no longer in the rulebook.
             InvalidValueError: the leaving user and the successor are the same.
             ForeignTenantError: the successor belongs to another tenant.
             InactiveUserError: the successor, or the actor, is inactive.
@@ -837,7 +844,7 @@ class Ownership:
             if actor is not None and user.id == actor.id:
                 continue
             notification = Notification(
-                key=f"{record.kind}/{record.id}/{position}/{user.id}",
+                key=_key(record.kind, record.id, str(position), user.id),
                 recipient=user.id,
                 record=record,
                 activity=activity,
@@ -1529,6 +1536,11 @@ class _Change:
 
 
 _WHAT = {AssigneeKind.USER: "a user", AssigneeKind.EVERYONE: "everyone", AssigneeKind.GROUP: "a group"}
+
+
+def _key(*parts: str) -> str:
+    """A notification's key: its parts joined by ``/``, each quoted so no two sets of parts give one key."""
+    return "/".join(quote(part, safe="") for part in parts)
 
 
 def _group_kind(kind: GroupKind | str) -> GroupKind:

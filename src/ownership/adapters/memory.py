@@ -5,6 +5,7 @@ and keeps an undo journal of every write, so leaving it by an exception puts
 every dictionary back exactly as it was; committing costs nothing.
 """
 
+import heapq
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
@@ -42,7 +43,8 @@ class MemoryRepository:
         self._assignments: dict[RecordRef, tuple[Assignment, ...]] = {}
         self._events: dict[RecordRef, tuple[Event, ...]] = {}
         self._outbox: dict[str, OutboxEntry] = {}
-        self._pending: dict[str, None] = {}
+        # The pending keys, each with its place in the order the outbox was filled (a rollback may re-add one).
+        self._pending: dict[str, int] = {}
         # The indexes `select` runs filters through, by record id within a kind.
         self._ids_by_kind: dict[str, set[str]] = {}
         self._ids_by_home: dict[tuple[str, str], set[str]] = {}
@@ -318,20 +320,25 @@ class _MemoryTransaction:
     def enqueue(self, notification: Notification) -> None:
         if notification.key not in self._r._outbox:
             self._r._set(self._r._outbox, notification.key, OutboxEntry(notification))
-            self._r._set(self._r._pending, notification.key, None)
+            self._r._set(self._r._pending, notification.key, len(self._r._outbox))
 
     def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
-        keys = list(self._r._pending if pending else self._r._outbox)
-        return [self._r._outbox[key] for key in keys[:limit]]
+        if not pending:
+            return [self._r._outbox[key] for key in list(self._r._outbox)[:limit]]
+        order = self._r._pending.__getitem__
+        first = (
+            sorted(self._r._pending, key=order) if limit is None else heapq.nsmallest(limit, self._r._pending, order)
+        )
+        return [self._r._outbox[key] for key in first]
 
     def settle(self, delivered: Collection[str], failed: Collection[str]) -> None:
         for key in delivered:
-            entry = self._r._outbox[key]
-            self._r._set(self._r._outbox, key, OutboxEntry(entry.notification, entry.attempts, delivered=True))
-            self._r._delete(self._r._pending, key)
+            if (entry := self._r._outbox.get(key)) is not None:
+                self._r._set(self._r._outbox, key, OutboxEntry(entry.notification, entry.attempts, delivered=True))
+                self._r._delete(self._r._pending, key)
         for key in failed:
-            entry = self._r._outbox[key]
-            self._r._set(self._r._outbox, key, OutboxEntry(entry.notification, entry.attempts + 1))
+            if (entry := self._r._outbox.get(key)) is not None:
+                self._r._set(self._r._outbox, key, OutboxEntry(entry.notification, entry.attempts + 1, entry.delivered))
 
 
 def _holding_key(assignment: Assignment) -> tuple[str, str, Assignee, str]:

@@ -27,6 +27,7 @@ import functools
 import json
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -35,6 +36,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ColumnElement,
     DateTime,
@@ -52,6 +54,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    cast,
     create_engine,
     delete,
     event,
@@ -66,7 +69,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, NestedTransaction
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -146,15 +149,24 @@ _NO_NAMES: frozenset[str] = frozenset()
 
 
 _SEQ = BigInteger().with_variant(Integer, "sqlite")  # SQLite numbers rows itself only for an INTEGER key
+# Ids sort by code point everywhere, as in Python: PostgreSQL would otherwise sort them by the database's locale.
+_ID = String().with_variant(String(collation="C"), "postgresql")
 
 metadata = MetaData()
 """Every table of `ownership`, for `create_schema` or a host's own migrations."""
 
-schema_table = Table("ownership_schema", metadata, Column("version", Integer, nullable=False))
+schema_table = Table(
+    "ownership_schema",
+    metadata,
+    # One row at most: the key is always 1, so two processes making the schema at once cannot store two versions.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("id = 1", name="ownership_schema_one_row"),
+)
 tenants = Table(
     "ownership_tenants",
     metadata,
-    Column("id", String, primary_key=True),
+    Column("id", _ID, primary_key=True),
     Column("name", String, nullable=False),
     Column("plan", String),
     Column("switches", _Names, nullable=False),
@@ -162,8 +174,8 @@ tenants = Table(
 users = Table(
     "ownership_users",
     metadata,
-    Column("id", String, primary_key=True),
-    Column("tenant", String, nullable=False),
+    Column("id", _ID, primary_key=True),
+    Column("tenant", _ID, nullable=False),
     Column("name", String, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("admin", Boolean, nullable=False),
@@ -174,27 +186,27 @@ users = Table(
 groups = Table(
     "ownership_groups",
     metadata,
-    Column("id", String, primary_key=True),
-    Column("tenant", String, nullable=False),
+    Column("id", _ID, primary_key=True),
+    Column("tenant", _ID, nullable=False),
     Column("name", String, nullable=False),
-    Column("kind", String, nullable=False),
-    Column("personal_of", String),
+    Column("kind", _ID, nullable=False),
+    Column("personal_of", _ID),
     Index("ownership_groups_by_tenant", "tenant", "id"),
 )
 memberships = Table(
     "ownership_memberships",
     metadata,
-    Column("group_id", String, primary_key=True),
-    Column("user_id", String, primary_key=True),
+    Column("group_id", _ID, primary_key=True),
+    Column("user_id", _ID, primary_key=True),
     Column("until", _Moment),
     Index("ownership_memberships_by_user", "user_id", "group_id"),
 )
 records = Table(
     "ownership_records",
     metadata,
-    Column("kind", String, primary_key=True),
-    Column("id", String, primary_key=True),
-    Column("tenant", String, nullable=False),
+    Column("kind", _ID, primary_key=True),
+    Column("id", _ID, primary_key=True),
+    Column("tenant", _ID, nullable=False),
     Column("created_at", _Moment, nullable=False),
     Column("shared_with", _Names, nullable=False),
     Column("offered_to", _Names, nullable=False),
@@ -204,22 +216,22 @@ records = Table(
 shares = Table(
     "ownership_shares",
     metadata,
-    Column("kind", String, primary_key=True),
-    Column("tenant", String, primary_key=True),
-    Column("record_id", String, primary_key=True),
+    Column("kind", _ID, primary_key=True),
+    Column("tenant", _ID, primary_key=True),
+    Column("record_id", _ID, primary_key=True),
 )
 assignments = Table(
     "ownership_assignments",
     metadata,
     Column("seq", _SEQ, primary_key=True, autoincrement=True),
-    Column("kind", String, nullable=False),
-    Column("record_id", String, nullable=False),
-    Column("role", String, nullable=False),
-    Column("tenant", String, nullable=False),
-    Column("assignee_kind", String, nullable=False),
-    Column("assignee_id", String, nullable=False),
+    Column("kind", _ID, nullable=False),
+    Column("record_id", _ID, nullable=False),
+    Column("role", _ID, nullable=False),
+    Column("tenant", _ID, nullable=False),
+    Column("assignee_kind", _ID, nullable=False),
+    Column("assignee_id", _ID, nullable=False),
     Column("since", _Moment, nullable=False),
-    Column("actor", String),
+    Column("actor", _ID),
     UniqueConstraint(
         "kind", "record_id", "role", "tenant", "assignee_kind", "assignee_id", name="ownership_assignments_slot"
     ),
@@ -230,8 +242,8 @@ assignments = Table(
 events = Table(
     "ownership_events",
     metadata,
-    Column("kind", String, primary_key=True),
-    Column("record_id", String, primary_key=True),
+    Column("kind", _ID, primary_key=True),
+    Column("record_id", _ID, primary_key=True),
     Column("position", Integer, primary_key=True, autoincrement=False),
     Column("body", JSON, nullable=False),
 )
@@ -239,7 +251,7 @@ outbox = Table(
     "ownership_outbox",
     metadata,
     Column("seq", _SEQ, primary_key=True, autoincrement=True),
-    Column("key", String, nullable=False, unique=True),
+    Column("key", _ID, nullable=False, unique=True),
     Column("body", JSON, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("delivered", Boolean, nullable=False),
@@ -258,8 +270,8 @@ def make_engine(url: str, **options: Any) -> Engine:
     SQLite gets real transactions (``BEGIN`` when a unit starts, so its reads
     are consistent and savepoints work), a write-ahead log for a file, so
     readers never wait for a writer, and a busy timeout. An in-memory SQLite
-    database is one connection, shared by every thread. Other databases are
-    left as SQLAlchemy makes them. `options` go to `sqlalchemy.create_engine`.
+    database is one connection, shared by every thread. PostgreSQL is left as
+    SQLAlchemy makes it. `options` go to `sqlalchemy.create_engine`.
     """
     if url.startswith("sqlite") and _in_memory(url):
         options.setdefault("poolclass", StaticPool)
@@ -281,12 +293,39 @@ _SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 
 def _prepare_sqlite(engine: Engine) -> None:
-    """Make pysqlite begin transactions when SQLAlchemy does, not at the first write; idempotent."""
+    """Make pysqlite begin transactions when SQLAlchemy does, not at the first write; idempotent.
+
+    An in-memory database must be one connection shared by every thread
+    (`StaticPool`), or each thread would see a database of its own.
+    """
+    if _in_memory(str(engine.url)) and not isinstance(engine.pool, StaticPool):
+        raise InvalidValueError(
+            "An in-memory SQLite database lives in one connection; make its engine with "
+            "ownership.adapters.sql.make_engine(url), or pass poolclass=StaticPool and "
+            'connect_args={"check_same_thread": False} to create_engine.'
+        )
     if event.contains(engine, "connect", _sqlite_connect):
         return
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
-    engine.dispose()  # connections made before the listeners would keep pysqlite's own handling
+    if isinstance(engine.pool, StaticPool):
+        # Its one connection may hold the database already: set it up in place rather than lose it.
+        with engine.connect() as connection:
+            _sqlite_connect(connection.connection.dbapi_connection, None)
+    else:
+        engine.dispose()  # connections made before the listeners would keep pysqlite's own handling
+
+
+# An in-memory SQLite database is one connection: units on it take turns, whichever repository opens them.
+_TURNS: "weakref.WeakKeyDictionary[Any, threading.RLock]" = weakref.WeakKeyDictionary()
+_TURNS_LOCK = threading.Lock()
+
+
+def _turns_of(engine: Engine) -> "threading.RLock | None":
+    if not isinstance(engine.pool, StaticPool):
+        return None
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(engine.pool, threading.RLock())
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -312,12 +351,12 @@ def create_schema(engine: Engine) -> None:
     try:
         with engine.begin() as connection:
             metadata.create_all(connection, checkfirst=True)
+            mark = _native_insert(engine.dialect.name, schema_table).values(id=1, version=SCHEMA_VERSION)
+            connection.execute(mark.on_conflict_do_nothing(index_elements=[schema_table.c.id]))
             stored = connection.execute(select(schema_table.c.version)).scalars().all()
-            if not stored:
-                connection.execute(insert(schema_table).values(version=SCHEMA_VERSION))
     except DBAPIError as error:
         raise _translated(error, committing=False) from error
-    _check_version(stored or [SCHEMA_VERSION])
+    _check_version(stored)
 
 
 def drop_schema(engine: Engine) -> None:
@@ -359,14 +398,18 @@ class SqlRepository:
     """
 
     def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name not in DIALECTS:
+            raise InvalidValueError(
+                f"The SQL repository runs on SQLite and PostgreSQL, not {engine.dialect.name}; "
+                "implement ownership.ports.Repository for it, and prove it with ownership.testing.contract."
+            )
         if engine.dialect.name == "sqlite":
             _prepare_sqlite(engine)
-        elif engine.dialect.name == "postgresql":
+        else:
             engine = engine.execution_options(isolation_level="SERIALIZABLE")
         self.engine = engine
         self._statements = _Statements(engine.dialect.name)
-        # An in-memory SQLite database is one connection: its units take turns.
-        self._turns = threading.RLock() if engine.dialect.name == "sqlite" and _in_memory(str(engine.url)) else None
+        self._turns = _turns_of(engine)
         self._local = threading.local()
         self._checked = False
 
@@ -404,7 +447,7 @@ class _SqlUnit:
 
     def __init__(self, repo: SqlRepository) -> None:
         self._repo = repo
-        self._savepoint: Any = None
+        self._savepoint: NestedTransaction | None = None
         self._saved: dict[RecordRef, int] = {}
 
     def __enter__(self) -> "_SqlTransaction":
@@ -428,7 +471,7 @@ class _SqlUnit:
             except BaseException:
                 connection.close()
                 raise
-        except DBAPIError as error:
+        except SQLAlchemyError as error:
             self._release()
             raise _translated(error, committing=False) from error
         except BaseException:
@@ -440,7 +483,7 @@ class _SqlUnit:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
         tx: _SqlTransaction = self._repo._local.tx
         if self._savepoint is not None:
-            self._leave_savepoint(tx, error)
+            self._leave_savepoint(self._savepoint, tx, error)
             return
         committing = False
         try:
@@ -450,37 +493,45 @@ class _SqlUnit:
                 tx._c.commit()
             else:
                 _quietly(tx._c.rollback)
-        except DBAPIError as failure:
+        except SQLAlchemyError as failure:
             _quietly(tx._c.rollback)
             raise _translated(failure, committing=committing) from failure
+        except BaseException:
+            _quietly(tx._c.rollback)
+            raise
         finally:
             _quietly(tx._c.close)
             self._repo._local.tx = None
             self._release()
-        if isinstance(error, DBAPIError):
+        if isinstance(error, SQLAlchemyError):
             raise _translated(error, committing=False) from error
 
-    def _leave_savepoint(self, tx: "_SqlTransaction", error: BaseException | None) -> None:
+    def _leave_savepoint(
+        self, savepoint: NestedTransaction, tx: "_SqlTransaction", error: BaseException | None
+    ) -> None:
         if error is None:
             try:
                 tx._flush()
-                self._savepoint.commit()
-            except DBAPIError as failure:
-                self._roll_back_savepoint(tx)
-                raise _translated(failure, committing=False) from failure
+                savepoint.commit()
+            except BaseException as failure:
+                self._roll_back_savepoint(savepoint, tx)
+                if isinstance(failure, SQLAlchemyError):
+                    raise _translated(failure, committing=False) from failure
+                raise
             return
-        self._roll_back_savepoint(tx)
-        if isinstance(error, DBAPIError):
+        self._roll_back_savepoint(savepoint, tx)
+        if isinstance(error, SQLAlchemyError):
             raise _translated(error, committing=False) from error
 
-    def _roll_back_savepoint(self, tx: "_SqlTransaction") -> None:
+    def _roll_back_savepoint(self, savepoint: NestedTransaction, tx: "_SqlTransaction") -> None:
         """Take back what the inner unit wrote, in the database and in the transaction's own memory."""
         tx._pending.clear()
         tx._positions = self._saved
         try:
-            self._savepoint.rollback()
-        except DBAPIError as failure:
+            savepoint.rollback()
+        except SQLAlchemyError as failure:
             raise _translated(failure, committing=False) from failure
+        tx._failed = False  # what failed was the inner unit's, and it is gone
 
     def _release(self) -> None:
         if self._repo._turns is not None:
@@ -493,33 +544,34 @@ def _quietly(action: Callable[[], object]) -> None:
         action()
 
 
-# SQLSTATEs PostgreSQL answers when two transactions are in each other's way.
-_PG_CONFLICTS = {"40001", "40P01", "23505", "55P03"}
-# SQLite's primary result codes for a database another connection is writing.
+# SQLSTATEs PostgreSQL answers when two transactions are in each other's way: serialization, deadlock, lock.
+_PG_CONFLICTS = {"40001", "40P01", "55P03"}
+# SQLite's primary result codes for a database another connection is writing: busy, locked.
 _SQLITE_BUSY = {5, 6}
+# SQLite's primary result codes for a database file it cannot use: I/O, corrupt, full, can't open, not a database.
+_SQLITE_UNUSABLE = {10, 11, 13, 14, 26}
 
 
-def _translated(error: DBAPIError, *, committing: bool) -> ConflictError | StorageError:
+def _translated(error: SQLAlchemyError, *, committing: bool) -> ConflictError | StorageError:
     """Say what a database error means for the caller, as a typed error of `ownership`."""
-    original = error.orig
+    original = error.orig if isinstance(error, DBAPIError) else error
+    said = f"(The database said: {_first_line(original)})"
     if getattr(original, "sqlstate", None) in _PG_CONFLICTS or _sqlite_busy(original):
         return ConflictError(
             "Another change to the same records was saved at the same moment, so nothing of this one was; "
-            f"repeat the call to apply it to what is there now. (The database said: {_first_line(original)})"
+            f"repeat the call to apply it to what is there now. {said}"
         )
     if committing:
         return StorageError(
             "The database failed while committing, so it holds either all of this change or none of it; "
-            f"read it back to see which before repeating it. (The database said: {_first_line(original)})"
+            f"read it back to see which before repeating it. {said}"
         )
-    if error.connection_invalidated or isinstance(original, OSError) or _is_disconnect(error):
+    if _unreachable(error):
         return StorageError(
             "The database could not be reached, or dropped the connection, and nothing of this change was "
-            f"saved; check that it is up and repeat the call. (The database said: {_first_line(original)})"
+            f"saved; check that it is up and repeat the call. {said}"
         )
-    return StorageError(
-        f"The database refused this change, and nothing of it was saved. (The database said: {_first_line(original)})"
-    )
+    return StorageError(f"The database refused this change, and nothing of it was saved. {said}")
 
 
 def _sqlite_busy(error: BaseException | None) -> bool:
@@ -530,9 +582,20 @@ def _sqlite_busy(error: BaseException | None) -> bool:
     return isinstance(error, sqlite3.OperationalError) and "is locked" in str(error)
 
 
-def _is_disconnect(error: DBAPIError) -> bool:
-    name = type(error.orig).__name__
-    return name in {"OperationalError", "InterfaceError"}
+def _unreachable(error: SQLAlchemyError) -> bool:
+    """Whether the database could not be reached or used at all, as opposed to refusing one statement."""
+    if not isinstance(error, DBAPIError):
+        return True  # SQLAlchemy's own: a pool with no connection to give, a closed connection, ...
+    if error.connection_invalidated:
+        return True
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_UNUSABLE
+    if isinstance(error.orig, sqlite3.Error):
+        return "unable to open" in str(error.orig)
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    # No SQLSTATE: the client lost or never had a connection. Classes 08 (connection) and 57 (shutdown, ...).
+    return sqlstate is None or sqlstate[:2] in {"08", "57"}
 
 
 def _first_line(error: BaseException | None) -> str:
@@ -543,37 +606,25 @@ def _first_line(error: BaseException | None) -> str:
 # --- statements ---------------------------------------------------------------------------------
 
 
-def _native_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert | None:
-    """An INSERT that can say what to do on a conflict, where the dialect has one."""
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    return None
+DIALECTS = ("sqlite", "postgresql")
+"""The databases the SQL repository runs on, and is tested on."""
 
 
-def _upsert(dialect: str, table: Table, keys: Sequence[str]) -> list[Executable]:
-    """The statements that insert a row or replace the one with the same key, run with the row's values."""
-    key_columns = [table.c[k] for k in keys]
+def _native_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say what to do when the row's key is taken."""
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def _upsert(dialect: str, table: Table, keys: Sequence[str]) -> Executable:
+    """The statement that inserts a row or replaces the one with the same key, run with the row's values."""
     statement = _native_insert(dialect, table)
-    if statement is not None:
-        rest = {c.name: statement.excluded[c.name] for c in table.c if c.name not in keys}
-        return [statement.on_conflict_do_update(index_elements=key_columns, set_=rest)]
-    return [delete(table).where(and_(*(c == bindparam(c.name) for c in key_columns))), insert(table)]
+    rest = {c.name: statement.excluded[c.name] for c in table.c if c.name not in keys}
+    return statement.on_conflict_do_update(index_elements=[table.c[k] for k in keys], set_=rest)
 
 
 def _insert_new(dialect: str, table: Table, key: str) -> Executable:
     """The statement that inserts a row unless one with the same `key` is there."""
-    statement = _native_insert(dialect, table)
-    if statement is not None:
-        return statement.on_conflict_do_nothing(index_elements=[table.c[key]])
-    values = [c for c in table.c if not c.primary_key]
-    return insert(table).from_select(
-        [c.name for c in values],
-        select(*(bindparam(c.name, type_=c.type) for c in values)).where(
-            ~select(table.c[key]).where(table.c[key] == bindparam(key)).exists()
-        ),
-    )
+    return _native_insert(dialect, table).on_conflict_do_nothing(index_elements=[table.c[key]])
 
 
 class _Statements:
@@ -647,12 +698,20 @@ class _Statements:
         self.outbox = select(outbox).order_by(outbox.c.seq)
         self.pending = select(outbox).where(outbox.c.delivered == false()).order_by(outbox.c.seq)
         self.pending_first = self.pending.limit(bindparam("limit"))
+        self.outbox_first = self.outbox.limit(bindparam("limit"))
         self.delivered = update(outbox).where(outbox.c.key == bindparam("k")).values(delivered=True)
         self.failed = update(outbox).where(outbox.c.key == bindparam("k")).values(attempts=outbox.c.attempts + 1)
 
 
 _BATCH = 500  # ids in one IN list
 _EVENT: type[Event] = Event  # type: ignore[assignment]  # a union, which cattrs structures by its tag
+
+
+def _failed_before() -> StorageError:
+    return StorageError(
+        "An earlier write of this unit of work was refused by the database, so the unit can only be rolled "
+        "back; leave its with-block by raising, and nothing of it is kept."
+    )
 
 
 class _SqlTransaction:
@@ -667,24 +726,34 @@ class _SqlTransaction:
         self._c = connection
         self._s = statements
         self._pending: list[tuple[Executable, list[dict[str, Any]]]] = []
-        # The next position in the history of each record this unit appended to or read.
+        # Whether a queued write failed: then what the unit wrote is not what it meant to, and it must not commit.
+        self._failed = False
+        # The next position in the history of each record this unit appended events to.
         self._positions: dict[RecordRef, int] = {}
 
     # Writes are queued; runs of one statement become one executemany.
-    def _write(self, statements: Executable | Sequence[Executable], row: dict[str, Any]) -> None:
-        for statement in statements if isinstance(statements, Sequence) else [statements]:
-            if self._pending and self._pending[-1][0] is statement:
-                self._pending[-1][1].append(row)
-            else:
-                self._pending.append((statement, [row]))
+    def _write(self, statement: Executable, row: dict[str, Any]) -> None:
+        if self._failed:
+            raise _failed_before()
+        if self._pending and self._pending[-1][0] is statement:
+            self._pending[-1][1].append(row)
+        else:
+            self._pending.append((statement, [row]))
 
     def _flush(self) -> None:
+        """Send the queued writes; if one fails, the unit can only be rolled back, whoever catches the error."""
+        if self._failed:
+            raise _failed_before()
         pending, self._pending = self._pending, []
-        for statement, rows in pending:
-            self._c.execute(statement, rows)
+        try:
+            for statement, rows in pending:
+                self._c.execute(statement, rows)
+        except BaseException:
+            self._failed = True
+            raise
 
     def _read(self, statement: Executable, **params: Any) -> Sequence[Any]:
-        if self._pending:
+        if self._pending or self._failed:
             self._flush()
         return self._c.execute(statement, params).all()
 
@@ -860,12 +929,11 @@ class _SqlTransaction:
         )
 
     def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
-        if pending and limit is not None:
-            rows = self._read(self._s.pending_first, limit=limit)
-        else:
+        if limit is None:
             rows = self._read(self._s.pending if pending else self._s.outbox)
-        entries = [_entry(row) for row in rows]
-        return entries if limit is None else entries[:limit]
+        else:
+            rows = self._read(self._s.pending_first if pending else self._s.outbox_first, limit=limit)
+        return [_entry(row) for row in rows]
 
     def settle(self, delivered: Collection[str], failed: Collection[str]) -> None:
         for key in delivered:
@@ -950,7 +1018,7 @@ def clause(filter: Filter, kind: str) -> ColumnElement[bool]:  # noqa: PLR0911 -
     if isinstance(filter, HasAssignee):
         return _holding(kind, [filter])
     if isinstance(filter, And):
-        return and_(*(clause(part, kind) for part in filter.parts))
+        return and_(true(), *(clause(part, kind) for part in filter.parts))
     if isinstance(filter, Not):
         return not_(clause(filter.part, kind))
     return _any(filter.parts, kind)
@@ -967,7 +1035,7 @@ def _any(parts: Sequence[Filter], kind: str) -> ColumnElement[bool]:
         *([_shared(kind, shared)] if shared else []),
         *([_holding(kind, held)] if held else []),
     ]
-    return or_(*folded, *rest)
+    return or_(false(), *folded, *rest)  # an OR of nothing is false, as SQLAlchemy's empty or_() is not
 
 
 def _shared(kind: str, tenants: Sequence[str]) -> ColumnElement[bool]:
@@ -986,8 +1054,8 @@ def _holding(kind: str, tests: Sequence[HasAssignee]) -> ColumnElement[bool]:
             and_(a.assignee_kind == who.value, a.assignee_id.in_(sorted(ids)))
             for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value)
         ]
-        conditions.append(and_(a.role.in_(sorted(test.roles)), a.tenant == test.tenant, or_(*who)))
-    return records.c.id.in_(select(a.record_id).where(a.kind == kind, or_(*conditions)))
+        conditions.append(and_(a.role.in_(sorted(test.roles)), a.tenant == test.tenant, or_(false(), *who)))
+    return records.c.id.in_(select(a.record_id).where(a.kind == kind, or_(false(), *conditions)))
 
 
 @functools.lru_cache(maxsize=1_024)
@@ -1011,6 +1079,9 @@ def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement
     Args:
         filter: a filter, as `Ownership.filter` returns it.
         kind: the record kind the host's table holds.
-        id: the host's column that holds the record id.
+        id: the host's column that holds the record id; a column of another type than text
+            (integer ids) is compared as text, since the library keeps ids as strings.
     """
+    if not isinstance(id.type, String):
+        id = cast(id, String)
     return id.in_(select(records.c.id).where(records.c.kind == kind, clause(filter, kind)))

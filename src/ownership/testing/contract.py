@@ -303,6 +303,30 @@ class RepositoryContract:
                 ("k3", False),
             ]
 
+    def test_the_outbox_keeps_its_order_through_a_settle_rolled_back_and_passes_over_unknown_keys(self) -> None:
+        repo = self.make_repository()
+        with repo.transaction() as tx:
+            for key in ("k1", "k2", "k3"):
+                tx.enqueue(_notification(key))
+
+        def failing_unit() -> None:
+            with repo.transaction() as tx:
+                tx.settle(delivered=["k1"], failed=["k2"])
+                raise _UnitFailedError
+
+        with pytest.raises(_UnitFailedError):
+            failing_unit()
+        with repo.transaction() as tx:
+            assert [(e.notification.key, e.attempts) for e in tx.outbox(pending=True)] == [
+                ("k1", 0),
+                ("k2", 0),
+                ("k3", 0),
+            ]
+            tx.settle(delivered=["k1", "unknown"], failed=["k1", "missing"])
+        with repo.transaction() as tx:
+            assert [(e.notification.key, e.attempts, e.delivered) for e in tx.outbox(limit=1)] == [("k1", 1, True)]
+            assert [e.notification.key for e in tx.outbox(pending=True, limit=5)] == ["k2", "k3"]
+
     # --- select agrees with the reference meaning of filters --------------------------
 
     # Every subclass runs this one test function: it is the point of a contract, so hypothesis is told so.
