@@ -62,6 +62,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     not_,
     or_,
     select,
@@ -1031,7 +1032,7 @@ def _any(parts: Sequence[Filter], kind: str) -> ColumnElement[bool]:
     held = [p for p in parts if isinstance(p, HasAssignee)]
     rest = [clause(p, kind) for p in parts if not isinstance(p, HomeIs | SharedWith | HasAssignee)]
     folded = [
-        *([records.c.tenant.in_(homes)] if homes else []),
+        *([records.c.tenant.in_(_values(homes))] if homes else []),
         *([_shared(kind, shared)] if shared else []),
         *([_holding(kind, held)] if held else []),
     ]
@@ -1039,7 +1040,17 @@ def _any(parts: Sequence[Filter], kind: str) -> ColumnElement[bool]:
 
 
 def _shared(kind: str, tenants: Sequence[str]) -> ColumnElement[bool]:
-    return records.c.id.in_(select(shares.c.record_id).where(shares.c.kind == kind, shares.c.tenant.in_(tenants)))
+    shared = select(shares.c.record_id).where(shares.c.kind == kind, shares.c.tenant.in_(_values(tenants)))
+    return records.c.id.in_(shared)
+
+
+def _values(items: Iterable[str]) -> list[ColumnElement[str]]:
+    """Values for an IN list, each its own bound parameter.
+
+    The statement is then compiled once and reused, where SQLAlchemy would
+    expand one list parameter into SQL text again at every run.
+    """
+    return [literal(item, _ID) for item in items]
 
 
 def _holding(kind: str, tests: Sequence[HasAssignee]) -> ColumnElement[bool]:
@@ -1051,10 +1062,10 @@ def _holding(kind: str, tests: Sequence[HasAssignee]) -> ColumnElement[bool]:
         for assignee in test.assignees:
             by_kind.setdefault(assignee.kind, []).append(assignee.id)
         who = [
-            and_(a.assignee_kind == who.value, a.assignee_id.in_(sorted(ids)))
+            and_(a.assignee_kind == who.value, a.assignee_id.in_(_values(sorted(ids))))
             for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value)
         ]
-        conditions.append(and_(a.role.in_(sorted(test.roles)), a.tenant == test.tenant, or_(false(), *who)))
+        conditions.append(and_(a.role.in_(_values(sorted(test.roles))), a.tenant == test.tenant, or_(false(), *who)))
     return records.c.id.in_(select(a.record_id).where(a.kind == kind, or_(false(), *conditions)))
 
 
