@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Connection, Engine, insert, text
 
 from ownership import (
     Access,
@@ -85,6 +85,16 @@ def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _insert_records(connection: Connection, count: int) -> None:
+    """Insert `count` records of kind ``account``, ``r0000000`` on, in the tenant, a chunk at a time."""
+    rows = (
+        {"kind": "account", "id": f"r{r:07d}", "tenant": TENANT, "created_at": AT, "shared_with": [], "offered_to": []}
+        for r in range(count)
+    )
+    for chunk in _chunks(rows):
+        connection.execute(insert(sql.records), chunk)
 
 
 class World:
@@ -153,18 +163,7 @@ class World:
                     yield {**base, "role": "owner", "assignee_kind": "user", "assignee_id": owner}
                     yield {**base, "role": "caretaker_group", "assignee_kind": "group", "assignee_id": group}
 
-            for chunk in _chunks(
-                {
-                    "kind": "account",
-                    "id": f"r{r:07d}",
-                    "tenant": TENANT,
-                    "created_at": AT,
-                    "shared_with": [],
-                    "offered_to": [],
-                }
-                for r in range(records)
-            ):
-                c.execute(insert(sql.records), chunk)
+            _insert_records(c, records)
             for chunk in _chunks(holders()):
                 c.execute(insert(sql.assignments), chunk)
         self.analyze()
@@ -455,18 +454,7 @@ def measure_transfer(engine: Engine, holdings: int = 100_000) -> dict[str, float
                 for who in ("leaver", "heir", "other")
             ],
         )
-        for chunk in _chunks(
-            {
-                "kind": "account",
-                "id": f"r{r:07d}",
-                "tenant": TENANT,
-                "created_at": AT,
-                "shared_with": [],
-                "offered_to": [],
-            }
-            for r in range(holdings)
-        ):
-            c.execute(insert(sql.records), chunk)
+        _insert_records(c, holdings)
         for chunk in _chunks(
             {
                 "kind": "account",
