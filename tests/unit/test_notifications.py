@@ -736,3 +736,26 @@ def test_activity_on_an_unknown_record_or_by_an_unknown_actor_is_refused(crm: Ow
         crm.record_activity(RecordRef("company", "C-404"), "call_logged", actor="anna")
     with refused(crm, UnknownUserError, "There is no user 'ghost'"):
         crm.record_activity(COMPANY, "call_logged", actor="ghost")
+
+
+def test_x7_keys_of_ids_with_slashes_cannot_collide_and_dispatch_delivers_both(crm: Ownership) -> None:
+    # Joined plainly, company D told to 1/bob and company D/1 told to bob, both at place 1 of their history, would
+    # both be keyed company/D/1/1/bob: the outbox would keep the first and drop the second as a repeat of it.
+    crm.add_user("acme", "Bob of branch 1", id="1/bob")
+    first = crm.create("company", actor="anna", id="D", holders={"account_manager": Assignee.user("1/bob")})
+    second = crm.create("company", actor="anna", id="D/1", holders={"account_manager": BOB})
+    notifier = RecordingNotifier()
+
+    written = [entry.notification for entry in crm.outbox()]
+    report = crm.dispatch(notifier)
+
+    assert [(n.record, n.recipient, n.activity) for n in written] == [
+        (first.ref, "1/bob", ASSIGNED),
+        (second.ref, "bob", ASSIGNED),
+    ]
+    for ref in (first.ref, second.ref):  # each told of at place 1 of its history
+        assert [type(e).__name__ for e in crm.history(ref)] == ["RecordCreated", "Assigned"]
+    assert len({n.key for n in written}) == 2
+    assert report == Dispatched(delivered=tuple(n.key for n in written), failed=())
+    assert [(n.record.id, n.recipient) for n in notifier.sent] == [("D", "1/bob"), ("D/1", "bob")]
+    assert crm.outbox(pending=True) == ()

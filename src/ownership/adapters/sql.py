@@ -72,6 +72,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, NestedTransaction
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import StaticPool
 
 from ownership.errors import ConflictError, InvalidValueError, SchemaVersionError, StorageError
@@ -339,7 +340,13 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A unit's writes wait for the database's one writer only when they come; making the schema waits at once,
+    # so that processes starting together take turns instead of finding their reads outdated.
+    immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_IMMEDIATE = "ownership_begin_immediate"
 
 
 def create_schema(engine: Engine) -> None:
@@ -349,8 +356,10 @@ def create_schema(engine: Engine) -> None:
         SchemaVersionError: the database holds the tables of another schema version.
         StorageError: the database could not be reached.
     """
+    if engine.dialect.name == "sqlite":
+        _prepare_sqlite(engine)
     try:
-        with engine.begin() as connection:
+        with engine.execution_options(**{_IMMEDIATE: True}).begin() as connection:
             metadata.create_all(connection, checkfirst=True)
             mark = _native_insert(engine.dialect.name, schema_table).values(id=1, version=SCHEMA_VERSION)
             connection.execute(mark.on_conflict_do_nothing(index_elements=[schema_table.c.id]))
@@ -557,6 +566,11 @@ def _translated(error: SQLAlchemyError, *, committing: bool) -> ConflictError | 
     """Say what a database error means for the caller, as a typed error of `ownership`."""
     original = error.orig if isinstance(error, DBAPIError) else error
     said = f"(The database said: {_first_line(original)})"
+    if isinstance(error, PoolTimeoutError):
+        return StorageError(
+            "No database connection came free in time, for every one of the engine's pool is in use, and nothing "
+            f"of this change was saved; repeat the call, or give the engine a larger pool. {said}"
+        )
     if getattr(original, "sqlstate", None) in _PG_CONFLICTS or _sqlite_busy(original):
         return ConflictError(
             "Another change to the same records was saved at the same moment, so nothing of this one was; "

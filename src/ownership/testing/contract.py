@@ -86,12 +86,15 @@ def _filters() -> st.SearchStrategy[Filter]:
         st.just(NOTHING),
         st.sampled_from(_TENANTS).map(HomeIs),
         st.sampled_from(_TENANTS).map(SharedWith),
+        # A holder test of no role, or of no one, matches nothing; an OR of nothing is false, an AND of nothing true.
         st.builds(
             HasAssignee,
-            roles=st.frozensets(st.sampled_from(_ROLES), min_size=1),
-            assignees=st.frozensets(st.sampled_from(_ASSIGNEES), min_size=1),
+            roles=st.frozensets(st.sampled_from(_ROLES), min_size=0),
+            assignees=st.frozensets(st.sampled_from(_ASSIGNEES), min_size=0),
             tenant=st.sampled_from(_TENANTS),
         ),
+        st.just(Or(())),
+        st.just(And(())),
     )
     return st.recursive(
         leaves,
