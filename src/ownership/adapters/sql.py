@@ -434,6 +434,10 @@ class SqlRepository:
             create_schema(engine)
         return cls(engine)
 
+    def close(self) -> None:
+        """Close the engine's pooled connections; an in-memory database goes with them, a file or a server stays."""
+        self.engine.dispose()
+
     def transaction(self) -> "_SqlUnit":
         """Open a unit of work; see `ownership.ports.Repository.transaction`."""
         return _SqlUnit(self)
