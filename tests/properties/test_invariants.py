@@ -73,6 +73,8 @@ from ownership import (
     presets,
 )
 from ownership.adapters.memory import MemoryRepository
+from ownership.adapters.sql import SqlRepository
+from ownership.ports import Repository
 from ownership.testing import FakeClock
 
 # The four presets one at a time, and composed: kinds both define ("contact", "ticket") are taken from one.
@@ -182,7 +184,7 @@ class AssignmentWorld(RuleBasedStateMachine):
         super().__init__()
         self.clock = FakeClock()
         self.rulebook = Rulebook()
-        self.own = Ownership(self.rulebook, MemoryRepository(), clock=self.clock)
+        self.own = Ownership(self.rulebook, self.make_repository(), clock=self.clock)
         self.plans: dict[str, str | None] = {}
         self.switches: dict[str, frozenset[str]] = {}
         self.users: dict[str, Person] = {}
@@ -192,6 +194,10 @@ class AssignmentWorld(RuleBasedStateMachine):
         self.held: dict[Key, list[Assignee]] = {}
         # Every assignee a slot lost, oldest first: `release` hands work back to the last team in it.
         self.dropped: dict[Key, list[Assignee]] = {}
+
+    def make_repository(self) -> Repository:
+        """A new, empty repository for the world to live in."""
+        return MemoryRepository()
 
     # --- the model's reading of the rules ---------------------------------------------------
 
@@ -389,7 +395,9 @@ class AssignmentWorld(RuleBasedStateMachine):
         """Three tenants on drawn plans and switches, each with an active founder in a team; some users and groups."""
         self.rulebook = WORLDS[world]
         counter = itertools.count(1)
-        self.own = Ownership(self.rulebook, MemoryRepository(), clock=self.clock, ids=lambda: f"auto-{next(counter)}")
+        self.own = Ownership(
+            self.rulebook, self.make_repository(), clock=self.clock, ids=lambda: f"auto-{next(counter)}"
+        )
         plans = [None, *(p.name for p in self.rulebook.plans)]
         for tenant in TENANTS:
             plan = data.draw(st.sampled_from(plans), label=f"plan of {tenant}")
@@ -894,6 +902,31 @@ def _stateful_settings() -> settings:
 def test_mandatory_roles_never_empty_and_refusals_change_nothing() -> None:
     """Every law of the module docstring holds after every step, in every world of the presets."""
     run_state_machine_as_test(AssignmentWorld, settings=_stateful_settings())
+
+
+class SqlAssignmentWorld(AssignmentWorld):
+    """The same world and laws, kept in SQLite through the SQL repository: a refusal there changes nothing either."""
+
+    def __init__(self) -> None:
+        self.made: list[SqlRepository] = []  # before the world's first repository is made
+        super().__init__()
+
+    def make_repository(self) -> Repository:
+        repository = SqlRepository.from_url("sqlite://")
+        self.made.append(repository)
+        return repository
+
+    def teardown(self) -> None:
+        for repository in self.made:
+            repository.close()
+
+
+def test_the_laws_hold_on_the_sql_repository_too() -> None:
+    """X8: the state machine's every law, with the state in SQLite (fewer runs: each step reads every holder)."""
+    run_state_machine_as_test(
+        SqlAssignmentWorld,
+        settings=settings(max_examples=max(10, settings().max_examples // 2), stateful_step_count=50),
+    )
 
 
 @given(world=st.sampled_from(sorted(WORLDS)), data=st.data())
