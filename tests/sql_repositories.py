@@ -20,6 +20,7 @@ Test modules import this one before pytest loads it as a plugin, too late to
 rewrite its asserts (it has none): PYTEST_DONT_REWRITE.
 """
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -109,3 +110,56 @@ def postgres_repositories(postgres_database_url: str) -> Iterator[PostgresReposi
     repositories = PostgresRepositories(postgres_database_url)
     yield repositories
     repositories.close()
+
+
+# --- what the SQL storage tests share ------------------------------------------------------------------
+
+WAIT = 30
+"""Seconds a barrier or a join waits before a test fails, rather than hang."""
+
+FACTORIES = {
+    "sqlite_memory": "sqlite_memory_repositories",
+    "sqlite_file": "sqlite_file_repositories",
+    "postgresql": "postgres_repositories",
+}
+"""The fixtures above that make new, empty repositories, by database."""
+
+POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.postgresql)
+
+
+@pytest.fixture(params=["sqlite_memory", "sqlite_file", POSTGRESQL])
+def repositories(request: pytest.FixtureRequest) -> Callable[[], SqlRepository]:
+    """New, empty repositories of each database the SQL repository runs on."""
+    return request.getfixturevalue(FACTORIES[request.param])  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=["sqlite_file", POSTGRESQL])
+def side_by_side(request: pytest.FixtureRequest) -> Callable[[], SqlRepository]:
+    """New, empty repositories of each database running units side by side (SQLite in memory takes turns)."""
+    return request.getfixturevalue(FACTORIES[request.param])  # type: ignore[no-any-return]
+
+
+class UnitFailedError(Exception):
+    """Raised inside a unit of work to see it rolled back."""
+
+
+def at_once(calls: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Run each call on its own thread, all released together; return what each returned, or the error it raised."""
+    start = threading.Barrier(len(calls), timeout=WAIT)
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, call: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            outcomes[name] = call()
+        except Exception as error:  # every outcome is the test's to judge
+            outcomes[name] = error
+
+    threads = [threading.Thread(target=run, args=item, daemon=True) for item in calls.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=WAIT)
+    if set(outcomes) != set(calls):
+        raise AssertionError("a call neither returned nor raised in time")
+    return outcomes

@@ -55,52 +55,13 @@ from ownership.model import Assignment, Record, Tenant, User
 from ownership.ports import Repository, Transaction
 from ownership.testing import FakeClock
 from postgres import engine as server_engine
+from sql_repositories import WAIT, UnitFailedError, at_once
 
 pytest_plugins = ("sql_repositories",)
 
 AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 ANNA, BOB = Assignee.user("anna"), Assignee.user("bob")
 D1 = RecordRef("deal", "D-1")
-WAIT = 30  # seconds a barrier or a join waits before the test fails, rather than hang
-
-# The fixtures of `sql_repositories` that make new, empty repositories, by database.
-FACTORIES = {
-    "sqlite_memory": "sqlite_memory_repositories",
-    "sqlite_file": "sqlite_file_repositories",
-    "postgresql": "postgres_repositories",
-}
-POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.postgresql)
-
-
-@pytest.fixture(params=["sqlite_memory", "sqlite_file", POSTGRESQL])
-def repositories(request: pytest.FixtureRequest) -> Callable[[], SqlRepository]:
-    """New, empty repositories of each database the SQL repository runs on."""
-    return request.getfixturevalue(FACTORIES[request.param])
-
-
-class _UnitFailedError(Exception):
-    """Raised inside a unit of work to see it rolled back."""
-
-
-def at_once(calls: dict[str, Callable[[], object]]) -> dict[str, object]:
-    """Run each call on its own thread, all released together; return what each returned, or the error it raised."""
-    start = threading.Barrier(len(calls), timeout=WAIT)
-    outcomes: dict[str, object] = {}
-
-    def run(name: str, call: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            outcomes[name] = call()
-        except Exception as error:  # every outcome is the test's to judge
-            outcomes[name] = error
-
-    threads = [threading.Thread(target=run, args=item, daemon=True) for item in calls.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=WAIT)
-    assert set(outcomes) == set(calls), "a call neither returned nor raised in time"
-    return outcomes
 
 
 def stored_versions(engine: Engine) -> list[int]:
@@ -459,9 +420,9 @@ def test_after_a_write_the_database_refused_the_rest_of_the_unit_is_refused_and_
             assert not isinstance(refused.value, ConflictError)
             with pytest.raises(StorageError, match="can only be rolled back"):
                 tx.tenants()
-            raise _UnitFailedError
+            raise UnitFailedError
 
-    with pytest.raises(_UnitFailedError):
+    with pytest.raises(UnitFailedError):
         unit_going_on_after_the_refusal()
     assert holds(repository) == ([], [], None)
 

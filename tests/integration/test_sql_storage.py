@@ -54,7 +54,7 @@ from ownership.events import Assigned, Event, RecordCreated, Unassigned
 from ownership.model import Assignment, Membership, Record, Tenant, User
 from ownership.notify import Notification
 from ownership.testing import FakeClock
-from sql_repositories import PostgresRepositories
+from sql_repositories import WAIT, PostgresRepositories, UnitFailedError, at_once
 
 pytest_plugins = ("sql_repositories",)
 
@@ -63,52 +63,6 @@ ANNA, BOB, CARA = Assignee.user("anna"), Assignee.user("bob"), Assignee.user("ca
 D1 = RecordRef("deal", "D-1")
 W1 = RecordRef("follow_up", "W-1")
 SUPPORT = Assignee.group("support")
-WAIT = 30  # seconds a barrier or a join waits before the test fails, rather than hang
-
-# The fixtures of `sql_repositories` that make new, empty repositories, by database.
-FACTORIES = {
-    "sqlite_memory": "sqlite_memory_repositories",
-    "sqlite_file": "sqlite_file_repositories",
-    "postgresql": "postgres_repositories",
-}
-POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.postgresql)
-
-
-@pytest.fixture(params=["sqlite_memory", "sqlite_file", POSTGRESQL])
-def repositories(request: pytest.FixtureRequest) -> Callable[[], SqlRepository]:
-    """New, empty repositories of each database the SQL repository runs on."""
-    return request.getfixturevalue(FACTORIES[request.param])
-
-
-@pytest.fixture(params=["sqlite_file", POSTGRESQL])
-def side_by_side(request: pytest.FixtureRequest) -> Callable[[], SqlRepository]:
-    """New, empty repositories of each database running units side by side (SQLite in memory takes turns)."""
-    return request.getfixturevalue(FACTORIES[request.param])
-
-
-class _UnitFailedError(Exception):
-    """Raised inside a unit of work to see it rolled back."""
-
-
-def at_once(calls: dict[str, Callable[[], object]]) -> dict[str, object]:
-    """Run each call on its own thread, all released together; return what each returned, or the error it raised."""
-    start = threading.Barrier(len(calls), timeout=WAIT)
-    outcomes: dict[str, object] = {}
-
-    def run(name: str, call: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            outcomes[name] = call()
-        except Exception as error:  # every outcome is the test's to judge
-            outcomes[name] = error
-
-    threads = [threading.Thread(target=run, args=item, daemon=True) for item in calls.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=WAIT)
-    assert set(outcomes) == set(calls), "a call neither returned nor raised in time"
-    return outcomes
 
 
 def replayed(history: Sequence[Event], role: str) -> list[Assignee]:
@@ -553,13 +507,13 @@ def test_a_unit_inside_a_unit_that_fails_is_rolled_back_alone_and_the_outer_unit
             inner.add_assignment(Assignment(D1, "owner", ANNA, "acme", AT))
             assert list(inner.append_events([by_anna])) == [1]
             assert inner.tenant("globex") is not None, "the inner unit reads its own writes"
-            raise _UnitFailedError
+            raise UnitFailedError
 
     with repository.transaction() as outer:
         outer.put_tenant(Tenant("acme", "Acme"))
         outer.put_record(deal)
         assert list(outer.append_events([created])) == [0]
-        with pytest.raises(_UnitFailedError):
+        with pytest.raises(UnitFailedError):
             failing_inner_unit()
         assert outer.tenant("globex") is None
         assert list(outer.assignments(D1)) == []
