@@ -6,9 +6,13 @@ that record them. A refusal raises an `OwnershipError` before anything is
 written, and the unit of work discards whatever an unexpected error leaves.
 """
 
+import functools
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from attrs import define, evolve, field, frozen
@@ -19,6 +23,7 @@ from ownership.errors import (
     AccessDeniedError,
     AssigneeKindError,
     ClaimError,
+    ConflictError,
     DuplicateIdError,
     FeatureDisabledError,
     ForeignActorError,
@@ -138,6 +143,36 @@ class Page:
         return tuple(row.record for row in self.rows)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _retried(use_case: "Callable[Concatenate[Ownership, _P], _R]") -> "Callable[Concatenate[Ownership, _P], _R]":
+    """Run a use case again when its unit of work met another at the same moment (`ConflictError`).
+
+    A use case reads what it decides on inside its own unit, so running it
+    again decides on what is there now: the outcome is that of the two calls
+    one after the other. `Ownership(retries=...)` says how often it tries.
+    """
+
+    @functools.wraps(use_case)
+    def run(self: "Ownership", /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        attempt = 0
+        while True:
+            try:
+                return use_case(self, *args, **kwargs)
+            except ConflictError:
+                attempt += 1
+                if attempt > self._retries:
+                    raise
+                time.sleep(random.uniform(0, _BACKOFF * 2**attempt))
+
+    return run
+
+
+_BACKOFF = 0.002  # seconds: the longest first pause before trying a conflicting use case again
+
+
 class Ownership:
     """Who is responsible for which record, kept right as people and records change.
 
@@ -147,6 +182,8 @@ class Ownership:
         clock: returns the current moment; tests pass a fake one.
         ids: returns a fresh id for a tenant, user, group or record created without one.
         notifier: where `dispatch` delivers notifications from the outbox, if anywhere.
+        retries: how often a use case that changes state is run again when its unit of work met
+            another at the same moment, before `ConflictError` reaches the caller.
     """
 
     def __init__(
@@ -157,7 +194,11 @@ class Ownership:
         clock: Callable[[], datetime] = utcnow,
         ids: Callable[[], str] = _new_id,
         notifier: Notifier | None = None,
+        retries: int = 3,
     ) -> None:
+        if retries < 0:
+            raise InvalidValueError(f"retries counts the runs after the first; {retries} is below 0.")
+        self._retries = retries
         self.rulebook = rulebook
         self._repository = repository
         self._notifier = notifier
@@ -170,6 +211,7 @@ class Ownership:
 
     # --- tenants -----------------------------------------------------------------
 
+    @_retried
     def add_tenant(
         self, id: str, *, name: str | None = None, plan: str | None = None, switches: Iterable[str] = ()
     ) -> Tenant:
@@ -196,6 +238,7 @@ class Ownership:
             tx.put_tenant(tenant)
             return tenant
 
+    @_retried
     def configure_tenant(
         self, tenant: Tenant | str, *, plan: str | None = None, switches: Iterable[str] | None = None
     ) -> Tenant:
@@ -229,6 +272,7 @@ class Ownership:
 
     # --- users, groups, memberships ---------------------------------------------
 
+    @_retried
     def add_user(
         self,
         tenant: Tenant | str,
@@ -272,6 +316,7 @@ class Ownership:
                 tx.put_membership(Membership(group.id, user.id))
             return user
 
+    @_retried
     def update_user(
         self,
         user: UserLike,
@@ -304,6 +349,7 @@ class Ownership:
             tx.put_user(changed)
             return changed
 
+    @_retried
     def add_group(self, tenant: Tenant | str, name: str, kind: GroupKind | str, *, id: str | None = None) -> Group:
         """Add a caretaker group, competence or team to a tenant; it has no members yet (CG4).
 
@@ -321,6 +367,7 @@ class Ownership:
             tx.put_group(group)
             return group
 
+    @_retried
     def add_member(self, group: GroupLike, user: UserLike, *, until: datetime | None = None) -> Membership:
         """Link a user to a group, for good or until a moment (a deputy: CG5, X5).
 
@@ -349,6 +396,7 @@ class Ownership:
             tx.put_membership(membership)
             return membership
 
+    @_retried
     def remove_member(self, group: GroupLike, user: UserLike) -> None:
         """Unlink a user from a group; nothing happens if they were not linked.
 
@@ -361,6 +409,7 @@ class Ownership:
 
     # --- records -----------------------------------------------------------------
 
+    @_retried
     def create(
         self,
         kind: str,
@@ -432,6 +481,7 @@ class Ownership:
                 self._write(tx, Assigned, record, role, assignee, slot=home.id, actor=acting, at=at)
             return record
 
+    @_retried
     def share(self, record: RecordLike, tenant: Tenant | str, *, actor: UserLike) -> Record:
         """Offer a record to another tenant, as a principal forwards a lead to a partner (LD7).
 
@@ -455,6 +505,7 @@ class Ownership:
             tx.append_events([RecordShared(found.ref, partner.id, acting.id, self._clock())])
             return shared
 
+    @_retried
     def accept(self, record: RecordLike, *, actor: UserLike) -> Record:
         """Accept a record offered to the actor's tenant (LD6).
 
@@ -490,6 +541,7 @@ class Ownership:
 
     # --- holders -----------------------------------------------------------------
 
+    @_retried
     def assign(self, record: RecordLike, role: str, assignee: AssigneeLike, *, actor: UserLike) -> tuple[Assignee, ...]:
         """Give a role to an assignee: a single-holder role is handed over, a multi-holder one gains one (LD5).
 
@@ -524,6 +576,7 @@ class Ownership:
             self._write(tx, Assigned, found, slot_role, new, slot=slot.id, actor=acting, at=at)
             return tuple(self._held(tx, found, slot_role, slot.id))
 
+    @_retried
     def unassign(
         self, record: RecordLike, role: str, assignee: AssigneeLike, *, actor: UserLike
     ) -> tuple[Assignee, ...]:
@@ -551,6 +604,7 @@ class Ownership:
             self._write(tx, Unassigned, found, slot_role, gone, slot=slot.id, actor=acting, at=self._clock())
             return tuple(self._held(tx, found, slot_role, slot.id))
 
+    @_retried
     def replace(
         self, record: RecordLike, role: str, old: AssigneeLike, new: AssigneeLike, *, actor: UserLike
     ) -> tuple[Assignee, ...]:
@@ -579,6 +633,7 @@ class Ownership:
                     self._write(tx, Assigned, found, slot_role, coming, slot=slot.id, actor=acting, at=at)
             return tuple(self._held(tx, found, slot_role, slot.id))
 
+    @_retried
     def claim(self, record: RecordLike, role: str, *, actor: UserLike) -> tuple[Assignee, ...]:
         """Take work from a team's pool: the role passes from the team to the actor, a live member (CG10).
 
@@ -616,6 +671,7 @@ class Ownership:
                 self._write(tx, Assigned, found, slot_role, me, slot=slot.id, actor=acting, at=moment)
             return tuple(self._held(tx, found, slot_role, slot.id))
 
+    @_retried
     def release(self, record: RecordLike, role: str, *, actor: UserLike) -> tuple[Assignee, ...]:
         """Put claimed work back into the pool of the team it was last taken from (CG10).
 
@@ -653,6 +709,7 @@ class Ownership:
                 self._write(tx, Assigned, found, slot_role, back, slot=slot.id, actor=acting, at=moment)
             return tuple(self._held(tx, found, slot_role, slot.id))
 
+    @_retried
     def transfer(self, leaving: UserLike, successor: UserLike, *, actor: UserLike | None = None) -> int:
         """Hand every role a user holds, on every record, to a successor, in one unit of work (X3).
 
@@ -722,6 +779,7 @@ class Ownership:
 
     # --- notifications --------------------------------------------------------------
 
+    @_retried
     def record_activity(self, record: RecordLike, activity: str, *, actor: UserLike | None) -> tuple[Notification, ...]:
         """Record that something happened to a record, and notify who must hear of it (TL3, TL8, LD8, CT3).
 

@@ -1,0 +1,105 @@
+"""A use case whose unit of work met another at the same moment runs again, on what is there now.
+
+A repository that runs units side by side refuses the later of two that got
+in each other's way with `ConflictError` (the SQL repository does). The
+service runs the use case again, up to `Ownership(retries=...)` more times;
+only a conflict that persists reaches the caller, and then nothing of the call
+was kept.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from ownership import Assignee, ConflictError, InvalidValueError, Ownership, RecordRef, presets
+from ownership.adapters.memory import MemoryRepository
+from ownership.ports import Transaction
+from ownership.testing import FakeClock
+
+
+class ConflictingRepository:
+    """The memory repository, whose next `conflicts` units are refused at their end as if another had won."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryRepository()
+        self.conflicts = 0
+        self.units = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self.inner.transaction() as tx:
+            self.units += 1
+            yield tx  # type: ignore[misc]  # the memory transaction is one, structurally
+            if self.conflicts:
+                self.conflicts -= 1
+                raise ConflictError("Another change to the same records was saved at the same moment.")
+
+
+@pytest.fixture
+def repository() -> ConflictingRepository:
+    return ConflictingRepository()
+
+
+def crm(repository: ConflictingRepository, *, retries: int = 3) -> Ownership:
+    own = Ownership(presets.account_managers(), repository, clock=FakeClock(), retries=retries)
+    own.add_tenant("acme", plan="go")
+    own.add_user("acme", "Anna", id="anna")
+    own.add_user("acme", "Bob", id="bob")
+    own.create("deal", actor="anna", id="D-1")
+    return own
+
+
+def test_a_conflicting_use_case_runs_again_and_succeeds(repository: ConflictingRepository) -> None:
+    own = crm(repository)
+    deal = own.record("deal", "D-1")
+    repository.conflicts, repository.units = 2, 0
+
+    held = own.assign(deal, "responsible", Assignee.user("bob"), actor="anna")
+
+    assert held == (Assignee.user("bob"),)
+    assert repository.units == 3  # refused twice, kept the third time
+    assert [type(e).__name__ for e in own.history(deal)] == [
+        "RecordCreated",
+        "Assigned",
+        "Unassigned",
+        "Assigned",
+    ], "the refused runs left nothing behind"
+
+
+def test_a_conflict_that_persists_reaches_the_caller_and_nothing_is_kept(repository: ConflictingRepository) -> None:
+    own = crm(repository, retries=2)
+    deal = own.record("deal", "D-1")
+    before = own.snapshot()
+    repository.conflicts = 3  # one run and two more, all refused
+
+    with pytest.raises(ConflictError, match="at the same moment"):
+        own.assign(deal, "responsible", Assignee.user("bob"), actor="anna")
+
+    assert own.snapshot() == before
+
+
+def test_no_retries_means_the_first_conflict_reaches_the_caller(repository: ConflictingRepository) -> None:
+    own = crm(repository, retries=0)
+    deal = own.record("deal", "D-1")
+    repository.conflicts, repository.units = 1, 0
+
+    with pytest.raises(ConflictError):
+        own.assign(deal, "responsible", Assignee.user("bob"), actor="anna")
+
+    assert repository.units == 1
+
+
+def test_reads_are_not_run_again(repository: ConflictingRepository) -> None:
+    own = crm(repository)
+    repository.conflicts, repository.units = 1, 0
+
+    with pytest.raises(ConflictError):
+        own.holders(RecordRef("deal", "D-1"), "responsible")
+
+    assert repository.units == 1, "a read changes nothing, so there is nothing to decide again"
+
+
+def test_retries_below_zero_are_refused() -> None:
+    with pytest.raises(InvalidValueError, match="below 0"):
+        Ownership(presets.account_managers(), MemoryRepository(), retries=-1)
