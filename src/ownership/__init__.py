@@ -52,7 +52,7 @@ from ownership.model import (
 )
 from ownership.notify import ASSIGNED, Activity, Channel, Dispatched, Notification, Notifier, OutboxEntry
 from ownership.policy import ACTIONS, Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
-from ownership.ports import Repository, Transaction, Versioned
+from ownership.ports import Repository, Transaction, Versioned, WritesFirst
 from ownership.service import Finding, Ownership, Page, Row, Snapshot
 
 __all__ = [
@@ -131,6 +131,7 @@ __all__ = [
     "User",
     "Versioned",
     "Viewer",
+    "WritesFirst",
     "access",
     "filters",
     "presets",

@@ -189,3 +189,17 @@ class Versioned(Protocol):
     def generation(self) -> int:
         """A number that changes with every write, committed or not, and with every rollback."""
         ...
+
+
+@runtime_checkable
+class WritesFirst(Protocol):
+    """What a repository may offer besides `Repository`: a unit of work that takes its write locks at once.
+
+    `Ownership` opens the units of the use cases that change state through it.
+    A database with one writer (SQLite) then makes such units wait their turn
+    instead of refusing the later of two with `ConflictError`.
+    """
+
+    def writing(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that will write, as `Repository.transaction` does, taking the write locks first."""
+        ...

@@ -11,6 +11,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
@@ -65,7 +66,7 @@ from ownership.model import (
 )
 from ownership.notify import ASSIGNED, Channel, Dispatched, Notification, Notifier, OutboxEntry
 from ownership.policy import Policy, Role, Rulebook, Trigger
-from ownership.ports import Repository, Transaction, Versioned
+from ownership.ports import Repository, Transaction, Versioned, WritesFirst
 
 UserLike = User | str
 """A user, or a user's id."""
@@ -194,7 +195,7 @@ class Ownership:
         clock: Callable[[], datetime] = utcnow,
         ids: Callable[[], str] = _new_id,
         notifier: Notifier | None = None,
-        retries: int = 3,
+        retries: int = 5,
     ) -> None:
         if retries < 0:
             raise InvalidValueError(f"retries counts the runs after the first; {retries} is below 0.")
@@ -205,9 +206,16 @@ class Ownership:
         self._clock = clock
         self._ids = ids
         self._versioned = repository if isinstance(repository, Versioned) else None
+        self._writes_first = repository if isinstance(repository, WritesFirst) else None
         # Viewers resolved at one generation of the repository, with the moment they stop being right.
         self._viewers: dict[tuple[str, str], _Resolved] = {}
         self._viewers_generation = -1
+
+    def _writing(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that will write: with the repository's write locks taken first, where it offers that."""
+        if self._writes_first is not None:
+            return self._writes_first.writing()
+        return self._repository.transaction()
 
     # --- tenants -----------------------------------------------------------------
 
@@ -230,7 +238,7 @@ class Ownership:
             DuplicateIdError: a tenant has this id already.
             UnknownPlanError: the rulebook has no such plan.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             if tx.tenant(id) is not None:
                 raise DuplicateIdError(f"A tenant with id {id!r} exists already; choose another id.")
             tenant = Tenant(id, name if name is not None else id, plan or self.rulebook.default_plan, switches)
@@ -259,7 +267,7 @@ class Ownership:
             UnknownTenantError: no such tenant.
             UnknownPlanError: the rulebook has no such plan.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             current = self._tenant(tx, tenant)
             changed = evolve(
                 current,
@@ -303,7 +311,7 @@ class Ownership:
             UnknownTenantError: no such tenant.
             DuplicateIdError: a user has this id already.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             home = self._tenant(tx, tenant)
             user_id = id if id is not None else self._ids()
             if tx.user(user_id) is not None:
@@ -337,7 +345,7 @@ class Ownership:
         Raises:
             UnknownUserError: no such user.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             current = self._user(tx, user)
             changed = evolve(
                 current,
@@ -358,7 +366,7 @@ class Ownership:
             DuplicateIdError: a group has this id already.
             InvalidValueError: `kind` is not a group kind.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             home = self._tenant(tx, tenant)
             group_id = id if id is not None else self._fresh_group_id(tx)
             if tx.group(group_id) is not None:
@@ -379,7 +387,7 @@ class Ownership:
             InactiveUserError: the user is inactive.
             InvalidValueError: `until` has no time zone.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found = self._group(tx, group)
             member = self._user(tx, user)
             if member.tenant != found.tenant:
@@ -403,7 +411,7 @@ class Ownership:
         Raises:
             UnknownGroupError, UnknownUserError: no such group or user.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found, member = self._group(tx, group), self._user(tx, user)
             tx.delete_membership(found.id, member.id)
 
@@ -445,7 +453,7 @@ class Ownership:
             AssignmentError, InactiveUserError, ForeignTenantError: an initial holder breaks a rule.
         """
         policy = self.rulebook.policy(kind)
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             acting = self._actor(tx, actor) if actor is not None else None
             home_id = tenant if tenant is not None else acting.tenant if acting is not None else None
             if home_id is None:
@@ -491,7 +499,7 @@ class Ownership:
             AccessDeniedError: the kind's rule does not let the actor edit the record.
             ShareError: the tenant is the home, or has the record or an offer already.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found = self._record(tx, record)
             acting = self._actor(tx, actor)
             if acting.tenant != found.tenant:
@@ -517,7 +525,7 @@ class Ownership:
             ShareError: the record is not offered to the actor's tenant.
             MandatoryRoleError: a mandatory private role would start empty there.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found = self._record(tx, record)
             acting = self._actor(tx, actor)
             if acting.tenant not in found.offered_to:
@@ -560,7 +568,7 @@ class Ownership:
             AssigneeKindError: the role does not take this kind of assignee.
             TooManyHoldersError: a multi-holder role is full.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
             new = self._assignee(tx, assignee, slot_role, found, slot)
             held = self._held(tx, found, slot_role, slot.id)
@@ -591,7 +599,7 @@ class Ownership:
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
             AccessDeniedError, InactiveUserError: as for `assign`.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
             gone = _as_assignee(assignee)
             held = self._held(tx, found, slot_role, slot.id)
@@ -618,7 +626,7 @@ class Ownership:
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
             AccessDeniedError, InactiveUserError, ForeignTenantError, AssigneeKindError: as for `assign`.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
             gone = _as_assignee(old)
             held = self._held(tx, found, slot_role, slot.id)
@@ -648,7 +656,7 @@ class Ownership:
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
             InactiveUserError, AssigneeKindError: as for `assign`.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
             held = self._held(tx, found, slot_role, slot.id)
             teams = [t for t in (self._held_group(tx, a) for a in held) if t is not None and t.kind is GroupKind.TEAM]
@@ -683,7 +691,7 @@ class Ownership:
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
             AccessDeniedError, InactiveUserError: as for `assign`.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
             me = Assignee.user(acting.id)
             held = self._held(tx, found, slot_role, slot.id)
@@ -745,7 +753,7 @@ class Ownership:
             MandatoryRoleError: a role that keeps two holders or more would be left short, because the
                 successor holds it already.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             gone = self._user(tx, leaving)
             heir = self._user(tx, successor)
             if heir.id == gone.id:
@@ -803,7 +811,7 @@ class Ownership:
             ForeignActorError: the actor's tenant has no part in the record.
             InactiveUserError: the actor is inactive.
         """
-        with self._repository.transaction() as tx:
+        with self._writing() as tx:
             found = self._record(tx, record)
             policy = self.rulebook.policy(found.kind)
             kind = policy.activity(activity)

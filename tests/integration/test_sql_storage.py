@@ -54,7 +54,7 @@ from ownership.events import Assigned, Event, RecordCreated, Unassigned
 from ownership.model import Assignment, Membership, Record, Tenant, User
 from ownership.notify import Notification
 from ownership.testing import FakeClock
-from sql_repositories import WAIT, PostgresRepositories, UnitFailedError, at_once
+from sql_repositories import WAIT, PostgresRepositories, Repositories, UnitFailedError, at_once
 
 pytest_plugins = ("sql_repositories",)
 
@@ -664,3 +664,37 @@ def test_a_naive_moment_is_refused_as_an_invalid_value_and_the_unit_leaves_nothi
     assert own.snapshot() == before
     with repository.transaction() as tx:
         assert list(tx.memberships_of_user("anna")) == []
+
+
+def test_units_that_write_take_turns_on_sqlite_rather_than_conflict(sqlite_file_repositories: Repositories) -> None:
+    repository = sqlite_file_repositories()
+    holding, released = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def first() -> None:
+        with repository.writing() as tx:
+            tx.put_tenant(Tenant("acme", "Acme"))
+            tx.tenants()  # the write reaches the database: the writer is taken
+            holding.set()
+            released.wait(WAIT)
+
+    def second() -> None:
+        holding.wait(WAIT)
+        try:
+            with repository.writing() as tx:
+                seen.append([t.id for t in tx.tenants()])
+                tx.put_tenant(Tenant("globex", "Globex"))
+        except Exception as error:  # the test judges it
+            seen.append(error)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    threads[1].join(timeout=0.3)
+    assert threads[1].is_alive(), "the second writer waits for the first, rather than failing"
+    released.set()
+    for thread in threads:
+        thread.join(timeout=WAIT)
+    assert seen == [["acme"]], "it went on once the first committed, and read its write"
+    with repository.transaction() as tx:
+        assert [t.id for t in tx.tenants()] == ["acme", "globex"]

@@ -442,6 +442,15 @@ class SqlRepository:
         """Open a unit of work; see `ownership.ports.Repository.transaction`."""
         return _SqlUnit(self)
 
+    def writing(self) -> "_SqlUnit":
+        """Open a unit of work that will write; see `ownership.ports.WritesFirst`.
+
+        On SQLite it takes the database's one writer when it begins, waiting for
+        it up to the busy timeout, so units that write take turns. On
+        PostgreSQL it is `transaction`.
+        """
+        return _SqlUnit(self, immediate=self.engine.dialect.name == "sqlite")
+
     def _check_schema(self, connection: Connection) -> None:
         if self._checked:
             return
@@ -457,10 +466,11 @@ class SqlRepository:
 class _SqlUnit:
     """The context manager of one unit of work: a transaction, or a savepoint inside the thread's open one."""
 
-    __slots__ = ("_repo", "_saved", "_savepoint")
+    __slots__ = ("_immediate", "_repo", "_saved", "_savepoint")
 
-    def __init__(self, repo: SqlRepository) -> None:
+    def __init__(self, repo: SqlRepository, *, immediate: bool = False) -> None:
         self._repo = repo
+        self._immediate = immediate
         self._savepoint: NestedTransaction | None = None
         self._saved: dict[RecordRef, int] = {}
 
@@ -480,6 +490,8 @@ class _SqlUnit:
         try:
             connection = self._repo.engine.connect()
             try:
+                if self._immediate:
+                    connection.execution_options(**{_IMMEDIATE: True})
                 connection.begin()
                 self._repo._check_schema(connection)
             except BaseException:
