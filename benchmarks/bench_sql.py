@@ -88,6 +88,11 @@ def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield chunk
 
 
+def _user_row(id: str, *, admin: bool = False) -> dict[str, Any]:
+    """The row of an active user of the tenant, named by their id."""
+    return {"id": id, "tenant": TENANT, "name": id, "active": True, "admin": admin, "restricted": [], "push": False}
+
+
 def _insert_records(connection: Connection, count: int) -> None:
     """Insert `count` records of kind ``account``, ``r0000000`` on, in the tenant, a chunk at a time."""
     rows = (
@@ -125,30 +130,8 @@ class World:
             )
             c.execute(
                 insert(sql.users),
-                [
-                    {
-                        "id": f"u{i}",
-                        "tenant": TENANT,
-                        "name": f"U{i}",
-                        "active": True,
-                        "admin": i % 100 == 0,
-                        "restricted": [],
-                        "push": False,
-                    }
-                    for i in range(self.USERS)
-                ]
-                + [
-                    {
-                        "id": who,
-                        "tenant": TENANT,
-                        "name": who,
-                        "active": True,
-                        "admin": False,
-                        "restricted": [],
-                        "push": False,
-                    }
-                    for who in ("leaver", "heir")
-                ],
+                [_user_row(f"u{i}", admin=i % 100 == 0) for i in range(self.USERS)]
+                + [_user_row(who) for who in ("leaver", "heir")],
             )
             c.execute(
                 insert(sql.memberships),
@@ -451,18 +434,7 @@ def measure_transfer(engine: Engine, holdings: int = 100_000) -> dict[str, float
         c.execute(insert(sql.tenants), [{"id": TENANT, "name": "Bench", "plan": None, "switches": []}])
         c.execute(
             insert(sql.users),
-            [
-                {
-                    "id": who,
-                    "tenant": TENANT,
-                    "name": who,
-                    "active": True,
-                    "admin": False,
-                    "restricted": [],
-                    "push": False,
-                }
-                for who in ("leaver", "heir", "other")
-            ],
+            [_user_row(who) for who in ("leaver", "heir", "other")],
         )
         _insert_records(c, holdings)
         for chunk in _chunks(

@@ -308,14 +308,14 @@ def _prepare_sqlite(engine: Engine) -> None:
         )
     if event.contains(engine, "connect", _sqlite_connect):
         return
-    event.listen(engine, "connect", _sqlite_connect)
-    event.listen(engine, "begin", _sqlite_begin)
     if isinstance(engine.pool, StaticPool):
-        # Its one connection may hold the database already: set it up in place rather than lose it.
+        # Its one connection, made now if need be, may hold the database already: set it up in place, once.
         with engine.connect() as connection:
             _sqlite_connect(connection.connection.dbapi_connection, None)
     else:
         engine.dispose()  # connections made before the listeners would keep pysqlite's own handling
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
 
 
 # An in-memory SQLite database is one connection: units on it take turns, whichever repository opens them.
