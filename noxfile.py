@@ -39,13 +39,15 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks: access (django-rules, installed here only, is its baseline) and SQL (SQLite, PostgreSQL).
+    """Run the benchmarks: access (django-rules, installed here only, is its baseline), SQL and bulk work.
 
-    The SQL benchmark measures PostgreSQL on the server at OWNERSHIP_POSTGRES_URL, else on the one `.ci/postgres`
-    starts (and leaves running). Arguments after ``--`` replace ``--large`` for both benchmarks.
+    The SQL and bulk benchmarks measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL, else the one
+    `.ci/postgres` starts (and leaves running). Arguments after ``--`` replace ``--large`` for the first two.
     """
     session.install("-e", ".[testing,postgresql]", "rules")
     arguments = session.posargs or ["--large"]
     session.run("python", "benchmarks/bench_access.py", *arguments)
     url = os.environ.get("OWNERSHIP_POSTGRES_URL") or str(session.run(".ci/postgres", external=True, silent=True))
-    session.run("python", "benchmarks/bench_sql.py", "--postgresql", url.strip().splitlines()[-1], *arguments)
+    server = url.strip().splitlines()[-1]
+    session.run("python", "benchmarks/bench_sql.py", "--postgresql", server, *arguments)
+    session.run("python", "benchmarks/bench_bulk.py", "--postgresql", server)

@@ -7,6 +7,7 @@ draws fresh, more numerous examples on each run, to find what ``ci`` does not.
 """
 
 import os
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
 import pytest
@@ -14,7 +15,8 @@ from hypothesis import HealthCheck, settings
 
 from ownership import Ownership, Rulebook, presets
 from ownership.adapters.memory import MemoryRepository
-from ownership.ports import Transaction
+from ownership.adapters.sql import SqlRepository
+from ownership.ports import Repository, Transaction
 from ownership.testing import FakeClock
 from postgres import (  # noqa: F401  # registers the PostgreSQL fixtures, and the line naming where they ran
     postgres_database_url,
@@ -27,6 +29,17 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def repository(request: pytest.FixtureRequest) -> Iterator[Repository]:
+    """An empty repository: in memory, and SQLite through the SQL adapter."""
+    if request.param == "memory":
+        yield MemoryRepository()
+        return
+    sql = SqlRepository.from_url("sqlite://")
+    yield sql
+    sql.engine.dispose()
 
 
 @pytest.fixture

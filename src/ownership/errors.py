@@ -49,6 +49,10 @@ class UnknownActivityError(NotFoundError):
     """The record kind's policy knows no activity of this name."""
 
 
+class UnknownSegmentError(NotFoundError):
+    """The tenant has no saved segment with this id."""
+
+
 class UnknownPlanError(NotFoundError):
     """The rulebook has no plan of this name."""
 
@@ -118,3 +122,31 @@ class StorageError(OwnershipError):
 
 class SchemaVersionError(StorageError):
     """The database's tables are missing, or were made for another version of `ownership`."""
+
+
+class StatusError(OwnershipError):
+    """A record's status forbids the call, or the change of status asked for (CT1)."""
+
+
+class TransitionError(StatusError):
+    """The lifecycle has no such status, or no way from the record's status to the one asked for."""
+
+
+class ConfirmationError(StatusError):
+    """The change of status must be confirmed (``confirmed=True``), as prospect to customer is (CT1)."""
+
+
+class RestrictedStatusError(StatusError):
+    """The record's status refuses this operation: an inbox or archived contact takes no new holders (CT1)."""
+
+
+class NumberingError(OwnershipError):
+    """A record number cannot be given: no number range is configured, or the range is not valid (CT4)."""
+
+
+class DuplicateNumberError(DuplicateIdError):
+    """Another record of the same kind and tenant carries this number already (CT4)."""
+
+
+class RecordGroupError(OwnershipError):
+    """A record cannot join or leave this record group: the group's kind does not collect the record's (CT6)."""

@@ -84,7 +84,20 @@ class ActivityRecorded:
     private_to: str | None = None
 
 
-Event = RecordCreated | Assigned | Unassigned | RecordShared | ShareAccepted | ActivityRecorded
+@frozen
+class StatusChanged:
+    """A record moved from one status of its kind's lifecycle to another (CT1)."""
+
+    record: RecordRef
+    source: str | None
+    target: str
+    tenant: str
+    actor: str | None
+    at: datetime
+    private_to: str | None = None
+
+
+Event = RecordCreated | Assigned | Unassigned | RecordShared | ShareAccepted | ActivityRecorded | StatusChanged
 """Every kind of event a record's history holds."""
 
 AssignmentEvent = Assigned | Unassigned

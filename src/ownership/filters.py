@@ -72,6 +72,57 @@ class HasAssignee:
         return f"({roles}) held by any of ({who}) in {self.tenant!r}"
 
 
+@frozen
+class Held:
+    """One of `roles` has a holder, any holder, in `tenant`'s slot; negated, the role is unassigned (CT5, CG2)."""
+
+    roles: frozenset[str] = field(converter=names)
+    tenant: str
+
+    def __str__(self) -> str:
+        return f"({', '.join(sorted(self.roles))}) held in {self.tenant!r}"
+
+
+@frozen
+class StatusIn:
+    """The record's status is one of `statuses` (CT1); a record without a status matches none."""
+
+    statuses: frozenset[str] = field(converter=names)
+
+    def __str__(self) -> str:
+        return f"status in ({', '.join(sorted(self.statuses))})"
+
+
+@frozen
+class NameHas:
+    """The record's name contains `text`, ignoring case (`str.casefold`); a record with no name has the name ``""``."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return f"name contains {self.text!r}"
+
+
+@frozen
+class Labelled:
+    """The host tagged the record with `label`."""
+
+    label: str
+
+    def __str__(self) -> str:
+        return f"labelled {self.label!r}"
+
+
+@frozen
+class InGroup:
+    """The record belongs to the record group with id `group` (CT6)."""
+
+    group: str
+
+    def __str__(self) -> str:
+        return f"in group {self.group!r}"
+
+
 def _parts(items: Iterable["Filter"]) -> tuple["Filter", ...]:
     return tuple(items)
 
@@ -106,10 +157,38 @@ class Not:
         return f"NOT {self.part}"
 
 
-Filter = Everything | Nothing | HomeIs | SharedWith | HasAssignee | And | Or | Not
+Filter = (
+    Everything
+    | Nothing
+    | HomeIs
+    | SharedWith
+    | HasAssignee
+    | Held
+    | StatusIn
+    | NameHas
+    | Labelled
+    | InGroup
+    | And
+    | Or
+    | Not
+)
 """A filter tree node."""
 
-FILTER_TYPES = (Everything, Nothing, HomeIs, SharedWith, HasAssignee, And, Or, Not)
+FILTER_TYPES = (
+    Everything,
+    Nothing,
+    HomeIs,
+    SharedWith,
+    HasAssignee,
+    Held,
+    StatusIn,
+    NameHas,
+    Labelled,
+    InGroup,
+    And,
+    Or,
+    Not,
+)
 """Every class of filter node, for ``isinstance`` checks."""
 
 
@@ -176,7 +255,24 @@ def matches(filter: Filter, record: Record, assignments: Sequence[Assignment]) -
         return all(matches(part, record, assignments) for part in filter.parts)
     if isinstance(filter, Or):
         return any(matches(part, record, assignments) for part in filter.parts)
-    return not matches(filter.part, record, assignments)
+    if isinstance(filter, Not):
+        return not matches(filter.part, record, assignments)
+    return _matches_fact(filter, record, assignments)
+
+
+def _matches_fact(
+    filter: "Held | StatusIn | NameHas | Labelled | InGroup", record: Record, assignments: Sequence[Assignment]
+) -> bool:
+    """The meaning of the nodes that test one fact of the record: its holders at all, status, name, labels, groups."""
+    if isinstance(filter, Held):
+        return any(a.role in filter.roles and a.tenant == filter.tenant for a in assignments)
+    if isinstance(filter, StatusIn):
+        return record.status in filter.statuses
+    if isinstance(filter, NameHas):
+        return filter.text.casefold() in (record.name or "").casefold()
+    if isinstance(filter, Labelled):
+        return filter.label in record.labels
+    return filter.group in record.groups
 
 
 Test = Callable[[Record, Sequence[Assignment]], bool]
@@ -212,8 +308,11 @@ def compiled(filter: Filter) -> Test:  # noqa: PLR0911 - a case per node
             first, second = tests
             return lambda record, assignments: first(record, assignments) and second(record, assignments)
         return lambda record, assignments: all(test(record, assignments) for test in tests)
-    test = compiled(filter.part)
-    return lambda record, assignments: not test(record, assignments)
+    if isinstance(filter, Not):
+        test = compiled(filter.part)
+        return lambda record, assignments: not test(record, assignments)
+    fact = filter
+    return lambda record, assignments: _matches_fact(fact, record, assignments)
 
 
 def _fused(first: Filter, second: Filter) -> Test | None:

@@ -187,6 +187,13 @@ class Record:
         created_at: when the library began tracking it.
         shared_with: tenants that accepted the record (LD6, LD7).
         offered_to: tenants it is offered to that have not accepted yet.
+        name: a name to show people and to find it by (CT5), or None.
+        status: its state in its kind's `Lifecycle` (CT1), or None for a kind without one.
+        number: its number, unique among its tenant's records of its kind (CT4), or None.
+        labels: facts the host tags it with (a region, a source) that segments and
+            auto-assignment by territory read (X4).
+        groups: the ids of the record groups it belongs to, records of the kind that
+            collects its kind (CT6).
     """
 
     kind: str = field(validator=nonempty)
@@ -195,6 +202,11 @@ class Record:
     created_at: datetime
     shared_with: frozenset[str] = field(default=frozenset(), converter=names)
     offered_to: frozenset[str] = field(default=frozenset(), converter=names)
+    name: str | None = field(default=None, kw_only=True)
+    status: str | None = field(default=None, kw_only=True)
+    number: str | None = field(default=None, kw_only=True)
+    labels: frozenset[str] = field(default=frozenset(), converter=names, kw_only=True)
+    groups: frozenset[str] = field(default=frozenset(), converter=names, kw_only=True)
     # The identity, built once: every read of a record's holders or history asks for it.
     ref: RecordRef = field(init=False, eq=False, repr=False)
 

@@ -16,6 +16,7 @@ from attrs import evolve, field, frozen
 from ownership.access import Predicate, Viewer, always, holds, is_admin, restricted
 from ownership.errors import RulebookError, UnknownActivityError, UnknownKindError, UnknownRoleError
 from ownership.filters import FILTER_TYPES
+from ownership.lifecycle import Lifecycle
 from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Tenant, User, names, nonempty
 from ownership.notify import Activity
 
@@ -157,6 +158,9 @@ class Policy:
         access: the rules of who may view, edit and assign its records.
         activities: the activities the kind knows and who hears of each; None for any
             activity at all, heard of by every role marked notified (TL3).
+        lifecycle: the statuses its records move through, or None for a kind without (CT1).
+        collects: the kind whose records its records group together, for a kind of
+            record group (CT6): a group has a name, a number and its own holders.
     """
 
     kind: str = field(validator=nonempty)
@@ -165,6 +169,8 @@ class Policy:
     requires: str | None = None
     access: Access = Access()
     activities: tuple[Activity, ...] | None = None
+    lifecycle: Lifecycle | None = None
+    collects: str | None = None
     _rules: dict[str, Predicate] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -316,6 +322,7 @@ class Rulebook:
     plans: tuple[Plan, ...] = field(default=(), converter=_plans)
     default_plan: str | None = None
     _by_kind: dict[str, Policy] = field(init=False, eq=False, repr=False)
+    _collectors: dict[str, str] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         for label, given in (("kind", [p.kind for p in self.policies]), ("plan", [p.name for p in self.plans])):
@@ -323,6 +330,20 @@ class Rulebook:
             if twice:
                 raise RulebookError(f"The rulebook has two entries for {label} {twice[0]!r}; keep one.")
         object.__setattr__(self, "_by_kind", {policy.kind: policy for policy in self.policies})
+        collectors: dict[str, str] = {}
+        for policy in self.policies:
+            if policy.collects is None:
+                continue
+            if policy.collects not in self._by_kind:
+                raise RulebookError(
+                    f"Records of {policy.kind!r} group records of {policy.collects!r}, which the rulebook lacks."
+                )
+            seen = collectors.setdefault(policy.collects, policy.kind)
+            if seen != policy.kind:
+                raise RulebookError(
+                    f"Both {seen!r} and {policy.kind!r} group records of {policy.collects!r}; let one kind do it."
+                )
+        object.__setattr__(self, "_collectors", collectors)
         if self.default_plan is not None and self.plan(self.default_plan) is None:
             raise RulebookError(f"The default plan {self.default_plan!r} is not one of the rulebook's plans.")
 
@@ -341,6 +362,10 @@ class Rulebook:
         if policy is not None:
             return policy
         raise UnknownKindError(f"The rulebook knows no record kind {kind!r}; it knows: {', '.join(self.kinds)}.")
+
+    def collector(self, kind: str) -> str | None:
+        """Return the kind of record group that groups records of `kind`, or None (CT6)."""
+        return self._collectors.get(kind)
 
     def plan(self, name: str) -> Plan | None:
         """Return the plan called `name`, or None."""

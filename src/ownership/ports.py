@@ -7,7 +7,7 @@ a repository keeps the promises written here.
 
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ownership.events import Event
 from ownership.filters import Filter
@@ -93,6 +93,27 @@ class Transaction(Protocol):
         """Insert or replace a record."""
         ...
 
+    def delete_record(self, ref: RecordRef) -> None:
+        """Remove a record for good, with its assignments, its history and its notifications in the outbox.
+
+        Nothing happens if there is none. A record created again with the same
+        id starts a history of its own, whose notifications may reuse the keys
+        of the deleted one's.
+
+        The service has taken it out of every record group first, and taken every member out of it.
+        """
+        ...
+
+    def numbered(self, tenant: str, kind: str, number: str) -> Record | None:
+        """Return the record of `kind` whose home is `tenant` that carries `number`, or None (CT4).
+
+        Two records of one kind and tenant never carry one number: a repository
+        that lets units run side by side refuses the later with
+        `ownership.errors.ConflictError` (or `DuplicateIdError` when its store
+        says so at once), never keeping both.
+        """
+        ...
+
     def assignments(self, ref: RecordRef) -> Sequence[Assignment]:
         """Return a record's current assignments, oldest first."""
         ...
@@ -123,6 +144,39 @@ class Transaction(Protocol):
         What matches is defined by `ownership.filters.matches`; a repository
         should answer from indexes, not by reading every record of the kind.
         """
+        ...
+
+    def count(self, kind: str, filter: Filter) -> int:
+        """Return how many records of `kind` match `filter`."""
+        ...
+
+    def count_by_holder(self, kind: str, filter: Filter, roles: Collection[str], tenant: str) -> Mapping[Assignee, int]:
+        """Return how many records of `kind` matching `filter` each assignee holding one of `roles` holds.
+
+        Only holdings in `tenant`'s slot count. A record counts once per
+        assignee, however many of the roles they hold on it;
+        assignees holding none are missing from the mapping (TL8).
+        """
+        ...
+
+    def count_by_status(self, kind: str, filter: Filter) -> Mapping[str | None, int]:
+        """Return how many records of `kind` matching `filter` are in each status; None counts those without one."""
+        ...
+
+    def setting(self, tenant: str, key: str) -> Any:
+        """Return the tenant's setting under `key`, as the JSON-ready data it was put as, or None."""
+        ...
+
+    def settings(self, tenant: str, prefix: str) -> Mapping[str, Any]:
+        """Return the tenant's settings whose keys begin with `prefix`, by key."""
+        ...
+
+    def put_setting(self, tenant: str, key: str, value: Any) -> None:
+        """Insert or replace a setting of a tenant: JSON-ready data (dicts, lists, strings, numbers, booleans)."""
+        ...
+
+    def delete_setting(self, tenant: str, key: str) -> None:
+        """Remove a setting; nothing happens if there is none."""
         ...
 
     def append_events(self, events: Sequence[Event]) -> Sequence[int]:
@@ -200,6 +254,11 @@ class WritesFirst(Protocol):
     instead of refusing the later of two with `ConflictError`.
     """
 
-    def writing(self) -> AbstractContextManager[Transaction]:
-        """Open a unit of work that will write, as `Repository.transaction` does, taking the write locks first."""
+    def writing(self, turn: str | None = None) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that will write, as `Repository.transaction` does, taking the write locks first.
+
+        Units naming the same `turn` (a number range's key) must never run side
+        by side: the later begins after the earlier has ended, so a counter every
+        such unit writes is never a conflict.
+        """
         ...

@@ -6,7 +6,10 @@
 - `contact_desk`: contacts assigned to employees, competences or everyone (seed 004).
 """
 
+from attrs import evolve
+
 from ownership.access import in_caretaker_group, is_admin
+from ownership.lifecycle import contacts
 from ownership.model import GroupKind
 from ownership.notify import Activity
 from ownership.policy import Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
@@ -167,12 +170,15 @@ def contact_desk() -> Rulebook:
     - contact: `assignee`, any number of users, competence groups, or
       everyone (CT2); assigned employees hear of its activities, an incoming
       `CHAT_MESSAGE` among them, by push or in-app as their profile says (CT3).
+      Its status moves through `lifecycle.contacts()`: inbox, prospect,
+      customer, archive (CT1).
+    - contact_group: a group of contacts with a name, a number and its own
+      `responsible` assignment, taking what a contact's assignee takes (CT6).
     """
+    assignee = Role("assignee", max=None, groups={GroupKind.COMPETENCE}, everyone=True, notified=True)
     return Rulebook(
         policies=(
-            Policy(
-                "contact",
-                (Role("assignee", max=None, groups={GroupKind.COMPETENCE}, everyone=True, notified=True),),
-            ),
+            Policy("contact", (assignee,), lifecycle=contacts()),
+            Policy("contact_group", (evolve(assignee, name="responsible"),), collects="contact"),
         )
     )

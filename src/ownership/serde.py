@@ -12,7 +12,8 @@ import attrs
 from cattrs.preconf.json import JsonConverter, make_converter
 from cattrs.strategies import configure_tagged_union
 
-from ownership import access
+from ownership import access, segments
+from ownership.distribution import Pick, Rule
 from ownership.events import Event
 from ownership.filters import Filter
 
@@ -28,11 +29,14 @@ def converter() -> JsonConverter:
     made = make_converter()
     configure_tagged_union(Event, made, tag_name="type")
     configure_tagged_union(Filter, made, tag_name="type")
-    _configure_predicates(made)
+    _configure_tree(made, access.Predicate, _PREDICATES)
+    _configure_tree(made, segments.Criterion, segments.CRITERIA)
+    configure_tagged_union(Pick, made, tag_name="type")
+    configure_tagged_union(Rule, made, tag_name="type")
     return made
 
 
-_PREDICATES: dict[str, type[access.Predicate]] = {
+_PREDICATES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
         access.Always,
@@ -49,30 +53,29 @@ _PREDICATES: dict[str, type[access.Predicate]] = {
 }
 
 
-def _fields(cls: type[access.Predicate]) -> "tuple[attrs.Attribute[Any], ...]":
-    # Every concrete predicate is an attrs class; the abstract base is not, which mypy cannot see.
+def _fields(cls: type) -> "tuple[attrs.Attribute[Any], ...]":
+    # Every concrete node is an attrs class; the abstract base is not, which mypy cannot see.
     return cast("tuple[attrs.Attribute[Any], ...]", attrs.fields(cast("type[attrs.AttrsInstance]", cls)))
 
 
-def _is_predicate(cls: Any) -> bool:
-    return isinstance(cls, type) and issubclass(cls, access.Predicate)
+def _configure_tree(made: JsonConverter, base: type, classes: dict[str, type]) -> None:
+    """A recursive tree of classes under an abstract `base`; each node carries its class name under ``"type"``."""
 
-
-def _configure_predicates(made: JsonConverter) -> None:
-    """Predicates are a recursive tree of classes; each node carries its class name under ``"type"``."""
-
-    def unstructure_predicate(predicate: access.Predicate) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": type(predicate).__name__}
-        for one in _fields(type(predicate)):
-            data[one.name] = made.unstructure(getattr(predicate, one.name), unstructure_as=one.type)
+    def unstructure_node(node: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": type(node).__name__}
+        for one in _fields(type(node)):
+            data[one.name] = made.unstructure(getattr(node, one.name), unstructure_as=one.type)
         return data
 
-    def structure_predicate(data: dict[str, Any], _cls: Any) -> access.Predicate:
-        cls = _PREDICATES[data["type"]]
+    def structure_node(data: dict[str, Any], _cls: Any) -> Any:
+        cls = classes[data["type"]]
         return cls(**{one.name: made.structure(data[one.name], cast("type[Any]", one.type)) for one in _fields(cls)})
 
-    made.register_unstructure_hook_func(_is_predicate, unstructure_predicate)
-    made.register_structure_hook_func(_is_predicate, structure_predicate)
+    def is_node(cls: Any) -> bool:
+        return isinstance(cls, type) and issubclass(cls, base)
+
+    made.register_unstructure_hook_func(is_node, unstructure_node)
+    made.register_structure_hook_func(is_node, structure_node)
 
 
 @functools.cache

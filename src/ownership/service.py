@@ -13,19 +13,22 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from attrs import define, evolve, field, frozen
 
 from ownership.access import GATE, Decision, Facts, Predicate, Viewer
 from ownership.clock import utcnow
+from ownership.distribution import AutoAssignment, Pick, RoundRobin, Rule, Territory, ToGroup
 from ownership.errors import (
     AccessDeniedError,
     AssigneeKindError,
     ClaimError,
+    ConfirmationError,
     ConflictError,
     DuplicateIdError,
+    DuplicateNumberError,
     FeatureDisabledError,
     ForeignActorError,
     ForeignTenantError,
@@ -33,11 +36,16 @@ from ownership.errors import (
     InvalidValueError,
     MandatoryRoleError,
     NotHeldError,
+    NumberingError,
+    RecordGroupError,
+    RestrictedStatusError,
     ShareError,
     TooManyHoldersError,
+    TransitionError,
     UnknownGroupError,
     UnknownPlanError,
     UnknownRecordError,
+    UnknownSegmentError,
     UnknownTenantError,
     UnknownUserError,
 )
@@ -48,9 +56,11 @@ from ownership.events import (
     RecordCreated,
     RecordShared,
     ShareAccepted,
+    StatusChanged,
     Unassigned,
 )
-from ownership.filters import Filter, Test, compiled
+from ownership.filters import EVERYTHING, Filter, Held, HomeIs, InGroup, Test, all_of, compiled, matches, negate
+from ownership.lifecycle import ASSIGN, NOTIFY, SHARE, Lifecycle
 from ownership.model import (
     Assignee,
     AssigneeKind,
@@ -65,8 +75,11 @@ from ownership.model import (
     User,
 )
 from ownership.notify import ASSIGNED, Channel, Dispatched, Notification, Notifier, OutboxEntry
+from ownership.numbering import NumberRange
 from ownership.policy import Policy, Role, Rulebook, Trigger
 from ownership.ports import Repository, Transaction, Versioned, WritesFirst
+from ownership.segments import ANYTHING, Criterion, Scope, Segment
+from ownership.serde import structure, unstructure
 
 UserLike = User | str
 """A user, or a user's id."""
@@ -79,9 +92,23 @@ AssigneeLike = Assignee | User | Group
 HoldersLike = Mapping[str, AssigneeLike | Sequence[AssigneeLike]]
 """Initial holders by role name: one assignee or several."""
 
+Selection = Segment | Iterable[RecordLike]
+"""What a bulk action works on: a segment, or records picked by hand (a temporary group, CT6)."""
+Progress = Callable[[int, int], object]
+"""Called as ``progress(done, total)`` while a bulk action goes on, so a CLI can draw a bar."""
+
 
 def _new_id() -> str:
     return uuid.uuid4().hex
+
+
+@frozen
+class Setting:
+    """One tenant's setting, as `Snapshot` lists them: number ranges, segments, auto-assignment rules and turns."""
+
+    tenant: str
+    key: str
+    value: Any
 
 
 @frozen
@@ -96,6 +123,7 @@ class Snapshot:
     assignments: tuple[Assignment, ...]
     events: tuple[Event, ...]
     outbox: tuple[OutboxEntry, ...] = ()
+    settings: tuple[Setting, ...] = ()
 
 
 @frozen(order=True)
@@ -146,6 +174,7 @@ class Page:
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_T = TypeVar("_T")
 
 
 def _retried(use_case: "Callable[Concatenate[Ownership, _P], _R]") -> "Callable[Concatenate[Ownership, _P], _R]":
@@ -211,10 +240,13 @@ class Ownership:
         self._viewers: dict[tuple[str, str], _Resolved] = {}
         self._viewers_generation = -1
 
-    def _writing(self) -> AbstractContextManager[Transaction]:
-        """Open a unit of work that will write: with the repository's write locks taken first, where it offers that."""
+    def _writing(self, turn: str | None = None) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that will write: with the repository's write locks taken first, where it offers that.
+
+        Units naming the same `turn` wait for each other rather than conflict, where the repository offers that.
+        """
         if self._writes_first is not None:
-            return self._writes_first.writing()
+            return self._writes_first.writing(turn)
         return self._repository.transaction()
 
     # --- tenants -----------------------------------------------------------------
@@ -427,11 +459,18 @@ class Ownership:
         id: str | None = None,
         holders: HoldersLike | None = None,
         manual: bool = True,
+        name: str | None = None,
+        status: str | None = None,
+        number: str | None = None,
+        labels: Iterable[str] = (),
     ) -> Record:
         """Start tracking a record, with every mandatory role filled.
 
-        The policy's `Trigger.CREATED` roles go to the actor when `manual` is
-        true and `holders` names no one for them (LD6; TL2 in the presets).
+        Roles `holders` leaves empty are filled first by the tenant's
+        auto-assignment rules for the kind (X4), unless the record starts in a
+        status that takes no new holders (CT1); then the policy's
+        `Trigger.CREATED` roles go to the actor when `manual` is true (LD6; TL2
+        in the presets).
 
         Args:
             kind: the record kind; the rulebook must govern it.
@@ -440,6 +479,10 @@ class Ownership:
             id: the host's id for the record; a fresh one if none.
             holders: initial holders by role name.
             manual: whether a person created it by hand rather than a mechanism.
+            name: a name to show people and find it by (CT5).
+            status: its first status; the lifecycle's start for a person or a mechanism if None (CT1).
+            number: its number, unique among the tenant's records of the kind (CT4).
+            labels: facts the host tags it with, which segments and territories read (X4).
 
         Returns:
             The new record.
@@ -451,8 +494,12 @@ class Ownership:
             MandatoryRoleError: a mandatory role would start empty (TL2, TL7).
             ForeignActorError: the actor belongs to another tenant than `tenant`.
             AssignmentError, InactiveUserError, ForeignTenantError: an initial holder breaks a rule.
+            TransitionError: `status` is not one of the kind's statuses, or the kind has none.
+            DuplicateNumberError: another record of the kind and tenant carries `number`.
         """
         policy = self.rulebook.policy(kind)
+        _check_number(number)
+        tags = _labels(labels)
         with self._writing() as tx:
             acting = self._actor(tx, actor) if actor is not None else None
             home_id = tenant if tenant is not None else acting.tenant if acting is not None else None
@@ -469,10 +516,22 @@ class Ownership:
                     f"Tenant {home.id!r} cannot create a {kind}: it needs {policy.requires!r}, "
                     "which its plan and switches do not include."
                 )
-            record = Record(kind, id if id is not None else self._ids(), home.id, self._clock())
+            record = Record(
+                kind,
+                id if id is not None else self._ids(),
+                home.id,
+                self._clock(),
+                name=name,
+                status=_first_status(policy, status, manual=manual),
+                number=number,
+                labels=tags,
+            )
             if tx.record(record.ref) is not None:
                 raise DuplicateIdError(f"A {kind} with id {record.id!r} is tracked already; choose another id.")
-            wanted = {name: _as_list(given) for name, given in (holders or {}).items()}
+            self._check_number_free(tx, record)
+            wanted = {role: _as_list(given) for role, given in (holders or {}).items()}
+            if policy.lifecycle is None or not policy.lifecycle.refuses(record.status, ASSIGN):
+                self._auto_assigned(tx, policy=policy, record=record, home=home, features=features, wanted=wanted)
             if manual and acting is not None:
                 for role in self._triggered(policy, Trigger.CREATED, features):
                     wanted.setdefault(role.name, [acting])
@@ -505,6 +564,7 @@ class Ownership:
             if acting.tenant != found.tenant:
                 raise ForeignActorError(f"Only tenant {found.tenant!r} can share {found}; {acting.name} cannot.")
             self._check_allowed(tx, acting, "edit", found, doing="share")
+            self._check_status(found, SHARE, "be shared")
             partner = self._tenant(tx, tenant)
             if partner.id in found.tenants or partner.id in found.offered_to:
                 raise ShareError(f"{found} is already offered to or shared with tenant {partner.id!r}.")
@@ -571,6 +631,7 @@ class Ownership:
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
             new = self._assignee(tx, assignee, slot_role, found, slot)
+            self._check_status(found, ASSIGN, "take new holders")
             held = self._held(tx, found, slot_role, slot.id)
             if new in held:
                 return tuple(held)
@@ -633,6 +694,7 @@ class Ownership:
             if gone not in held:
                 raise NotHeldError(f"{gone} does not hold the {role} of {found}; there is nothing to replace.")
             coming = self._assignee(tx, new, slot_role, found, slot)
+            self._check_status(found, ASSIGN, "take new holders")
             if coming != gone:
                 _keep_minimum(slot_role, found, held, leaving=gone, coming=coming)
                 at = self._clock()
@@ -671,6 +733,7 @@ class Ownership:
             if team is None:
                 raise ClaimError(f"{acting.name} is not a member of team {teams[0].name!r}, which holds {found}.")
             me = self._assignee(tx, acting, slot_role, found, slot)
+            self._check_status(found, ASSIGN, "take new holders")
             _keep_minimum(slot_role, found, held, leaving=Assignee.group(team.id), coming=me)
             self._write(
                 tx, Unassigned, found, slot_role, Assignee.group(team.id), slot=slot.id, actor=acting, at=moment
@@ -697,6 +760,7 @@ class Ownership:
             held = self._held(tx, found, slot_role, slot.id)
             if me not in held:
                 raise ClaimError(f"{acting.name} does not hold the {role} of {found}; there is nothing to release.")
+            self._check_status(found, ASSIGN, "take new holders")
             team = next(
                 (
                     group
@@ -785,6 +849,740 @@ class Ownership:
             self._apply(tx, changes, actor=acting, at=self._clock())
             return len(held)
 
+    # --- status, names, numbers (CT1, CT4, CT5) --------------------------------------
+
+    @_retried
+    def set_status(self, record: RecordLike, status: str, *, actor: UserLike | None, confirmed: bool = False) -> Record:
+        """Move a record to another status of its kind's lifecycle (CT1).
+
+        Archiving and making active again keep the record's holders and
+        history. Asking for the status it has already changes nothing.
+
+        Args:
+            record: the record.
+            status: the status to move it to.
+            actor: a user of its home tenant who may edit it, or None for the host.
+            confirmed: whether the user confirmed a change that asks for it (prospect to customer).
+
+        Returns:
+            The record as it is now.
+
+        Raises:
+            TransitionError: the kind has no lifecycle, no such status, or no way from its status to this one.
+            ConfirmationError: the change must be confirmed, and `confirmed` is false.
+            UnknownRecordError, UnknownUserError: no such record or actor.
+            ForeignActorError: the actor is not of the record's home tenant.
+            AccessDeniedError: the kind's rule does not let the actor edit the record.
+        """
+        with self._writing() as tx:
+            found = self._record(tx, record)
+            acting = self._home_actor(tx, actor, found, "change the status of")
+            lifecycle = _lifecycle(self.rulebook.policy(found.kind))
+            if status not in lifecycle.names:
+                raise TransitionError(
+                    f"A {found.kind} has no status {status!r}; its statuses are: {', '.join(lifecycle.names)}."
+                )
+            moved = self._move(tx, found, status, acting, confirmed=confirmed, at=self._clock())
+            return moved if moved is not None else found
+
+    @_retried
+    def update_record(
+        self,
+        record: RecordLike,
+        *,
+        actor: UserLike | None,
+        name: str | None = None,
+        labels: Iterable[str] | None = None,
+    ) -> Record:
+        """Change a record's name or labels, as the host's own record changed; None keeps a value.
+
+        Raises:
+            UnknownRecordError, UnknownUserError: no such record or actor.
+            ForeignActorError: the actor is not of the record's home tenant.
+            AccessDeniedError: the kind's rule does not let the actor edit the record.
+        """
+        with self._writing() as tx:
+            found = self._record(tx, record)
+            self._home_actor(tx, actor, found, "change")
+            changed = evolve(
+                found,
+                name=found.name if name is None else name,
+                labels=found.labels if labels is None else _labels(labels),
+            )
+            tx.put_record(changed)
+            return changed
+
+    @_retried
+    def set_number_range(
+        self,
+        tenant: Tenant | str,
+        kind: str,
+        *,
+        prefix: str = "",
+        width: int = 1,
+        next: int = 1,
+        actor: UserLike | None = None,
+    ) -> NumberRange:
+        """Configure how `next_number` numbers a tenant's records of `kind` (CT4).
+
+        Args:
+            tenant: the tenant, or its id.
+            kind: the record kind.
+            prefix: put before every number.
+            width: the digits a number is padded to with zeros.
+            next: the counter's next value.
+            actor: an admin of the tenant, or None for the host.
+
+        Raises:
+            NumberingError: `width` is below 1 or `next` below 0.
+            UnknownTenantError, UnknownKindError: no such tenant or kind.
+            AccessDeniedError: the actor is not an admin of the tenant.
+        """
+        self.rulebook.policy(kind)
+        numbers = NumberRange(prefix, width, next)
+        with self._writing() as tx:
+            home = self._tenant(tx, tenant)
+            self._check_admin(tx, actor, home, "configure number ranges")
+            tx.put_setting(home.id, _numbers_key(kind), unstructure(numbers))
+            return numbers
+
+    def number_range(self, tenant: Tenant | str, kind: str) -> NumberRange | None:
+        """Return the tenant's number range for `kind`, as `next_number` would use it now, or None.
+
+        Raises:
+            UnknownTenantError: no such tenant.
+        """
+        with self._repository.transaction() as tx:
+            home = self._tenant(tx, tenant)
+            data = tx.setting(home.id, _numbers_key(kind))
+            return structure(data, NumberRange) if data is not None else None
+
+    @_retried
+    def next_number(self, tenant: Tenant | str, kind: str) -> str:
+        """Hand out the next free number of the tenant's range for `kind`, and move the range on (CT4).
+
+        No two calls ever get one number, from however many threads or
+        processes share the repository; a number a record carries already
+        (given by hand) is skipped.
+
+        Raises:
+            NumberingError: the tenant has no number range for the kind.
+            UnknownTenantError: no such tenant.
+        """
+        with self._writing(turn=_numbers_turn(kind)) as tx:
+            return self._next_number(tx, self._tenant(tx, tenant).id, kind)
+
+    @_retried
+    def set_number(self, record: RecordLike, number: str | None = None, *, actor: UserLike | None) -> Record:
+        """Give a record a number: `number`, or the next free one of its tenant's range if None (CT4).
+
+        Returns:
+            The record as it is now, with its number.
+
+        Raises:
+            DuplicateNumberError: another record of the kind and tenant carries `number`.
+            NumberingError: `number` is None and the tenant has no range for the kind.
+            InvalidValueError: `number` is empty.
+            UnknownRecordError, UnknownUserError: no such record or actor.
+            ForeignActorError, AccessDeniedError: the actor may not edit the record.
+        """
+        _check_number(number)
+        with self._writing(turn=_numbers_turn(_ref(record).kind) if number is None else None) as tx:
+            found = self._record(tx, record)
+            self._home_actor(tx, actor, found, "number")
+            given = number if number is not None else self._next_number(tx, found.tenant, found.kind)
+            numbered = evolve(found, number=given)
+            self._check_number_free(tx, numbered)
+            tx.put_record(numbered)
+            return numbered
+
+    def _next_number(self, tx: Transaction, tenant: str, kind: str) -> str:
+        data = tx.setting(tenant, _numbers_key(kind))
+        if data is None:
+            raise NumberingError(
+                f"Tenant {tenant!r} has no number range for {kind} records; configure one with set_number_range."
+            )
+        numbers = structure(data, NumberRange)
+        value = numbers.next
+        while tx.numbered(tenant, kind, numbers.format(value)) is not None:
+            value += 1
+        tx.put_setting(tenant, _numbers_key(kind), unstructure(evolve(numbers, next=value + 1)))
+        return numbers.format(value)
+
+    def _check_number_free(self, tx: Transaction, record: Record) -> None:
+        if record.number is None:
+            return
+        taken = tx.numbered(record.tenant, record.kind, record.number)
+        if taken is not None and taken.ref != record.ref:
+            raise DuplicateNumberError(
+                f"The {taken} carries number {record.number!r} already; each {record.kind} of tenant "
+                f"{record.tenant!r} needs its own number."
+            )
+
+    def _move(
+        self, tx: Transaction, record: Record, target: str, acting: User | None, *, confirmed: bool, at: datetime
+    ) -> Record | None:
+        """Move a record to `target` by its lifecycle's transition, with the event; None if it is there already."""
+        if record.status == target:
+            return None
+        lifecycle = _lifecycle(self.rulebook.policy(record.kind))
+        way = lifecycle.transition(record.status, target)
+        if way is None:
+            onward = [t.target for t in lifecycle.transitions if t.source == record.status]
+            raise TransitionError(
+                f"The {record} cannot go from {record.status!r} to {target!r}; "
+                f"from {record.status!r} it can go to: {', '.join(onward) or 'nowhere'}."
+            )
+        if way.confirm and not confirmed:
+            raise ConfirmationError(
+                f"Moving {record} from {record.status!r} to {target!r} must be confirmed; "
+                "ask the user, then call again with confirmed=True."
+            )
+        moved = evolve(record, status=target)
+        tx.put_record(moved)
+        tx.append_events([StatusChanged(record.ref, record.status, target, record.tenant, _id(acting), at)])
+        return moved
+
+    def _check_status(self, record: Record, operation: str, doing: str) -> None:
+        """Refuse what the record's status refuses: an inbox or archived contact takes no new holders (CT1)."""
+        lifecycle = self.rulebook.policy(record.kind).lifecycle
+        if lifecycle is not None and lifecycle.refuses(record.status, operation):
+            raise RestrictedStatusError(
+                f"The {record} is in status {record.status!r} and cannot {doing}; move it to another status first."
+            )
+
+    def _home_actor(self, tx: Transaction, actor: UserLike | None, record: Record, doing: str) -> User | None:
+        """The acting user, who must be of the record's home tenant and allowed to edit it; None for the host."""
+        if actor is None:
+            return None
+        acting = self._actor(tx, actor)
+        if acting.tenant != record.tenant:
+            raise ForeignActorError(f"Only tenant {record.tenant!r} can {doing} {record}; {acting.name} cannot.")
+        self._check_allowed(tx, acting, "edit", record, doing=doing)
+        return acting
+
+    def _check_admin(self, tx: Transaction, actor: UserLike | None, tenant: Tenant, doing: str) -> None:
+        if actor is None:
+            return
+        acting = self._actor(tx, actor)
+        if acting.tenant != tenant.id or not acting.admin:
+            raise AccessDeniedError(f"{acting.name} may not {doing}; only an admin of {tenant.id!r} may.")
+
+    # --- finding, segments, statistics (CT5, CT6, TL8, TL9) ----------------------------
+
+    def find(
+        self,
+        viewer: UserLike,
+        what: Segment | str,
+        criteria: Criterion | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> Page:
+        """Return the records that meet a segment or criteria and that `viewer` may see, by id, a page at a time (CT5).
+
+        The criteria are resolved now (the groups a holder is in today) into a
+        `Filter`, ANDed with the viewer's view rule, and run by the repository.
+
+        Args:
+            viewer: who is looking.
+            what: a segment, or a record kind.
+            criteria: what the records must meet (besides a segment's own criteria).
+            limit: the most rows on one page.
+            after: the `Page.cursor` of the previous page.
+
+        Raises:
+            UnknownUserError, UnknownKindError, UnknownRoleError: no such user, kind, or a role the criteria name.
+            InvalidValueError: `limit` is below 1.
+        """
+        segment = _segment(what, criteria)
+        if limit < 1:
+            raise InvalidValueError(f"A page holds at least one row; limit={limit} asks for none.")
+        policy = self.rulebook.policy(segment.kind)
+        with self._repository.transaction() as tx:
+            seeing = self._viewer(tx, viewer, segment.kind)
+            where = self._where(tx, policy, seeing, "view", segment.criteria)
+            return self._page(tx, segment.kind, where, seeing, limit=limit, after=after)
+
+    def counts_by_holder(
+        self, viewer: UserLike, kind: str, role: str, criteria: Criterion | None = None
+    ) -> dict[Assignee | None, int]:
+        """Return how many records of `kind` each holder of `role` holds, of those `viewer` may see (TL8).
+
+        The key None counts the records no one holds the role of. Holders are
+        read in the viewer's tenant's slots, so for a role not private to each
+        tenant only the tenant's own records count.
+
+        Raises:
+            UnknownUserError, UnknownKindError, UnknownRoleError: no such user, kind or role.
+        """
+        policy = self.rulebook.policy(kind)
+        wanted = policy.role(role)
+        with self._repository.transaction() as tx:
+            seeing = self._viewer(tx, viewer, kind)
+            tenant = seeing.tenant
+            where = all_of(
+                self._where(tx, policy, seeing, "view", criteria or ANYTHING),
+                EVERYTHING if wanted.private else HomeIs(tenant),
+            )
+            counts: dict[Assignee | None, int] = dict(
+                sorted(tx.count_by_holder(kind, where, {wanted.name}, tenant).items())
+            )
+            nobody = tx.count(kind, all_of(where, negate(Held({wanted.name}, tenant))))
+            if nobody:
+                counts[None] = nobody
+            return counts
+
+    def counts_by_status(self, viewer: UserLike, kind: str, criteria: Criterion | None = None) -> dict[str | None, int]:
+        """Return how many records of `kind` that `viewer` may see are in each status; None counts those without (CT1).
+
+        Raises:
+            UnknownUserError, UnknownKindError: no such user or kind.
+        """
+        policy = self.rulebook.policy(kind)
+        with self._repository.transaction() as tx:
+            seeing = self._viewer(tx, viewer, kind)
+            where = self._where(tx, policy, seeing, "view", criteria or ANYTHING)
+            counts = tx.count_by_status(kind, where)
+            order = {name: n for n, name in enumerate(policy.lifecycle.names if policy.lifecycle else ())}
+            return dict(sorted(counts.items(), key=lambda kv: (order.get(kv[0] or "", len(order)), kv[0] or "")))
+
+    @_retried
+    def save_segment(self, segment: Segment, *, actor: UserLike) -> Segment:
+        """Save a segment for the actor's tenant: a filter kept as a dynamic group (CT5, TL9).
+
+        A segment with the id of a saved one replaces it.
+
+        Returns:
+            The saved segment, with its id and tenant.
+
+        Raises:
+            UnknownKindError, UnknownRoleError: the kind, or a role its criteria name, is unknown.
+            UnknownUserError, InactiveUserError: no such actor, or inactive.
+            ForeignActorError: the segment names another tenant than the actor's.
+        """
+        policy = self.rulebook.policy(segment.kind)
+        _check_reads(policy, segment.criteria)
+        with self._writing() as tx:
+            acting = self._actor(tx, actor)
+            if segment.tenant not in (None, acting.tenant):
+                raise ForeignActorError(
+                    f"Segment {segment.name!r} belongs to tenant {segment.tenant!r}; {acting.name} cannot save it."
+                )
+            saved = evolve(segment, id=segment.id or self._ids(), tenant=acting.tenant)
+            tx.put_setting(acting.tenant, _segment_key(saved.id or ""), unstructure(saved))
+            return saved
+
+    def segments(self, tenant: Tenant | str, *, kind: str | None = None) -> tuple[Segment, ...]:
+        """Return a tenant's saved segments, of one kind or all, by id.
+
+        Raises:
+            UnknownTenantError: no such tenant.
+        """
+        with self._repository.transaction() as tx:
+            home = self._tenant(tx, tenant)
+            saved = [structure(data, Segment) for data in tx.settings(home.id, _segment_key("")).values()]
+            return tuple(s for s in saved if kind is None or s.kind == kind)
+
+    def segment(self, tenant: Tenant | str, id: str) -> Segment:
+        """Return a tenant's saved segment.
+
+        Raises:
+            UnknownTenantError, UnknownSegmentError: no such tenant, or no such segment of it.
+        """
+        with self._repository.transaction() as tx:
+            home = self._tenant(tx, tenant)
+            data = tx.setting(home.id, _segment_key(id))
+            if data is None:
+                raise UnknownSegmentError(f"Tenant {home.id!r} has no segment {id!r}; save it first.")
+            return structure(data, Segment)
+
+    @_retried
+    def delete_segment(self, tenant: Tenant | str, id: str, *, actor: UserLike) -> None:
+        """Remove a tenant's saved segment; its records are untouched.
+
+        Raises:
+            UnknownTenantError, UnknownSegmentError: no such tenant or segment.
+            ForeignActorError: the actor is of another tenant.
+        """
+        with self._writing() as tx:
+            home = self._tenant(tx, tenant)
+            acting = self._actor(tx, actor)
+            if acting.tenant != home.id:
+                raise ForeignActorError(f"{acting.name} cannot delete tenant {home.id!r}'s segments.")
+            if tx.setting(home.id, _segment_key(id)) is None:
+                raise UnknownSegmentError(f"Tenant {home.id!r} has no segment {id!r}; there is nothing to delete.")
+            tx.delete_setting(home.id, _segment_key(id))
+
+    def _where(self, tx: Transaction, policy: Policy, seeing: Viewer, action: str, criteria: Criterion) -> Filter:
+        """The filter of the records `seeing` may do `action` on that meet `criteria`, resolved now."""
+        _check_reads(policy, criteria)
+        features = self.rulebook.features(self._tenant(tx, seeing.tenant))
+        moment = self._clock()
+        scope = Scope(
+            seeing.tenant,
+            tuple((role.name, role.private) for role in policy.roles if _has(role, features)),
+            lambda user: [m.group for m in tx.memberships_of_user(user) if m.live(moment)],
+        )
+        return all_of(self._filter_for(seeing, policy.rule(action)), criteria.resolve(scope))
+
+    def _page(
+        self, tx: Transaction, kind: str, where: Filter, seeing: Viewer, *, limit: int, after: str | None
+    ) -> Page:
+        """One page of the records of `kind` matching `where`, each with its holders as `seeing`'s tenant sees them."""
+        found = tx.select(kind, where, limit=limit + 1, after=after)
+        shown = found[:limit]
+        held = tx.assignments_of([r.ref for r in shown])
+        features: dict[str, frozenset[str]] = {}
+        rows = tuple(Row(r, self._seen_assignments(tx, r, seeing.tenant, features, held.get(r.ref, ()))) for r in shown)
+        return Page(rows, rows[-1].record.id if len(found) > limit else None)
+
+    # --- bulk work (CT6, X3) -------------------------------------------------------------
+
+    @_retried
+    def reassign(
+        self,
+        selection: Selection,
+        role: str,
+        to: AssigneeLike,
+        *,
+        actor: UserLike,
+        replacing: AssigneeLike | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        """Hand a role of every selected record to `to`, all in one unit of work: all or none (CT6, X3).
+
+        Without `replacing`, `to` becomes the role's only holder; with it, only
+        that holder's part is handed over, and records it does not hold are
+        passed over. Each change is recorded and announced as `replace` would.
+
+        Args:
+            selection: a segment (only records the actor may assign count), or records picked by hand
+                (a temporary group: each must be one the actor may assign).
+            role: the role's name.
+            to: the new holder.
+            actor: who does it.
+            replacing: the holder whose part moves, or None for every holder.
+            progress: called as ``progress(done, total)`` while the work goes on; raising from it undoes everything.
+
+        Returns:
+            How many records changed.
+
+        Raises:
+            AccessDeniedError: a record picked by hand is one the actor may not assign.
+            RestrictedStatusError: a record's status takes no new holders (an archived contact).
+            MandatoryRoleError, TooManyHoldersError: a record's role would break its min or max.
+            UnknownRoleError, FeatureDisabledError, ForeignActorError, InactiveUserError, ForeignTenantError,
+            AssigneeKindError: as for `assign`.
+        """
+        with self._writing() as tx:
+            acting = self._actor(tx, actor)
+            private = isinstance(selection, Segment) and self.rulebook.policy(selection.kind).role(role).private
+            records = self._selected(tx, selection, acting, "assign", home_only=not private)
+            leaving = _as_assignee(replacing) if replacing is not None else None
+            roles: dict[str, tuple[Role, Assignee]] = {}
+            done = changed = 0
+            at = self._clock()
+            for chunk in _chunks(records, _step(len(records))):
+                current = tx.assignments_of([r.ref for r in chunk])
+                changes: list[_Change] = []
+                for record in chunk:
+                    if record.kind not in roles:
+                        slot_role = self._available_role(
+                            self.rulebook.policy(record.kind), role, tx, record, acting.tenant
+                        )
+                        roles[record.kind] = (
+                            slot_role,
+                            self._assignee(tx, to, slot_role, record, self._tenant(tx, acting.tenant)),
+                        )
+                    slot_role, new = roles[record.kind]
+                    if _slot_tenant(slot_role, record, acting.tenant) != acting.tenant:
+                        raise ForeignActorError(
+                            f"Only tenant {record.tenant!r} changes the {role} of {record}; {acting.name} cannot."
+                        )
+                    held = [
+                        a.assignee for a in current.get(record.ref, ()) if a.role == role and a.tenant == acting.tenant
+                    ]
+                    if leaving is None:
+                        gone = [a for a in held if a != new]
+                    elif leaving in held:
+                        gone = [] if leaving == new else [leaving]
+                    else:
+                        continue  # the holder whose part moves does not hold this record's role
+                    if not gone and new in held:
+                        continue
+                    after = [a for a in held if a not in gone] + ([] if new in held else [new])
+                    if new not in held:
+                        self._check_status(record, ASSIGN, "take new holders")
+                    if len(after) < slot_role.min:
+                        raise MandatoryRoleError(
+                            f"A {record.kind} must keep {slot_role.min} {role}; {record} would keep {len(after)}."
+                        )
+                    if slot_role.max is not None and len(after) > slot_role.max:
+                        raise TooManyHoldersError(
+                            f"The {role} of {record} holds at most {slot_role.max}; reassign without replacing=."
+                        )
+                    changes += [_Change(Unassigned, record.ref, slot_role, a, acting.tenant) for a in gone]
+                    if new not in held:
+                        changes.append(_Change(Assigned, record.ref, slot_role, new, acting.tenant))
+                    changed += 1
+                self._apply(tx, changes, actor=acting, at=at)
+                done += len(chunk)
+                _report(progress, done, len(records))
+            return changed
+
+    @_retried
+    def archive(
+        self, selection: Selection, *, actor: UserLike, confirmed: bool = False, progress: Progress | None = None
+    ) -> int:
+        """Move every selected record to its lifecycle's archived status, in one unit of work (CT1, CT6).
+
+        Records archived already are passed over; holders and history stay.
+
+        Returns:
+            How many records were archived.
+
+        Raises:
+            TransitionError: a record's kind has no archived status, or no way there from its status.
+            ConfirmationError: a record's way there must be confirmed, and `confirmed` is false.
+            AccessDeniedError: a record picked by hand is one the actor may not edit.
+        """
+        with self._writing() as tx:
+            acting = self._actor(tx, actor)
+            records = self._selected(tx, selection, acting, "edit")
+            at = self._clock()
+            moved = 0
+            for done, record in enumerate(records, 1):
+                lifecycle = _lifecycle(self.rulebook.policy(record.kind))
+                if lifecycle.archived is None:
+                    raise TransitionError(f"A {record.kind} cannot be archived: its lifecycle has no archived status.")
+                if record.tenant != acting.tenant:
+                    raise ForeignActorError(
+                        f"Only tenant {record.tenant!r} can archive {record}; {acting.name} cannot."
+                    )
+                moved += self._move(tx, record, lifecycle.archived, acting, confirmed=confirmed, at=at) is not None
+                _report(progress, done, len(records))
+            return moved
+
+    @_retried
+    def delete(self, selection: Selection, *, actor: UserLike, progress: Progress | None = None) -> int:
+        """Stop tracking every selected record, for good: its holders and history go too (CT6).
+
+        Deleting a record group takes its members out of it first. Deletion is
+        final: the record's notifications in the outbox go too, delivered or
+        not, so no one is told of a record that is gone, and a record created
+        again with the same id starts afresh.
+
+        Returns:
+            How many records were deleted.
+
+        Raises:
+            ForeignActorError: a record's home is not the actor's tenant.
+            AccessDeniedError: a record picked by hand is one the actor may not edit.
+        """
+        with self._writing() as tx:
+            acting = self._actor(tx, actor)
+            records = self._selected(tx, selection, acting, "edit")
+            for done, record in enumerate(records, 1):
+                if record.tenant != acting.tenant:
+                    raise ForeignActorError(f"Only tenant {record.tenant!r} can delete {record}; {acting.name} cannot.")
+                collected = self.rulebook.policy(record.kind).collects
+                if collected is not None:
+                    for member in list(_all_selected(tx, collected, InGroup(record.id))):
+                        tx.put_record(evolve(member, groups=member.groups - {record.id}))
+                tx.delete_record(record.ref)
+                _report(progress, done, len(records))
+            return len(records)
+
+    @_retried
+    def add_to_group(
+        self, group: RecordLike, selection: Selection, *, actor: UserLike, progress: Progress | None = None
+    ) -> int:
+        """Put every selected record into a record group, in one unit of work (CT6).
+
+        A record group is a record of the kind that collects the selected
+        records' kind (``contact_group`` in `presets.contact_desk`): create it
+        with a name, a number and its holders, then fill it.
+
+        Returns:
+            How many records joined; those in it already are passed over.
+
+        Raises:
+            RecordGroupError: `group`'s kind does not collect a selected record's kind.
+            ForeignTenantError: a record's home is not the group's.
+            AccessDeniedError: the actor may not edit the group, or a record picked by hand.
+        """
+        return self._regroup(group, selection, actor=actor, progress=progress, joining=True)
+
+    @_retried
+    def remove_from_group(
+        self, group: RecordLike, selection: Selection, *, actor: UserLike, progress: Progress | None = None
+    ) -> int:
+        """Take every selected record out of a record group, in one unit of work (CT6).
+
+        Returns:
+            How many records left it; those not in it are passed over.
+
+        Raises:
+            RecordGroupError, ForeignTenantError, AccessDeniedError: as for `add_to_group`.
+        """
+        return self._regroup(group, selection, actor=actor, progress=progress, joining=False)
+
+    def _regroup(
+        self, group: RecordLike, selection: Selection, *, actor: UserLike, progress: Progress | None, joining: bool
+    ) -> int:
+        with self._writing() as tx:
+            found = self._record(tx, group)
+            acting = self._actor(tx, actor)
+            self._check_allowed(tx, acting, "edit", found, doing="change the members of")
+            collects = self.rulebook.policy(found.kind).collects
+            if collects is None:
+                raise RecordGroupError(f"The {found} is no record group: a {found.kind} groups no records.")
+            records = self._selected(tx, selection, acting, "edit")
+            changed = 0
+            for done, record in enumerate(records, 1):
+                if record.kind != collects:
+                    raise RecordGroupError(f"A {found.kind} groups {collects} records, not {record}.")
+                if record.tenant != found.tenant:
+                    raise ForeignTenantError(
+                        f"The {record} belongs to tenant {record.tenant!r}, the {found} to {found.tenant!r}."
+                    )
+                if (found.id in record.groups) != joining:
+                    groups = record.groups | {found.id} if joining else record.groups - {found.id}
+                    tx.put_record(evolve(record, groups=groups))
+                    changed += 1
+                _report(progress, done, len(records))
+            return changed
+
+    def _selected(
+        self, tx: Transaction, selection: Selection, acting: User, action: str, *, home_only: bool = True
+    ) -> list[Record]:
+        """The records a bulk action works on: a segment's that `acting` may do `action` on, or those picked by hand.
+
+        A segment passes over the records the action cannot change for the actor: with `home_only`, those
+        whose home is another tenant (shared with the actor's).
+        """
+        if isinstance(selection, Segment):
+            policy = self.rulebook.policy(selection.kind)
+            seeing = self._viewer(tx, acting, selection.kind)
+            where = all_of(
+                self._where(tx, policy, seeing, action, selection.criteria),
+                HomeIs(acting.tenant) if home_only else EVERYTHING,
+            )
+            return list(_all_selected(tx, selection.kind, where, page=10 * _CHUNK))
+        refs = list(dict.fromkeys(r.ref if isinstance(r, Record) else r for r in selection))
+        tests: dict[str, Test] = {}
+        records = []
+        for chunk in _chunks(refs):
+            held = tx.assignments_of(chunk)
+            for ref in chunk:
+                found = self._record(tx, ref)
+                if ref.kind not in tests:
+                    rule = self.rulebook.policy(ref.kind).rule(action)
+                    tests[ref.kind] = compiled(self._filter_for(self._viewer(tx, acting, ref.kind), rule))
+                if not tests[ref.kind](found, held.get(ref, ())):
+                    raise AccessDeniedError(
+                        f"{acting.name} may not {action} {found}, so cannot include it; leave it out of the selection."
+                    )
+                records.append(found)
+        return records
+
+    # --- auto-assignment (X4) ----------------------------------------------------------
+
+    @_retried
+    def set_auto_assign(
+        self, tenant: Tenant | str, kind: str, rules: Iterable[Rule], *, actor: UserLike | None = None
+    ) -> AutoAssignment:
+        """Set the rules that pick holders of the tenant's new records of `kind`, in the order they apply (X4).
+
+        An empty list switches auto-assignment off. Turns taken so far are kept.
+
+        Raises:
+            UnknownTenantError, UnknownKindError, UnknownRoleError, UnknownGroupError: a name is unknown.
+            AssigneeKindError: a rule gives a role to what it does not take.
+            ForeignTenantError: a rule's group belongs to another tenant.
+            AccessDeniedError: the actor is not an admin of the tenant.
+        """
+        policy = self.rulebook.policy(kind)
+        wanted = AutoAssignment(kind, tuple(rules))
+        with self._writing() as tx:
+            home = self._tenant(tx, tenant)
+            self._check_admin(tx, actor, home, "set auto-assignment rules")
+            for rule in wanted.rules:
+                pick = rule.rule if isinstance(rule, Territory) else rule
+                if isinstance(rule, Territory):
+                    _check_reads(policy, rule.criteria)
+                role = policy.role(pick.role)
+                group = self._group(tx, pick.group)
+                if group.tenant != home.id:
+                    raise ForeignTenantError(
+                        f"Group {group.name!r} belongs to tenant {group.tenant!r}, not {home.id!r}."
+                    )
+                takes = role.takes(Assignee.group(group.id), group) if isinstance(pick, ToGroup) else role.users
+                if not takes:
+                    what = f"the {group.kind.value} group {group.name!r}" if isinstance(pick, ToGroup) else "users"
+                    raise AssigneeKindError(f"The {role.name} of a {kind} takes {role.describe_takes()}, not {what}.")
+            tx.put_setting(home.id, _rules_key(kind), unstructure(wanted))
+            return wanted
+
+    def auto_assign_rules(self, tenant: Tenant | str, kind: str) -> AutoAssignment:
+        """Return the tenant's auto-assignment rules for `kind` (none if never set).
+
+        Raises:
+            UnknownTenantError: no such tenant.
+        """
+        with self._repository.transaction() as tx:
+            return self._rules(tx, self._tenant(tx, tenant).id, kind)
+
+    @staticmethod
+    def _rules(tx: Transaction, tenant: str, kind: str) -> AutoAssignment:
+        data = tx.setting(tenant, _rules_key(kind))
+        return structure(data, AutoAssignment) if data is not None else AutoAssignment(kind)
+
+    def _auto_assigned(
+        self,
+        tx: Transaction,
+        *,
+        policy: Policy,
+        record: Record,
+        home: Tenant,
+        features: frozenset[str],
+        wanted: dict[str, list[AssigneeLike]],
+    ) -> None:
+        """Fill the roles `wanted` leaves empty by the tenant's rules for the kind, first rule first (X4)."""
+        for rule in self._rules(tx, home.id, policy.kind).rules:
+            if rule.role in wanted or not _has(policy.role(rule.role), features):
+                continue
+            pick = rule.rule if isinstance(rule, Territory) else rule
+            if isinstance(rule, Territory):
+                scope = Scope(home.id, tuple((r.name, r.private) for r in policy.roles), lambda _user: ())
+                if not matches(rule.criteria.resolve(scope), record, ()):
+                    continue
+            chosen = self._pick(tx, pick, policy.kind, home.id)
+            if chosen is not None:
+                wanted[rule.role] = [chosen]
+
+    def _pick(self, tx: Transaction, rule: Pick, kind: str, tenant: str) -> Assignee | None:
+        """The holder a rule picks now, moving its turn on; None if its group has no active live member."""
+        if isinstance(rule, ToGroup):
+            return Assignee.group(rule.group)
+        moment = self._clock()
+        members = sorted(
+            user.id
+            for m in tx.memberships_of_group(rule.group)
+            if m.live(moment) and (user := tx.user(m.user)) is not None and user.active
+        )
+        if not members:
+            return None
+        if isinstance(rule, RoundRobin):
+            key = _turn_key(kind, rule.role, rule.group)
+            last = tx.setting(tenant, key)
+            chosen = next((m for m in members if last is None or m > last), members[0])
+            tx.put_setting(tenant, key, chosen)
+            return Assignee.user(chosen)
+        load = tx.count_by_holder(kind, HomeIs(tenant), {rule.role}, tenant)
+        return Assignee.user(min(members, key=lambda m: (load.get(Assignee.user(m), 0), m)))
+
     # --- notifications --------------------------------------------------------------
 
     @_retried
@@ -815,6 +1613,7 @@ class Ownership:
             found = self._record(tx, record)
             policy = self.rulebook.policy(found.kind)
             kind = policy.activity(activity)
+            self._check_status(found, NOTIFY, "have activities recorded")
             acting = self._actor(tx, actor) if actor is not None else None
             if acting is not None and acting.tenant not in found.tenants:
                 raise ForeignActorError(
@@ -1085,15 +1884,7 @@ class Ownership:
         rule = self.rulebook.policy(kind).rule(action)
         with self._repository.transaction() as tx:
             seeing = self._viewer(tx, viewer, kind)
-            where = self._filter_for(seeing, rule)
-            found = tx.select(kind, where, limit=limit + 1, after=after)
-            shown = found[:limit]
-            held = tx.assignments_of([r.ref for r in shown])
-            features: dict[str, frozenset[str]] = {}
-            rows = tuple(
-                Row(r, self._seen_assignments(tx, r, seeing.tenant, features, held.get(r.ref, ()))) for r in shown
-            )
-            return Page(rows, rows[-1].record.id if len(found) > limit else None)
+            return self._page(tx, kind, self._filter_for(seeing, rule), seeing, limit=limit, after=after)
 
     def checker(self, viewer: UserLike, action: str, kind: str) -> Test:
         """Return a prepared checker: `action` on records of `kind`, for one viewer, resolved once.
@@ -1367,6 +2158,7 @@ class Ownership:
                 assignments=tuple(a for r in records for a in tx.assignments(r.ref)),
                 events=tuple(e for r in records for e in tx.events(r.ref)),
                 outbox=tuple(tx.outbox()),
+                settings=tuple(Setting(t.id, k, v) for t in tenants for k, v in tx.settings(t.id, "").items()),
             )
 
     # --- the rules, shared by the use cases ----------------------------------------
@@ -1607,6 +2399,97 @@ _WHAT = {AssigneeKind.USER: "a user", AssigneeKind.EVERYONE: "everyone", Assigne
 def _key(*parts: str) -> str:
     """A notification's key: its parts joined by ``/``, each quoted so no two sets of parts give one key."""
     return "/".join(quote(part, safe="") for part in parts)
+
+
+_CHUNK = 1_000  # records a bulk action prepares and writes at a time, reporting progress after each
+
+
+def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _step(total: int) -> int:
+    """How many records a bulk action does between two progress reports: about a hundred reports, at most a chunk."""
+    return max(1, min(_CHUNK, total // 100))
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None and (done % _step(total) == 0 or done == total):
+        progress(done, total)
+
+
+def _ref(record: RecordLike) -> RecordRef:
+    return record.ref if isinstance(record, Record) else record
+
+
+def _check_number(number: object) -> None:
+    if number is not None and (not isinstance(number, str) or not number):
+        raise InvalidValueError(f"A record number is a non-empty string, not {number!r}.")
+
+
+def _labels(labels: Iterable[str]) -> frozenset[str]:
+    """Labels as a set; one label given as a bare string would otherwise be split into letters."""
+    if isinstance(labels, str):
+        raise InvalidValueError(f"labels takes a collection of labels; write labels={{{labels!r}}} for one.")
+    tags = frozenset(labels)
+    bad = sorted(repr(t) for t in tags if not isinstance(t, str) or not t)
+    if bad:
+        raise InvalidValueError(f"A label is a non-empty string, not {bad[0]}.")
+    return tags
+
+
+def _lifecycle(policy: Policy) -> Lifecycle:
+    if policy.lifecycle is None:
+        raise TransitionError(f"A {policy.kind} has no statuses: its policy declares no lifecycle.")
+    return policy.lifecycle
+
+
+def _first_status(policy: Policy, status: str | None, *, manual: bool) -> str | None:
+    """The status a new record starts in: the one asked for, or where its lifecycle starts it (CT1)."""
+    if policy.lifecycle is None:
+        if status is not None:
+            raise TransitionError(f"A {policy.kind} has no statuses: its policy declares no lifecycle.")
+        return None
+    if status is None:
+        return policy.lifecycle.start(manual=manual)
+    if status not in policy.lifecycle.names:
+        known = ", ".join(policy.lifecycle.names)
+        raise TransitionError(f"A {policy.kind} has no status {status!r}; its statuses are: {known}.")
+    return status
+
+
+def _segment(what: Segment | str, criteria: Criterion | None) -> Segment:
+    if isinstance(what, Segment):
+        return what if criteria is None else evolve(what, criteria=what.criteria & criteria)
+    return Segment(what, criteria if criteria is not None else ANYTHING)
+
+
+def _check_reads(policy: Policy, criteria: Criterion) -> None:
+    """Refuse criteria that name a role the kind lacks."""
+    for role in sorted(criteria.reads()):
+        policy.role(role)
+
+
+def _numbers_key(kind: str) -> str:
+    return f"numbers/{kind}"
+
+
+def _numbers_turn(kind: str) -> str:
+    """The turn units drawing from a number range of `kind` take, so they wait for each other rather than conflict."""
+    return _key("numbers", kind)
+
+
+def _segment_key(id: str) -> str:
+    return f"segments/{id}"
+
+
+def _rules_key(kind: str) -> str:
+    return f"auto_assign/{kind}"
+
+
+def _turn_key(kind: str, role: str, group: str) -> str:
+    return "turns/" + _key(kind, role, group)
 
 
 def _group_kind(kind: GroupKind | str) -> GroupKind:

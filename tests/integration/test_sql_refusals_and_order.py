@@ -42,6 +42,7 @@ from ownership import (
 )
 from ownership.adapters.memory import MemoryRepository
 from ownership.adapters.sql import (
+    SCHEMA_VERSION,
     SqlRepository,
     create_schema,
     drop_schema,
@@ -119,11 +120,11 @@ def _race_to_create_the_schema(engine: Engine, *, meet: bool) -> None:
     else:
         outcomes = at_once(calls)
 
-    assert stored_versions(engine) == [1], "one version row, whoever stored it"
+    assert stored_versions(engine) == [SCHEMA_VERSION], "one version row, whoever stored it"
     own = Ownership(presets.account_managers(), SqlRepository(engine), clock=FakeClock())
     own.add_tenant("acme")
     create_schema(engine)  # again, after the race: harmless
-    assert stored_versions(engine) == [1]
+    assert stored_versions(engine) == [SCHEMA_VERSION]
     assert [t.id for t in own.snapshot().tenants] == ["acme"]
     # Last, so the checks above hold whatever this finds: hosts starting together all call it, so none may fail.
     failed = {name: outcome for name, outcome in outcomes.items() if outcome is not None}
@@ -254,7 +255,7 @@ def test_an_in_memory_sqlite_engine_made_by_the_host_keeps_its_tables_and_data_i
 
     assert second.snapshot() == first.snapshot()
     assert [r.id for r in second.snapshot().records] == ["D-1"]
-    assert stored_versions(engine) == [1]
+    assert stored_versions(engine) == [SCHEMA_VERSION]
     engine.dispose()
 
 

@@ -55,6 +55,7 @@ from ownership import (
     OwnershipError,
     Policy,
     RecordRef,
+    RestrictedStatusError,
     Role,
     Rulebook,
     ShareError,
@@ -74,6 +75,7 @@ from ownership import (
 )
 from ownership.adapters.memory import MemoryRepository
 from ownership.adapters.sql import SqlRepository
+from ownership.lifecycle import ASSIGN
 from ownership.ports import Repository
 from ownership.testing import FakeClock
 
@@ -156,6 +158,7 @@ class Tracked:
 
     kind: str
     home: str
+    status: str | None = None
     shared: set[str] = field(factory=set)
     offered: set[str] = field(factory=set)
 
@@ -559,7 +562,10 @@ class AssignmentWorld(RuleBasedStateMachine):
             actor,
         ):
             home = tenant or self.users[actor or ""].tenant
-            self.records[RecordRef(kind, id)] = Tracked(kind, home)
+            lifecycle = self.rulebook.policy(kind).lifecycle
+            self.records[RecordRef(kind, id)] = Tracked(
+                kind, home, lifecycle.start(manual=manual) if lifecycle else None
+            )
 
     def expect_create(
         self,
@@ -689,6 +695,7 @@ class AssignmentWorld(RuleBasedStateMachine):
                 expected.refusals.add(TooManyHoldersError)
             else:
                 expected.holders = {key: [*held, new]}
+        expected.refusals |= self.status_refusals(ref, found)
         self.attempt_change(lambda: self.own.assign(ref, name, new, actor=actor), expected, actor)
 
     @precondition(lambda self: self.records)
@@ -736,6 +743,7 @@ class AssignmentWorld(RuleBasedStateMachine):
                 expected.refusals.add(MandatoryRoleError)
             kept = [a for a in held if a != old] if new != old else held
             expected.holders = {key: kept if new in held else [*kept, new]}
+        expected.refusals |= self.status_refusals(ref, found)
         self.attempt_change(lambda: self.own.replace(ref, name, old, new, actor=actor), expected, actor)
 
     @precondition(lambda self: self.records)
@@ -763,6 +771,7 @@ class AssignmentWorld(RuleBasedStateMachine):
                 expected.refusals |= self.assignee_refusals(me, role, key[2])
                 kept = [a for a in held if a != Assignee.group(team)]
                 expected.holders = {key: kept if me in held else [*kept, me]}
+        expected.refusals |= self.status_refusals(ref, found)
         self.attempt_change(lambda: self.own.claim(ref, name, actor=actor), expected, actor)
 
     @precondition(lambda self: self.records)
@@ -793,7 +802,15 @@ class AssignmentWorld(RuleBasedStateMachine):
             else:
                 kept = [a for a in held if a != me]
                 expected.holders = {key: kept if teams[-1] in held else [*kept, teams[-1]]}
+        expected.refusals |= self.status_refusals(ref, found)
         self.attempt_change(lambda: self.own.release(ref, name, actor=actor), expected, actor)
+
+    def status_refusals(self, ref: RecordRef, found: object) -> set[type[Exception]]:
+        """CT1: a record in a status that takes no new holders (inbox, archive) refuses every change but removals."""
+        lifecycle = self.rulebook.policy(ref.kind).lifecycle
+        if found is not None and lifecycle is not None and lifecycle.refuses(self.records[ref].status, ASSIGN):
+            return {RestrictedStatusError}
+        return set()
 
     def attempt_change(self, call: Callable[[], Any], expected: Outcome, actor: str) -> None:
         """Attempt a change of holders; on success it returns the slot's holders as the model has them."""

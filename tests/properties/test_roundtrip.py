@@ -46,6 +46,7 @@ from ownership import (
     serde,
 )
 from ownership.adapters.memory import MemoryRepository
+from ownership.service import Setting
 from ownership.testing import (
     FakeClock,
     activities,
@@ -84,6 +85,14 @@ def auto_assigns() -> st.SearchStrategy[AutoAssign]:
     return st.builds(AutoAssign, on=st.sampled_from(Trigger), role=st.text(min_size=1, max_size=8))
 
 
+json_data = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+"""What a setting holds: JSON-ready data."""
+
+
 def snapshots() -> st.SearchStrategy[Snapshot]:
     """Snapshots of arbitrary values of every kind (not necessarily a consistent state)."""
     few = {"max_size": 3}
@@ -97,6 +106,7 @@ def snapshots() -> st.SearchStrategy[Snapshot]:
         assignments=st.lists(assignments(), **few).map(tuple),
         events=st.lists(events(), **few).map(tuple),
         outbox=st.lists(outbox_entries(), **few).map(tuple),
+        settings=st.lists(st.builds(Setting, st.text(min_size=1), st.text(), json_data), **few).map(tuple),
     )
 
 

@@ -6,6 +6,8 @@ every dictionary back exactly as it was; committing costs nothing.
 """
 
 import heapq
+import itertools
+import json
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
@@ -45,6 +47,8 @@ class MemoryRepository:
         self._outbox: dict[str, OutboxEntry] = {}
         # The pending keys, each with its place in the order the outbox was filled (a rollback may re-add one).
         self._pending: dict[str, int] = {}
+        self._places: dict[str, int] = {}  # every key's place in the order the outbox was filled
+        self._filled = itertools.count()  # the order the outbox is filled in; a number taken back is never reused
         # The indexes `select` runs filters through, by record id within a kind.
         self._ids_by_kind: dict[str, set[str]] = {}
         self._ids_by_home: dict[tuple[str, str], set[str]] = {}
@@ -52,6 +56,12 @@ class MemoryRepository:
         self._ids_by_holding: dict[tuple[str, str, Assignee, str], set[str]] = {}
         # The records each assignee holds a role of, for `holdings`.
         self._refs_by_assignee: dict[Assignee, set[RecordRef]] = {}
+        # Numbered records by (tenant, kind, number), for `numbered`.
+        self._numbers: dict[tuple[str, str, str], RecordRef] = {}
+        # The outbox's keys by the record they are about, so deleting a record forgets them.
+        self._keys_by_record: dict[RecordRef, set[str]] = {}
+        # Settings by (tenant, key), kept as JSON text so they read back as a database gives them.
+        self._settings: dict[tuple[str, str], str] = {}
 
     @property
     def generation(self) -> int:
@@ -208,12 +218,43 @@ class _MemoryTransaction:
             r._index(r._ids_by_home, (old.kind, old.tenant), remove=old.id)
             for tenant in old.shared_with:
                 r._index(r._ids_by_share, (old.kind, tenant), remove=old.id)
+            if old.number is not None:
+                r._delete(r._numbers, (old.tenant, old.kind, old.number))
         r._set(r._records, record.ref, record)
+        if record.number is not None:
+            r._set(r._numbers, (record.tenant, record.kind, record.number), record.ref)
         r._index(r._records_by_tenant, record.tenant, add=record.ref)
         r._index(r._ids_by_kind, record.kind, add=record.id)
         r._index(r._ids_by_home, (record.kind, record.tenant), add=record.id)
         for tenant in record.shared_with:
             r._index(r._ids_by_share, (record.kind, tenant), add=record.id)
+
+    def delete_record(self, ref: RecordRef) -> None:
+        r = self._r
+        old = r._records.get(ref)
+        if old is None:
+            return
+        for assignment in r._assignments.get(ref, ()):
+            self.remove_assignment(assignment)
+        r._delete(r._assignments, ref)
+        r._delete(r._events, ref)
+        for key in sorted(r._keys_by_record.get(ref, ())):
+            r._delete(r._outbox, key)
+            r._delete(r._places, key)
+            r._delete(r._pending, key)
+            r._index(r._keys_by_record, ref, remove=key)
+        r._delete(r._records, ref)
+        if old.number is not None:
+            r._delete(r._numbers, (old.tenant, old.kind, old.number))
+        r._index(r._records_by_tenant, old.tenant, remove=ref)
+        r._index(r._ids_by_kind, old.kind, remove=old.id)
+        r._index(r._ids_by_home, (old.kind, old.tenant), remove=old.id)
+        for tenant in old.shared_with:
+            r._index(r._ids_by_share, (old.kind, tenant), remove=old.id)
+
+    def numbered(self, tenant: str, kind: str, number: str) -> Record | None:
+        ref = self._r._numbers.get((tenant, kind, number))
+        return self._r._records[ref] if ref is not None else None
 
     def assignments(self, ref: RecordRef) -> Sequence[Assignment]:
         return self._r._assignments.get(ref, ())
@@ -306,6 +347,38 @@ class _MemoryTransaction:
         ref = RecordRef(kind, id)
         return matches(filter, self._r._records[ref], self._r._assignments.get(ref, ()))
 
+    def count(self, kind: str, filter: Filter) -> int:
+        return len(self._ids(kind, filter))
+
+    def count_by_holder(self, kind: str, filter: Filter, roles: Collection[str], tenant: str) -> Mapping[Assignee, int]:
+        counts: dict[Assignee, int] = {}
+        for id in self._ids(kind, filter):
+            held = self._r._assignments.get(RecordRef(kind, id), ())
+            for assignee in {a.assignee for a in held if a.role in roles and a.tenant == tenant}:
+                counts[assignee] = counts.get(assignee, 0) + 1
+        return counts
+
+    def count_by_status(self, kind: str, filter: Filter) -> Mapping[str | None, int]:
+        counts: dict[str | None, int] = {}
+        for id in self._ids(kind, filter):
+            status = self._r._records[RecordRef(kind, id)].status
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    def setting(self, tenant: str, key: str) -> Any:
+        text = self._r._settings.get((tenant, key))
+        return json.loads(text) if text is not None else None
+
+    def settings(self, tenant: str, prefix: str) -> Mapping[str, Any]:
+        found = {k: v for (t, k), v in self._r._settings.items() if t == tenant and k.startswith(prefix)}
+        return {k: json.loads(found[k]) for k in sorted(found)}
+
+    def put_setting(self, tenant: str, key: str, value: Any) -> None:
+        self._r._set(self._r._settings, (tenant, key), json.dumps(value))
+
+    def delete_setting(self, tenant: str, key: str) -> None:
+        self._r._delete(self._r._settings, (tenant, key))
+
     def append_events(self, events: Sequence[Event]) -> Sequence[int]:
         positions = []
         for event in events:
@@ -319,12 +392,16 @@ class _MemoryTransaction:
 
     def enqueue(self, notification: Notification) -> None:
         if notification.key not in self._r._outbox:
+            place = next(self._r._filled)
             self._r._set(self._r._outbox, notification.key, OutboxEntry(notification))
-            self._r._set(self._r._pending, notification.key, len(self._r._outbox))
+            self._r._set(self._r._places, notification.key, place)
+            self._r._set(self._r._pending, notification.key, place)
+            self._r._index(self._r._keys_by_record, notification.record, add=notification.key)
 
     def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
         if not pending:
-            return [self._r._outbox[key] for key in list(self._r._outbox)[:limit]]
+            # In the order filled: a deletion taken back puts a key back at the dictionary's end.
+            return [self._r._outbox[key] for key in sorted(self._r._outbox, key=self._r._places.__getitem__)[:limit]]
         order = self._r._pending.__getitem__
         first = (
             sorted(self._r._pending, key=order) if limit is None else heapq.nsmallest(limit, self._r._pending, order)

@@ -15,8 +15,10 @@ A unit of work is one database transaction: state, history and outbox rows
 commit together or not at all. Units behave as if they ran one after another
 (PostgreSQL runs them SERIALIZABLE; SQLite writes one at a time); when the
 database finds two units in each other's way, the later one is rolled back and
-raised as `ConflictError`, which is safe to retry. A database that is down or
-drops the connection is `StorageError`.
+raised as `ConflictError`, which is safe to retry. So is a unit that gives a
+record a number another record of its kind and tenant carries (CT4): two units
+numbering at once both found it free, and the later, run again, finds it taken.
+A database that is down or drops the connection is `StorageError`.
 
 `where` compiles an access filter to a clause on a host's own id column, so a
 host can put "what this user may see" into its own ``select``.
@@ -25,12 +27,13 @@ host can put "what this user may see" into its own ``select``.
 import contextlib
 import functools
 import json
+import operator
 import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -66,6 +69,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -77,7 +81,22 @@ from sqlalchemy.pool import StaticPool
 
 from ownership.errors import ConflictError, InvalidValueError, SchemaVersionError, StorageError
 from ownership.events import Event
-from ownership.filters import And, Everything, Filter, HasAssignee, HomeIs, Not, Nothing, SharedWith
+from ownership.filters import (
+    And,
+    Everything,
+    Filter,
+    HasAssignee,
+    Held,
+    HomeIs,
+    InGroup,
+    Labelled,
+    NameHas,
+    Not,
+    Nothing,
+    Or,
+    SharedWith,
+    StatusIn,
+)
 from ownership.model import (
     Assignee,
     AssigneeKind,
@@ -94,7 +113,7 @@ from ownership.model import (
 from ownership.notify import Notification, OutboxEntry
 from ownership.serde import structure, unstructure
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The version of the tables this code reads and writes; stored in ``ownership_schema``."""
 
 
@@ -203,6 +222,7 @@ memberships = Table(
     Column("until", _Moment),
     Index("ownership_memberships_by_user", "user_id", "group_id"),
 )
+_NUMBER = "ownership_records_number"  # the constraint that keeps numbers unique, by the name errors give it
 records = Table(
     "ownership_records",
     metadata,
@@ -212,16 +232,53 @@ records = Table(
     Column("created_at", _Moment, nullable=False),
     Column("shared_with", _Names, nullable=False),
     Column("offered_to", _Names, nullable=False),
+    Column("name", String),
+    # The name casefolded in Python, where `NameHas` looks: no database folds case as `str.casefold` does.
+    Column("name_key", String),
+    Column("status", _ID),
+    Column("number", _ID),
+    # Defaults, so a host's bulk insert that predates them still makes valid rows.
+    Column("labels", _Names, nullable=False, default=_NO_NAMES),
+    Column("groups", _Names, nullable=False, default=_NO_NAMES),
+    # Unique among a tenant's records of a kind (CT4); records without a number are not compared (NULLs differ).
+    UniqueConstraint("tenant", "kind", "number", name=_NUMBER),
     Index("ownership_records_by_home", "kind", "tenant", "id"),
     Index("ownership_records_by_tenant", "tenant", "kind", "id"),
+    Index("ownership_records_by_status", "kind", "status"),
 )
-shares = Table(
-    "ownership_shares",
-    metadata,
-    Column("kind", _ID, primary_key=True),
-    Column("tenant", _ID, primary_key=True),
-    Column("record_id", _ID, primary_key=True),
-)
+
+
+class _Link(NamedTuple):
+    """A side table of one set of names records carry (shares, labels, groups): a row a name, for the filters.
+
+    Its key leads with the record, so `put_record` rewrites a record's names
+    through it; its index leads with the name, so a filter finds a name's
+    records through it.
+    """
+
+    table: Table
+    column: str
+    names: Callable[[Record], frozenset[str]]
+
+    @classmethod
+    def made(cls, name: str, column: str, names: Callable[[Record], frozenset[str]]) -> "_Link":
+        """Define the table `name`, whose `column` holds the names `names` reads off each record."""
+        table = Table(
+            name,
+            metadata,
+            Column("kind", _ID, primary_key=True),
+            Column("record_id", _ID, primary_key=True),
+            Column(column, _ID, primary_key=True),
+            Index(f"{name}_by_{column}", "kind", column, "record_id"),
+        )
+        return cls(table, column, names)
+
+
+_SHARES = _Link.made("ownership_shares", "tenant", operator.attrgetter("shared_with"))
+_LABELS = _Link.made("ownership_labels", "label", operator.attrgetter("labels"))
+_GROUPS = _Link.made("ownership_group_links", "group_id", operator.attrgetter("groups"))
+_LINKS = (_SHARES, _LABELS, _GROUPS)
+shares, labels, group_links = (link.table for link in _LINKS)
 assignments = Table(
     "ownership_assignments",
     metadata,
@@ -254,13 +311,37 @@ outbox = Table(
     metadata,
     Column("seq", _SEQ, primary_key=True, autoincrement=True),
     Column("key", _ID, nullable=False, unique=True),
+    # The record it is about, so deleting the record forgets it.
+    Column("kind", _ID, nullable=False),
+    Column("record_id", _ID, nullable=False),
     Column("body", JSON, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("delivered", Boolean, nullable=False),
     Index("ownership_outbox_pending", "delivered", "seq"),
+    Index("ownership_outbox_by_record", "kind", "record_id"),
+)
+settings = Table(
+    "ownership_settings",
+    metadata,
+    Column("tenant", _ID, primary_key=True),
+    Column("key", _ID, primary_key=True),
+    Column("value", Text, nullable=False),  # JSON text, written and read by `json` in Python, as every database
 )
 
-_TABLES = (tenants, users, groups, memberships, records, shares, assignments, events, outbox)
+_TABLES = (
+    tenants,
+    users,
+    groups,
+    memberships,
+    records,
+    shares,
+    labels,
+    group_links,
+    assignments,
+    events,
+    outbox,
+    settings,
+)
 
 
 # --- engines and the schema ------------------------------------------------------------
@@ -442,14 +523,17 @@ class SqlRepository:
         """Open a unit of work; see `ownership.ports.Repository.transaction`."""
         return _SqlUnit(self)
 
-    def writing(self) -> "_SqlUnit":
+    def writing(self, turn: str | None = None) -> "_SqlUnit":
         """Open a unit of work that will write; see `ownership.ports.WritesFirst`.
 
         On SQLite it takes the database's one writer when it begins, waiting for
         it up to the busy timeout, so units that write take turns. On
-        PostgreSQL it is `transaction`.
+        PostgreSQL, units naming the same `turn` take turns through an advisory
+        lock taken before the transaction begins, so they never conflict over
+        what the turn guards (a number range); otherwise it is `transaction`.
         """
-        return _SqlUnit(self, immediate=self.engine.dialect.name == "sqlite")
+        sqlite = self.engine.dialect.name == "sqlite"
+        return _SqlUnit(self, immediate=sqlite, turn=None if sqlite else turn)
 
     def _check_schema(self, connection: Connection) -> None:
         if self._checked:
@@ -463,14 +547,27 @@ class SqlRepository:
         self._checked = True
 
 
+_TAKE_TURN = text("SELECT pg_advisory_lock(hashtextextended(:turn, 0))")
+
+
+def _end_turn(connection: Connection) -> None:
+    """Give up the turn a unit took; a connection that cannot is dropped, and its lock with it."""
+    try:
+        connection.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+        connection.commit()
+    except SQLAlchemyError:
+        _quietly(connection.invalidate)
+
+
 class _SqlUnit:
     """The context manager of one unit of work: a transaction, or a savepoint inside the thread's open one."""
 
-    __slots__ = ("_immediate", "_repo", "_saved", "_savepoint")
+    __slots__ = ("_immediate", "_repo", "_saved", "_savepoint", "_turn")
 
-    def __init__(self, repo: SqlRepository, *, immediate: bool = False) -> None:
+    def __init__(self, repo: SqlRepository, *, immediate: bool = False, turn: str | None = None) -> None:
         self._repo = repo
         self._immediate = immediate
+        self._turn = turn
         self._savepoint: NestedTransaction | None = None
         self._saved: dict[RecordRef, int] = {}
 
@@ -492,6 +589,10 @@ class _SqlUnit:
             try:
                 if self._immediate:
                     connection.execution_options(**{_IMMEDIATE: True})
+                if self._turn is not None:
+                    # A session lock, taken and held outside the transaction, so its snapshot comes after the wait.
+                    connection.execute(_TAKE_TURN, {"turn": self._turn})
+                    connection.commit()
                 connection.begin()
                 self._repo._check_schema(connection)
             except BaseException:
@@ -526,6 +627,8 @@ class _SqlUnit:
             _quietly(tx._c.rollback)
             raise
         finally:
+            if self._turn is not None:
+                _end_turn(tx._c)
             _quietly(tx._c.close)
             self._repo._local.tx = None
             self._release()
@@ -592,6 +695,11 @@ def _translated(error: SQLAlchemyError, *, committing: bool) -> ConflictError | 
             "Another change to the same records was saved at the same moment, so nothing of this one was; "
             f"repeat the call to apply it to what is there now. {said}"
         )
+    if _number_taken(original):
+        return ConflictError(
+            "Another record of the same kind and tenant was given the same number at the same moment, so nothing "
+            f"of this change was saved; repeat the call to number it anew. {said}"
+        )
     if committing:
         return StorageError(
             "The database failed while committing, so it holds either all of this change or none of it; "
@@ -603,6 +711,22 @@ def _translated(error: SQLAlchemyError, *, committing: bool) -> ConflictError | 
             f"saved; check that it is up and repeat the call. {said}"
         )
     return StorageError(f"The database refused this change, and nothing of it was saved. {said}")
+
+
+# What each database says when a row would break the one-number-per-tenant-and-kind constraint (CT4).
+_PG_UNIQUE_VIOLATION = "23505"
+_SQLITE_NUMBER = "UNIQUE constraint failed: ownership_records.tenant, ownership_records.kind, ownership_records.number"
+
+
+def _number_taken(error: BaseException | None) -> bool:
+    """Whether the database refused a record for a number its tenant's records of the kind have already.
+
+    Two units numbering at once both found the number free; the later is refused
+    as a conflict, and run again it finds the number taken.
+    """
+    if getattr(error, "sqlstate", None) == _PG_UNIQUE_VIOLATION:
+        return getattr(getattr(error, "diag", None), "constraint_name", None) == _NUMBER
+    return isinstance(error, sqlite3.IntegrityError) and str(error).startswith(_SQLITE_NUMBER)
 
 
 def _sqlite_busy(error: BaseException | None) -> bool:
@@ -687,8 +811,21 @@ class _Statements:
         self.records = (
             select(records).where(records.c.tenant == bindparam("tenant")).order_by(records.c.kind, records.c.id)
         )
-        self.unshare = delete(shares).where(shares.c.kind == bindparam("kind"), shares.c.record_id == bindparam("id"))
-        self.share = insert(shares)
+        self.numbered = select(records).where(
+            records.c.tenant == bindparam("tenant"),
+            records.c.kind == bindparam("kind"),
+            records.c.number == bindparam("number"),
+        )
+        # Each side table's statement that forgets a record's names, and the one that adds one name.
+        self.links = [(link, _forget(link.table, "record_id"), insert(link.table)) for link in _LINKS]
+        # What deleting a record deletes: its names, its holders, its history, itself.
+        self.delete_record = [
+            *(forget for _link, forget, _add in self.links),
+            _forget(assignments, "record_id"),
+            _forget(events, "record_id"),
+            _forget(outbox, "record_id"),
+            _forget(records, "id"),
+        ]
         self.assignments = (
             select(assignments)
             .where(assignments.c.kind == bindparam("kind"), assignments.c.record_id == bindparam("id"))
@@ -732,6 +869,30 @@ class _Statements:
         self.outbox_first = self.outbox.limit(bindparam("limit"))
         self.delivered = update(outbox).where(outbox.c.key == bindparam("k")).values(delivered=True)
         self.failed = update(outbox).where(outbox.c.key == bindparam("k")).values(attempts=outbox.c.attempts + 1)
+        self.put_setting = _upsert(dialect, settings, ["tenant", "key"])
+        self.delete_setting = delete(settings).where(
+            settings.c.tenant == bindparam("tenant"), settings.c.key == bindparam("key")
+        )
+        self.setting = select(settings.c.value).where(
+            settings.c.tenant == bindparam("tenant"), settings.c.key == bindparam("key")
+        )
+        # Keys from the prefix on, in the key's order, while they begin with it: compared as text, where LIKE would
+        # ignore the case of ASCII letters on SQLite and read `_` and `%` as wildcards.
+        prefix = bindparam("prefix", type_=_ID)
+        self.settings = (
+            select(settings.c.key, settings.c.value)
+            .where(
+                settings.c.tenant == bindparam("tenant"),
+                settings.c.key >= prefix,
+                func.substr(settings.c.key, 1, bindparam("length", type_=Integer)) == prefix,
+            )
+            .order_by(settings.c.key)
+        )
+
+
+def _forget(table: Table, id: str) -> Executable:
+    """The statement that deletes a record's rows from `table`, whose column `id` holds the record's id."""
+    return delete(table).where(table.c.kind == bindparam("kind"), table.c[id] == bindparam("id"))
 
 
 _BATCH = 500  # ids in one IN list
@@ -871,11 +1032,27 @@ class _SqlTransaction:
                 "created_at": record.created_at,
                 "shared_with": record.shared_with,
                 "offered_to": record.offered_to,
+                "name": record.name,
+                "name_key": None if record.name is None else record.name.casefold(),
+                "status": record.status,
+                "number": record.number,
+                "labels": record.labels,
+                "groups": record.groups,
             },
         )
-        self._write(self._s.unshare, {"kind": record.kind, "id": record.id})
-        for tenant in sorted(record.shared_with):
-            self._write(self._s.share, {"kind": record.kind, "tenant": tenant, "record_id": record.id})
+        key = {"kind": record.kind, "id": record.id}
+        for link, forget, add in self._s.links:
+            self._write(forget, key)
+            for name in sorted(link.names(record)):
+                self._write(add, {"kind": record.kind, "record_id": record.id, link.column: name})
+
+    def delete_record(self, ref: RecordRef) -> None:
+        for statement in self._s.delete_record:
+            self._write(statement, {"kind": ref.kind, "id": ref.id})
+        self._positions[ref] = 0  # its history is gone: one begun anew starts at 0
+
+    def numbered(self, tenant: str, kind: str, number: str) -> Record | None:
+        return next(map(_record, self._read(self._s.numbered, tenant=tenant, kind=kind, number=number)), None)
 
     def assignments(self, ref: RecordRef) -> Sequence[Assignment]:
         return [_assignment(row) for row in self._read(self._s.assignments, kind=ref.kind, id=ref.id)]
@@ -928,6 +1105,33 @@ class _SqlTransaction:
             rows = self._read(_selection(kind, filter, paged=True), limit=limit, after=after)
         return [_record(row) for row in rows]
 
+    def count(self, kind: str, filter: Filter) -> int:
+        return int(self._read(_counting(kind, filter))[0][0])
+
+    def count_by_holder(self, kind: str, filter: Filter, roles: Collection[str], tenant: str) -> Mapping[Assignee, int]:
+        if not roles:
+            return {}
+        rows = self._read(_counting_by_holder(kind, filter, tuple(sorted(roles)), tenant))
+        return {_assignee(who, whom): count for who, whom, count in rows}
+
+    def count_by_status(self, kind: str, filter: Filter) -> Mapping[str | None, int]:
+        return dict(self._read(_counting_by_status(kind, filter)))
+
+    def setting(self, tenant: str, key: str) -> Any:
+        found = self._read(self._s.setting, tenant=tenant, key=key)
+        return json.loads(found[0][0]) if found else None
+
+    def settings(self, tenant: str, prefix: str) -> Mapping[str, Any]:
+        rows = self._read(self._s.settings, tenant=tenant, prefix=prefix, length=len(prefix))
+        return {key: json.loads(value) for key, value in rows}
+
+    def put_setting(self, tenant: str, key: str, value: Any) -> None:
+        # Dumped now, so a value JSON cannot hold is refused where the caller put it, not at the next read.
+        self._write(self._s.put_setting, {"tenant": tenant, "key": key, "value": json.dumps(value)})
+
+    def delete_setting(self, tenant: str, key: str) -> None:
+        self._write(self._s.delete_setting, {"tenant": tenant, "key": key})
+
     def append_events(self, events: Sequence[Event]) -> Sequence[int]:
         unknown = [e.record for e in events if e.record not in self._positions]
         for kind, ids in _by_kind(unknown):
@@ -956,7 +1160,14 @@ class _SqlTransaction:
     def enqueue(self, notification: Notification) -> None:
         self._write(
             self._s.enqueue,
-            {"key": notification.key, "body": unstructure(notification), "attempts": 0, "delivered": False},
+            {
+                "key": notification.key,
+                "kind": notification.record.kind,
+                "record_id": notification.record.id,
+                "body": unstructure(notification),
+                "attempts": 0,
+                "delivered": False,
+            },
         )
 
     def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
@@ -1004,7 +1215,19 @@ def _membership(row: Row[Any]) -> Membership:
 
 
 def _record(row: Row[Any]) -> Record:
-    return Record(row.kind, row.id, row.tenant, row.created_at, row.shared_with, row.offered_to)
+    return Record(
+        row.kind,
+        row.id,
+        row.tenant,
+        row.created_at,
+        row.shared_with,
+        row.offered_to,
+        name=row.name,
+        status=row.status,
+        number=row.number,
+        labels=row.labels,
+        groups=row.groups,
+    )
 
 
 def _assignment(row: Row[Any], ref: RecordRef | None = None) -> Assignment:
@@ -1031,47 +1254,68 @@ def _entry(row: Row[Any]) -> OutboxEntry:
 # --- filters as SQL -------------------------------------------------------------------------------
 
 
-def clause(filter: Filter, kind: str) -> ColumnElement[bool]:  # noqa: PLR0911 - a case per node
+def clause(filter: Filter, kind: str) -> ColumnElement[bool]:
     """Return `filter` as a condition on the rows of ``ownership_records`` of `kind`.
 
     An OR of holder tests becomes one look-up in the holders' index, as a
     person would fold it by hand (``holder = ? OR group IN (?, ?)``), and so
-    do ORs of home tenants and of shares.
+    do ORs of home tenants, of shares, of labels, of record groups and of statuses.
+    Every condition is true or false, never NULL, so a NOT of it means what `matches` says.
     """
     if isinstance(filter, Everything):
         return true()
     if isinstance(filter, Nothing):
         return false()
-    if isinstance(filter, HomeIs):
-        return records.c.tenant == filter.tenant
-    if isinstance(filter, SharedWith):
-        return _shared(kind, [filter.tenant])
-    if isinstance(filter, HasAssignee):
-        return _holding(kind, [filter])
     if isinstance(filter, And):
         return and_(true(), *(clause(part, kind) for part in filter.parts))
     if isinstance(filter, Not):
         return not_(clause(filter.part, kind))
-    return _any(filter.parts, kind)
+    if isinstance(filter, Or):
+        return _any(filter.parts, kind)
+    return _any((filter,), kind)  # a test of one fact is an OR of one
+
+
+_FOLDED = (HomeIs, SharedWith, HasAssignee, Held, StatusIn, Labelled, InGroup, NameHas)
 
 
 def _any(parts: Sequence[Filter], kind: str) -> ColumnElement[bool]:
-    """An OR, with its holder tests, shares and homes each folded into one condition."""
+    """An OR, with its holder tests, shares, homes, labels, groups and statuses each folded into one condition."""
     homes = [p.tenant for p in parts if isinstance(p, HomeIs)]
     shared = [p.tenant for p in parts if isinstance(p, SharedWith)]
-    held = [p for p in parts if isinstance(p, HasAssignee)]
-    rest = [clause(p, kind) for p in parts if not isinstance(p, HomeIs | SharedWith | HasAssignee)]
+    held = [p for p in parts if isinstance(p, HasAssignee | Held)]
+    statuses = [p.statuses for p in parts if isinstance(p, StatusIn)]
+    labelled = [p.label for p in parts if isinstance(p, Labelled)]
+    grouped = [p.group for p in parts if isinstance(p, InGroup)]
     folded = [
         *([records.c.tenant.in_(_values(homes))] if homes else []),
-        *([_shared(kind, shared)] if shared else []),
+        *([_linked(_SHARES, kind, shared)] if shared else []),
         *([_holding(kind, held)] if held else []),
+        *([_status_in(frozenset().union(*statuses))] if statuses else []),
+        *([_linked(_LABELS, kind, labelled)] if labelled else []),
+        *([_linked(_GROUPS, kind, grouped)] if grouped else []),
+        *(_name_has(p.text) for p in parts if isinstance(p, NameHas)),
     ]
+    rest = [clause(p, kind) for p in parts if not isinstance(p, _FOLDED)]
     return or_(false(), *folded, *rest)  # an OR of nothing is false, as SQLAlchemy's empty or_() is not
 
 
-def _shared(kind: str, tenants: Sequence[str]) -> ColumnElement[bool]:
-    shared = select(shares.c.record_id).where(shares.c.kind == kind, shares.c.tenant.in_(_values(tenants)))
-    return records.c.id.in_(shared)
+def _linked(link: _Link, kind: str, names: Iterable[str]) -> ColumnElement[bool]:
+    """The records of `kind` that carry one of `names` in a side table: one look-up in its index."""
+    t = link.table.c
+    found = select(t.record_id).where(t.kind == kind, t[link.column].in_(_values(sorted(set(names)))))
+    return records.c.id.in_(found)
+
+
+def _status_in(statuses: Collection[str]) -> ColumnElement[bool]:
+    if not statuses:
+        return false()
+    # A record without a status is in none: false, not NULL, so that NOT of it holds.
+    return and_(records.c.status.is_not(None), records.c.status.in_(_values(sorted(statuses))))
+
+
+def _name_has(text: str) -> ColumnElement[bool]:
+    # Both sides casefolded, so SQLite's LIKE, blind to the case of ASCII letters only, finds what `matches` finds.
+    return func.coalesce(records.c.name_key, "").contains(text.casefold(), autoescape=True)
 
 
 def _values(items: Iterable[str]) -> list[ColumnElement[str]]:
@@ -1083,19 +1327,22 @@ def _values(items: Iterable[str]) -> list[ColumnElement[str]]:
     return [literal(item, _ID) for item in items]
 
 
-def _holding(kind: str, tests: Sequence[HasAssignee]) -> ColumnElement[bool]:
+def _holding(kind: str, tests: Sequence[HasAssignee | Held]) -> ColumnElement[bool]:
     """The records of `kind` where any of `tests` holds: one look-up in the holders' index."""
     a = assignments.c
     conditions = []
     for test in tests:
-        by_kind: dict[AssigneeKind, list[str]] = {}
-        for assignee in test.assignees:
-            by_kind.setdefault(assignee.kind, []).append(assignee.id)
-        who = [
-            and_(a.assignee_kind == who.value, a.assignee_id.in_(_values(sorted(ids))))
-            for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value)
-        ]
-        conditions.append(and_(a.role.in_(_values(sorted(test.roles))), a.tenant == test.tenant, or_(false(), *who)))
+        slot = [a.role.in_(_values(sorted(test.roles))), a.tenant == test.tenant]
+        if isinstance(test, HasAssignee):
+            by_kind: dict[AssigneeKind, list[str]] = {}
+            for assignee in test.assignees:
+                by_kind.setdefault(assignee.kind, []).append(assignee.id)
+            who = [
+                and_(a.assignee_kind == who.value, a.assignee_id.in_(_values(sorted(ids))))
+                for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value)
+            ]
+            slot.append(or_(false(), *who))
+        conditions.append(and_(*slot))
     return records.c.id.in_(select(a.record_id).where(a.kind == kind, or_(false(), *conditions)))
 
 
@@ -1106,6 +1353,42 @@ def _selection(kind: str, filter: Filter, *, paged: bool) -> Executable:
     if paged:
         query = query.where(records.c.id > bindparam("after"))
     return query.order_by(records.c.id).limit(bindparam("limit"))
+
+
+@functools.lru_cache(maxsize=1_024)
+def _counting(kind: str, filter: Filter) -> Executable:
+    """The query of `count`: one row, the number of matching records."""
+    return select(func.count()).select_from(records).where(records.c.kind == kind, clause(filter, kind))
+
+
+@functools.lru_cache(maxsize=1_024)
+def _counting_by_status(kind: str, filter: Filter) -> Executable:
+    """The query of `count_by_status`: a row a status (NULL for none) with how many matching records are in it."""
+    matching = records.c.kind == kind, clause(filter, kind)
+    return select(records.c.status, func.count()).where(*matching).group_by(records.c.status)
+
+
+@functools.lru_cache(maxsize=1_024)
+def _counting_by_holder(kind: str, filter: Filter, roles: tuple[str, ...], tenant: str) -> Executable:
+    """The query of `count_by_holder`: a row an assignee, with how many matching records they hold one of `roles` of.
+
+    The holders are read under another name, so the filter's own look-ups in
+    ``ownership_assignments`` stay look-ups of their own, not this row's.
+    """
+    held = assignments.alias("held")
+    of_record = and_(held.c.kind == records.c.kind, held.c.record_id == records.c.id)
+    return (
+        select(held.c.assignee_kind, held.c.assignee_id, func.count(held.c.record_id.distinct()))
+        .select_from(records.join(held, of_record))
+        .where(
+            records.c.kind == kind,
+            held.c.kind == kind,
+            held.c.role.in_(_values(roles)),
+            held.c.tenant == literal(tenant, _ID),
+            clause(filter, kind),
+        )
+        .group_by(held.c.assignee_kind, held.c.assignee_id)
+    )
 
 
 def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement[bool]:

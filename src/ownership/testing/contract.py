@@ -10,27 +10,45 @@ A host proves its own repository in a few lines of its test file::
 
 Each test asks the hook for a new, empty repository and uses only the
 `Repository` and `Transaction` protocols, so it cleans up after itself by
-construction. `select` is held to `ownership.filters.matches`, the reference
-meaning of every filter, over generated records and filters.
+construction. `select` and the counts are held to `ownership.filters.matches`,
+the reference meaning of every filter, over generated records and filters, and
+each kind of filter node over a small fixed world whose answers are written out.
 """
 
+from collections import Counter
+from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ownership.events import Assigned, RecordCreated, RecordShared, ShareAccepted
+from ownership.events import (
+    ActivityRecorded,
+    Assigned,
+    Event,
+    RecordCreated,
+    RecordShared,
+    ShareAccepted,
+    StatusChanged,
+    Unassigned,
+)
 from ownership.filters import (
     EVERYTHING,
     NOTHING,
     And,
     Filter,
     HasAssignee,
+    Held,
     HomeIs,
+    InGroup,
+    Labelled,
+    NameHas,
     Not,
     Or,
     SharedWith,
+    StatusIn,
     matches,
 )
 from ownership.model import (
@@ -52,7 +70,14 @@ _AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 _TENANTS = ("acme", "globex")
 _KINDS = ("deal", "lead")
 _ROLES = ("owner", "helper")
-_ASSIGNEES = (Assignee.user("anna"), Assignee.user("bob"), Assignee.group("north"), EVERYONE)
+_ANNA, _BOB, _NORTH = Assignee.user("anna"), Assignee.user("bob"), Assignee.group("north")
+_ASSIGNEES = (_ANNA, _BOB, _NORTH, EVERYONE)
+# Names only casefolding matches rightly ("ß" folds to "ss", "Ü" to "ü", neither to "ue"), and LIKE's wildcards.
+_NAMES = (None, "Müller GmbH", "MÜLLER & Söhne", "Mueller", "Straße 5", "50%_off", "510 Süd")
+_TEXTS = ("", "müller", "MÜLLER", "strasse", "STRASSE", "ue", "%", "_", "0%_", "5_0", "1%", "süd")
+_STATUSES = ("open", "won")
+_LABELS = ("north", "south")
+_RECORD_GROUPS = ("G-1", "G-2")
 
 
 class _UnitFailedError(Exception):
@@ -65,13 +90,26 @@ def _notification(key: str) -> Notification:
 
 @st.composite
 def _worlds(draw: st.DrawFn) -> list[tuple[Record, list[Assignment]]]:
-    """A few records, deals and leads (some with the same id), with holders in either tenant's slot."""
+    """A few records, deals and leads (some with the same id), with holders in either tenant's slot.
+
+    Their names are such as only casefolding matches rightly, or carry LIKE's wildcards; some have none.
+    """
     world = []
     for n in range(draw(st.integers(0, 8))):
         for kind in sorted(draw(st.sets(st.sampled_from(_KINDS), min_size=1))):
             home = draw(st.sampled_from(_TENANTS))
             shared = draw(st.frozensets(st.sampled_from([t for t in _TENANTS if t != home])))
-            record = Record(kind, f"R-{n:02d}", home, _AT, shared_with=shared)
+            record = Record(
+                kind,
+                f"R-{n:02d}",
+                home,
+                _AT,
+                shared_with=shared,
+                name=draw(st.sampled_from(_NAMES)),
+                status=draw(st.sampled_from((None, *_STATUSES))),
+                labels=draw(st.frozensets(st.sampled_from(_LABELS))),
+                groups=draw(st.frozensets(st.sampled_from(_RECORD_GROUPS))),
+            )
             pairs = draw(
                 st.lists(st.tuples(st.sampled_from(_ROLES), st.sampled_from(_ASSIGNEES)), max_size=3, unique=True)
             )
@@ -95,6 +133,11 @@ def _filters() -> st.SearchStrategy[Filter]:
         ),
         st.just(Or(())),
         st.just(And(())),
+        st.builds(Held, roles=st.frozensets(st.sampled_from(_ROLES)), tenant=st.sampled_from(_TENANTS)),
+        st.frozensets(st.sampled_from(_STATUSES)).map(StatusIn),
+        st.sampled_from(_TEXTS).map(NameHas),
+        st.sampled_from((*_LABELS, "east")).map(Labelled),
+        st.sampled_from((*_RECORD_GROUPS, "G-9")).map(InGroup),
     )
     return st.recursive(
         leaves,
@@ -105,6 +148,101 @@ def _filters() -> st.SearchStrategy[Filter]:
         ),
         max_leaves=6,
     )
+
+
+def _fixed_world() -> list[tuple[Record, list[Assignment]]]:
+    """Six deals, one of them at home in globex, and a lead with a deal's id, whose answers the tests write out."""
+
+    def held(record: Record, *holdings: tuple[str, Assignee, str]) -> tuple[Record, list[Assignment]]:
+        return record, [Assignment(record.ref, role, who, slot, _AT) for role, who, slot in holdings]
+
+    return [
+        held(
+            Record(
+                "deal", "D-1", "acme", _AT, name="Müller GmbH", status="open", labels={"north", "web"}, groups={"G-1"}
+            ),
+            ("owner", _ANNA, "acme"),
+        ),
+        held(
+            Record(
+                "deal", "D-2", "acme", _AT, name="MÜLLER & Söhne", status="won", labels={"south"}, groups={"G-1", "G-2"}
+            ),
+            ("helper", _NORTH, "acme"),
+            ("helper", _ANNA, "acme"),
+        ),
+        held(
+            Record("deal", "D-3", "acme", _AT, shared_with={"globex"}, name="100% Rabatt_aktion"),
+            ("owner", _BOB, "globex"),
+        ),
+        held(
+            Record("deal", "D-4", "acme", _AT, status="open", labels={"north"}),
+            ("owner", _ANNA, "acme"),
+            ("helper", _ANNA, "acme"),
+        ),
+        held(Record("deal", "D-5", "acme", _AT, name="Straße 5", status="lost", groups={"G-2"})),
+        held(Record("deal", "D-6", "globex", _AT, name="Mueller"), ("owner", _BOB, "globex")),
+        held(
+            Record("lead", "D-1", "acme", _AT, name="Müller", status="open", labels={"north"}, groups={"G-1"}),
+            ("owner", _ANNA, "acme"),
+        ),
+    ]
+
+
+_DEALS = ("D-1", "D-2", "D-3", "D-4", "D-5", "D-6")
+
+# Each node that tests a record's own facts, alone and in ORs and ANDs, with the deals of the fixed world it
+# selects; the test checks its negation too.
+_NODES_AND_DEALS: list[tuple[Filter, tuple[str, ...]]] = [
+    (NameHas("müller"), ("D-1", "D-2")),
+    (NameHas("MÜLLER"), ("D-1", "D-2")),
+    (NameHas("ue"), ("D-6",)),  # casefolding keeps "ü" apart from "ue"
+    (NameHas("STRASSE"), ("D-5",)),  # "ß" casefolds to "ss"
+    (NameHas("%"), ("D-3",)),
+    (NameHas("_"), ("D-3",)),
+    (NameHas("0% r"), ("D-3",)),
+    (NameHas("0_"), ()),  # as a LIKE pattern, "0_" would match "100% ..."
+    (NameHas(""), _DEALS),  # a record without a name too: its name is ""
+    (StatusIn({"open"}), ("D-1", "D-4")),
+    (StatusIn({"open", "won"}), ("D-1", "D-2", "D-4")),
+    (StatusIn(()), ()),
+    (Labelled("north"), ("D-1", "D-4")),
+    (Labelled("web"), ("D-1",)),
+    (Labelled("east"), ()),
+    (InGroup("G-1"), ("D-1", "D-2")),
+    (InGroup("G-2"), ("D-2", "D-5")),
+    (Held({"owner"}, "acme"), ("D-1", "D-4")),
+    (Held({"owner"}, "globex"), ("D-3", "D-6")),
+    (Held({"helper"}, "acme"), ("D-2", "D-4")),
+    (Held({"owner", "helper"}, "acme"), ("D-1", "D-2", "D-4")),
+    (Held((), "acme"), ()),
+    (Or((Labelled("north"), Labelled("south"))), ("D-1", "D-2", "D-4")),
+    (Or((InGroup("G-1"), StatusIn({"lost"}), NameHas("%"))), ("D-1", "D-2", "D-3", "D-5")),
+    (Or((Held({"owner"}, "globex"), HasAssignee({"owner"}, {_ANNA}, "acme"))), ("D-1", "D-3", "D-4", "D-6")),
+    (And((HomeIs("acme"), Not(Held({"owner"}, "acme")))), ("D-2", "D-3", "D-5")),
+    (And((Labelled("north"), InGroup("G-1"), StatusIn({"open"}))), ("D-1",)),
+]
+
+
+def _holders_counted(
+    world: list[tuple[Record, list[Assignment]]], kind: str, where: Filter, roles: Collection[str], tenant: str
+) -> Counter[Assignee]:
+    """How many of the matching records of `kind` each assignee holds one of `roles` of in `tenant`'s slot, by hand."""
+    counted: Counter[Assignee] = Counter()
+    for record, held in world:
+        if record.kind == kind and matches(where, record, held):
+            counted.update({a.assignee for a in held if a.role in roles and a.tenant == tenant})
+    return counted
+
+
+# Every subclass runs the property tests: they are the point of a contract, so hypothesis is told so.
+_PROPERTY = settings(
+    max_examples=60,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.differing_executors,
+    ],
+)
 
 
 class RepositoryContract:
@@ -332,25 +470,12 @@ class RepositoryContract:
 
     # --- select agrees with the reference meaning of filters --------------------------
 
-    # Every subclass runs this one test function: it is the point of a contract, so hypothesis is told so.
-    @settings(
-        max_examples=60,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.differing_executors,
-        ],
-    )
+    @_PROPERTY
     @given(world=_worlds(), where=_filters(), limit=st.integers(1, 4))
     def test_select_returns_exactly_the_matching_records_by_id_a_page_at_a_time(
         self, world: list[tuple[Record, list[Assignment]]], where: Filter, limit: int
     ) -> None:
-        repo = self.make_repository()
-        with repo.transaction() as tx:
-            for record, assignments in world:
-                tx.put_record(record)
-                for assignment in assignments:
-                    tx.add_assignment(assignment)
+        repo = self._holding(world)
         for kind in _KINDS:
             expected = sorted(r.id for r, held in world if r.kind == kind and matches(where, r, held))
             pages: list[str] = []
@@ -366,3 +491,334 @@ class RepositoryContract:
                     after = page[-1].id
                 assert list(tx.select("company", EVERYTHING, limit=10)) == []
             assert pages == expected, kind
+
+    @_PROPERTY
+    @given(
+        world=_worlds(),
+        where=_filters(),
+        roles=st.frozensets(st.sampled_from(_ROLES)),
+        tenant=st.sampled_from(_TENANTS),
+    )
+    def test_counts_agree_with_the_matching_records_counted_one_by_one(
+        self, world: list[tuple[Record, list[Assignment]]], where: Filter, roles: frozenset[str], tenant: str
+    ) -> None:
+        repo = self._holding(world)
+        for kind in _KINDS:
+            matching = [record for record, held in world if record.kind == kind and matches(where, record, held)]
+            with repo.transaction() as tx:
+                assert tx.count(kind, where) == len(matching), kind
+                assert dict(tx.count_by_status(kind, where)) == Counter(r.status for r in matching), kind
+                by_holder = tx.count_by_holder(kind, where, roles, tenant)
+                assert dict(by_holder) == _holders_counted(world, kind, where, roles, tenant), kind
+
+    def _holding(self, world: list[tuple[Record, list[Assignment]]]) -> Repository:
+        """A new repository holding `world`'s records and their holders."""
+        repo = self.make_repository()
+        with repo.transaction() as tx:
+            for record, assignments in world:
+                tx.put_record(record)
+                for assignment in assignments:
+                    tx.add_assignment(assignment)
+        return repo
+
+    # --- what a record carries: name, status, number, labels, record groups ------------
+
+    def test_a_records_name_status_number_labels_and_groups_read_back_and_are_replaced_whole(self) -> None:
+        repo = self.make_repository()
+        deal = Record(
+            "deal",
+            "D-1",
+            "acme",
+            _AT,
+            shared_with={"globex"},
+            name="Müller GmbH",
+            status="open",
+            number="2026-0001",
+            labels={"north", "web"},
+            groups={"G-1", "G-2"},
+        )
+        bare = Record("deal", "D-2", "acme", _AT)
+        plain = attrs.evolve(deal, shared_with=(), name=None, status=None, number=None, labels={"south"}, groups=())
+        with repo.transaction() as tx:
+            tx.put_record(deal)
+            tx.put_record(bare)
+        with repo.transaction() as tx:
+            assert tx.record(deal.ref) == deal
+            assert list(tx.records("acme")) == [deal, bare]
+            assert list(tx.select("deal", EVERYTHING, limit=10)) == [deal, bare]
+            assert tx.numbered("acme", "deal", "2026-0001") == deal
+            tx.put_record(plain)
+            assert tx.record(deal.ref) == plain, "a unit reads its own replacement"
+            assert [r.id for r in tx.select("deal", Labelled("north"), limit=10)] == [], "the old labels are gone"
+        with repo.transaction() as tx:
+            assert tx.record(deal.ref) == plain
+            assert list(tx.select("deal", Labelled("south"), limit=10)) == [plain]
+            for gone in (Labelled("north"), Labelled("web"), InGroup("G-1"), SharedWith("globex"), StatusIn({"open"})):
+                assert list(tx.select("deal", gone, limit=10)) == [], gone
+                assert tx.count("deal", gone) == 0, gone
+            assert list(tx.select("deal", NameHas("müller"), limit=10)) == []
+            assert tx.numbered("acme", "deal", "2026-0001") is None
+
+    def test_numbered_finds_a_record_by_tenant_kind_and_number_and_a_renumbered_one_by_its_new_number_only(
+        self,
+    ) -> None:
+        repo = self.make_repository()
+        deal = Record("deal", "D-1", "acme", _AT, number="1001")
+        lead = Record("lead", "L-1", "acme", _AT, number="1001")
+        foreign = Record("deal", "D-2", "globex", _AT, number="1001")
+        with repo.transaction() as tx:
+            for record in (deal, lead, foreign, Record("deal", "D-3", "acme", _AT), Record("deal", "D-4", "acme", _AT)):
+                tx.put_record(record)
+        with repo.transaction() as tx:
+            assert tx.numbered("acme", "deal", "1001") == deal
+            assert tx.numbered("acme", "lead", "1001") == lead, "not across kinds"
+            assert tx.numbered("globex", "deal", "1001") == foreign, "not across tenants"
+            assert tx.numbered("globex", "lead", "1001") is None
+            assert tx.numbered("acme", "deal", "1002") is None
+            assert tx.numbered("acme", "deal", "") is None
+            tx.put_record(attrs.evolve(deal, number="1002"))
+            assert tx.numbered("acme", "deal", "1001") is None, "a unit reads its own renumbering"
+            # The number set free can be given again, in the same unit.
+            tx.put_record(Record("deal", "D-3", "acme", _AT, number="1001"))
+        with repo.transaction() as tx:
+            assert tx.numbered("acme", "deal", "1002") == attrs.evolve(deal, number="1002")
+            assert tx.numbered("acme", "deal", "1001") == Record("deal", "D-3", "acme", _AT, number="1001")
+            tx.delete_record(deal.ref)
+            tx.put_record(Record("deal", "D-4", "acme", _AT, number="1002"))
+        with repo.transaction() as tx:
+            assert tx.numbered("acme", "deal", "1002") == Record("deal", "D-4", "acme", _AT, number="1002")
+
+    # --- deleting a record ----------------------------------------------------------------
+
+    def test_delete_record_takes_its_holders_history_and_matches_with_it_and_leaves_every_other_record(self) -> None:
+        world = _fixed_world()
+        repo = self._holding(world)
+        d1, lead = RecordRef("deal", "D-1"), RecordRef("lead", "D-1")
+        with repo.transaction() as tx:
+            tx.append_events([RecordCreated(d1, "acme", "anna", _AT), RecordCreated(lead, "acme", "anna", _AT)])
+            tx.enqueue(_notification("k1"))
+            tx.enqueue(attrs.evolve(_notification("k2"), record=lead))
+            tx.put_record(attrs.evolve(world[0][0], shared_with={"globex"}, number="7"))
+        with repo.transaction() as tx:
+            tx.delete_record(d1)
+            tx.delete_record(RecordRef("deal", "D-9"))  # none such: nothing happens
+            assert tx.record(d1) is None, "a unit reads its own delete"
+        with repo.transaction() as tx:
+            assert tx.record(d1) is None
+            assert [r.ref for r in tx.records("acme")] == [
+                *(RecordRef("deal", id) for id in ("D-2", "D-3", "D-4", "D-5")),
+                lead,
+            ]
+            assert list(tx.assignments(d1)) == []
+            assert list(tx.assignments_of([d1]).get(d1, ())) == []
+            assert list(tx.events(d1)) == []
+            assert tx.numbered("acme", "deal", "7") is None
+            assert [a.record for a in tx.holdings(_ANNA)] == [
+                RecordRef("deal", "D-2"),
+                RecordRef("deal", "D-4"),
+                RecordRef("deal", "D-4"),
+                lead,
+            ]
+            for where in (EVERYTHING, Labelled("north"), InGroup("G-1"), SharedWith("globex"), NameHas("müller")):
+                assert "D-1" not in [r.id for r in tx.select("deal", where, limit=10)], where
+            assert tx.count("deal", EVERYTHING) == 5
+            assert dict(tx.count_by_status("deal", StatusIn({"open"}))) == {"open": 1}
+            assert dict(tx.count_by_holder("deal", EVERYTHING, {"owner"}, "acme")) == {_ANNA: 1}
+            # The record of another kind with the same id keeps everything; the deleted one's notifications go.
+            assert tx.record(lead) == world[6][0]
+            assert list(tx.assignments(lead)) == world[6][1]
+            assert list(tx.events(lead)) == [RecordCreated(lead, "acme", "anna", _AT)]
+            assert [e.notification.key for e in tx.outbox()] == ["k2"]
+            assert [e.notification.key for e in tx.outbox(pending=True)] == ["k2"]
+
+    def test_a_record_deleted_and_made_again_begins_a_new_history_at_position_zero(self) -> None:
+        repo = self.make_repository()
+        deal = Record("deal", "D-1", "acme", _AT)
+        created = RecordCreated(deal.ref, "acme", "anna", _AT)
+        with repo.transaction() as tx:
+            tx.put_record(deal)
+            assert list(tx.append_events([created, created])) == [0, 1]
+            tx.delete_record(deal.ref)
+            tx.put_record(deal)
+            assert list(tx.append_events([created])) == [0], "in the unit that deleted it"
+        with repo.transaction() as tx:
+            assert list(tx.events(deal.ref)) == [created]
+            tx.delete_record(deal.ref)
+        with repo.transaction() as tx:
+            tx.put_record(deal)
+            assert list(tx.append_events([created])) == [0], "in a unit after"
+
+    # --- the filter nodes of a record's own facts, over a fixed world -------------------
+
+    def test_each_node_and_its_negation_select_and_count_exactly_the_records_written_out(self) -> None:
+        world = _fixed_world()
+        repo = self._holding(world)
+        with repo.transaction() as tx:
+            for where, deals in _NODES_AND_DEALS:
+                for node, expected in ((where, deals), (Not(where), tuple(d for d in _DEALS if d not in deals))):
+                    by_hand = tuple(r.id for r, held in world if r.kind == "deal" and matches(node, r, held))
+                    assert by_hand == expected, f"the fixed world's answer for {node} is written out wrong"
+                    assert [r.id for r in tx.select("deal", node, limit=10)] == list(expected), node
+                    assert tx.count("deal", node) == len(expected), node
+            assert [r.ref for r in tx.select("lead", NameHas("MÜLLER"), limit=10)] == [RecordRef("lead", "D-1")]
+
+    def test_counts_by_status_and_by_holder_count_each_record_once_in_the_slot_asked_for(self) -> None:
+        repo = self._holding(_fixed_world())
+        with repo.transaction() as tx:
+            assert tx.count("deal", EVERYTHING) == 6
+            assert tx.count("company", EVERYTHING) == 0
+            assert dict(tx.count_by_status("deal", EVERYTHING)) == {"open": 2, "won": 1, "lost": 1, None: 2}
+            assert dict(tx.count_by_status("deal", HomeIs("acme"))) == {"open": 2, "won": 1, "lost": 1, None: 1}
+            assert dict(tx.count_by_status("company", EVERYTHING)) == {}
+            # Anna holds both roles of D-4: it counts once for her.
+            both = {"owner", "helper"}
+            assert dict(tx.count_by_holder("deal", EVERYTHING, both, "acme")) == {_ANNA: 3, _NORTH: 1}
+            assert dict(tx.count_by_holder("deal", EVERYTHING, {"owner"}, "acme")) == {_ANNA: 2}
+            assert dict(tx.count_by_holder("deal", EVERYTHING, {"owner"}, "globex")) == {_BOB: 2}
+            assert dict(tx.count_by_holder("deal", StatusIn({"open"}), both, "acme")) == {_ANNA: 2}
+            assert dict(tx.count_by_holder("deal", Not(Held({"owner"}, "acme")), both, "acme")) == {
+                _ANNA: 1,
+                _NORTH: 1,
+            }
+            assert dict(tx.count_by_holder("deal", EVERYTHING, (), "acme")) == {}
+            assert dict(tx.count_by_holder("lead", EVERYTHING, {"owner"}, "acme")) == {_ANNA: 1}
+
+    # --- history -----------------------------------------------------------------------
+
+    def test_every_kind_of_event_reads_back_as_it_was_appended(self) -> None:
+        repo = self.make_repository()
+        deal = RecordRef("deal", "D-1")
+        history: list[Event] = [
+            RecordCreated(deal, "acme", "anna", _AT),
+            Assigned(deal, "owner", _ANNA, "acme", None, _AT),
+            Unassigned(deal, "owner", _ANNA, "acme", "bob", _AT + timedelta(seconds=1)),
+            RecordShared(deal, "globex", "anna", _AT, private_to="acme"),
+            ShareAccepted(deal, "globex", "carl", _AT),
+            ActivityRecorded(deal, "note_added", "acme", "anna", _AT),
+            StatusChanged(deal, None, "open", "acme", None, _AT),
+            StatusChanged(deal, "open", "won", "acme", "anna", _AT + timedelta(days=1), private_to="acme"),
+        ]
+        with repo.transaction() as tx:
+            assert list(tx.append_events(history)) == list(range(len(history)))
+        with repo.transaction() as tx:
+            assert list(tx.events(deal)) == history
+
+    # --- settings ------------------------------------------------------------------------
+
+    def test_settings_read_back_as_put_listed_by_prefix_in_key_order_per_tenant(self) -> None:
+        repo = self.make_repository()
+        values = {
+            "numbering.deal": {"prefix": "D-", "next": 17, "width": 4, "yearly": True, "note": None},
+            "numbering.lead": ["L-", 1, 2.5, False],
+            "numbering.a": "text",
+            "numbering.B": 0,
+            "numbering.ä": -3,
+            "numbering.10": 10,
+            "numbering.2": {},
+            "Numbering.upper": "case",
+            "numberingX": "no dot",
+            "numbers_%": "wild",
+        }
+        with repo.transaction() as tx:
+            for key, value in values.items():
+                tx.put_setting("acme", key, value)
+            tx.put_setting("globex", "numbering.deal", {"prefix": "G-"})
+        with repo.transaction() as tx:
+            for key, value in values.items():
+                assert tx.setting("acme", key) == value, key
+            assert tx.setting("acme", "numbering") is None
+            assert tx.setting("initech", "numbering.deal") is None
+            assert tx.setting("globex", "numbering.deal") == {"prefix": "G-"}
+            listed = tx.settings("acme", "numbering.")
+            assert list(listed) == sorted(k for k in values if k.startswith("numbering.")), "by key, code point order"
+            assert dict(listed) == {k: v for k, v in values.items() if k.startswith("numbering.")}
+            assert list(tx.settings("acme", "")) == sorted(values)
+            assert list(tx.settings("acme", "numbers_%")) == ["numbers_%"]
+            assert list(tx.settings("acme", "numbers_")) == ["numbers_%"]
+            assert list(tx.settings("acme", "N")) == ["Numbering.upper"]
+            assert list(tx.settings("globex", "numbering.")) == ["numbering.deal"]
+            assert dict(tx.settings("initech", "")) == {}
+
+    def test_a_setting_put_again_is_replaced_and_a_deleted_one_is_gone(self) -> None:
+        repo = self.make_repository()
+        with repo.transaction() as tx:
+            tx.put_setting("acme", "segments.hot", {"version": 1})
+            tx.put_setting("acme", "segments.cold", [1])
+            tx.put_setting("globex", "segments.hot", {"version": 9})
+        with repo.transaction() as tx:
+            tx.put_setting("acme", "segments.hot", {"version": 2})
+            assert tx.setting("acme", "segments.hot") == {"version": 2}, "a unit reads its own writes"
+            tx.delete_setting("acme", "segments.cold")
+            tx.delete_setting("acme", "segments.none")  # none such: nothing happens
+            assert dict(tx.settings("acme", "segments.")) == {"segments.hot": {"version": 2}}
+        with repo.transaction() as tx:
+            assert tx.setting("acme", "segments.hot") == {"version": 2}
+            assert tx.setting("acme", "segments.cold") is None
+            assert tx.setting("globex", "segments.hot") == {"version": 9}, "another tenant's is its own"
+
+    # --- units of work, with the new writes ----------------------------------------------
+
+    def test_a_unit_that_fails_takes_back_its_deletes_numbers_labels_and_settings(self) -> None:
+        world = _fixed_world()
+        repo = self._holding(world)
+        d1 = world[0][0]
+        with repo.transaction() as tx:
+            tx.append_events([RecordCreated(d1.ref, "acme", "anna", _AT)])
+            tx.put_setting("acme", "numbering.deal", {"next": 1})
+            tx.put_setting("acme", "numbering.lead", {"next": 5})
+
+        def failing_unit() -> None:
+            with repo.transaction() as tx:
+                tx.delete_record(d1.ref)
+                tx.put_record(Record("deal", "D-7", "acme", _AT, number="7", labels={"north"}, groups={"G-1"}))
+                tx.put_record(attrs.evolve(world[1][0], status="lost", labels=(), groups=(), number="8"))
+                tx.put_setting("acme", "numbering.deal", {"next": 2})
+                tx.put_setting("acme", "numbering.new", 1)
+                tx.delete_setting("acme", "numbering.lead")
+                assert tx.count("deal", Labelled("north")) == 2, "a unit reads its own writes"
+                raise _UnitFailedError
+
+        with pytest.raises(_UnitFailedError):
+            failing_unit()
+        with repo.transaction() as tx:
+            assert tx.record(d1.ref) == d1
+            assert list(tx.assignments(d1.ref)) == world[0][1]
+            assert list(tx.events(d1.ref)) == [RecordCreated(d1.ref, "acme", "anna", _AT)]
+            assert tx.record(world[1][0].ref) == world[1][0]
+            assert tx.record(RecordRef("deal", "D-7")) is None
+            assert tx.numbered("acme", "deal", "7") is None
+            assert tx.numbered("acme", "deal", "8") is None
+            assert [r.id for r in tx.select("deal", Labelled("north"), limit=10)] == ["D-1", "D-4"]
+            assert [r.id for r in tx.select("deal", InGroup("G-1"), limit=10)] == ["D-1", "D-2"]
+            assert dict(tx.count_by_status("deal", EVERYTHING)) == {"open": 2, "won": 1, "lost": 1, None: 2}
+            assert dict(tx.settings("acme", "numbering.")) == {
+                "numbering.deal": {"next": 1},
+                "numbering.lead": {"next": 5},
+            }
+            assert list(tx.append_events([RecordCreated(d1.ref, "acme", "anna", _AT)])) == [1]
+
+    def test_a_unit_inside_a_unit_that_fails_takes_back_its_delete_alone(self) -> None:
+        repo = self.make_repository()
+        deal = Record("deal", "D-1", "acme", _AT, labels={"north"})
+        created = RecordCreated(deal.ref, "acme", "anna", _AT)
+        with repo.transaction() as tx:
+            tx.put_record(deal)
+            tx.append_events([created])
+        with repo.transaction() as outer:
+            outer.put_setting("acme", "kept", True)
+
+            def failing_inner_unit() -> None:
+                with repo.transaction() as inner:
+                    inner.delete_record(deal.ref)
+                    inner.put_setting("acme", "kept", False)
+                    raise _UnitFailedError
+
+            with pytest.raises(_UnitFailedError):
+                failing_inner_unit()
+            assert outer.record(deal.ref) == deal
+            assert list(outer.append_events([created])) == [1], "its history goes on where it was"
+        with repo.transaction() as tx:
+            assert tx.record(deal.ref) == deal
+            assert [r.id for r in tx.select("deal", Labelled("north"), limit=10)] == ["D-1"]
+            assert list(tx.events(deal.ref)) == [created, created]
+            assert tx.setting("acme", "kept") is True

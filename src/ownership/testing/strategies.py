@@ -8,7 +8,16 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from ownership.events import ActivityRecorded, Assigned, Event, RecordCreated, RecordShared, ShareAccepted, Unassigned
+from ownership.events import (
+    ActivityRecorded,
+    Assigned,
+    Event,
+    RecordCreated,
+    RecordShared,
+    ShareAccepted,
+    StatusChanged,
+    Unassigned,
+)
 from ownership.model import (
     EVERYONE,
     Assignee,
@@ -105,7 +114,7 @@ def record_refs(*, kind: str | None = None) -> st.SearchStrategy[RecordRef]:
 
 
 def records(*, kind: str | None = None, tenant: str | None = None) -> st.SearchStrategy[Record]:
-    """Tracked records, some shared or offered."""
+    """Tracked records, some shared or offered, some with a name, status, number, labels or record groups."""
     return st.builds(
         Record,
         kind=st.just(kind) if kind is not None else ids(),
@@ -114,6 +123,11 @@ def records(*, kind: str | None = None, tenant: str | None = None) -> st.SearchS
         created_at=moments(),
         shared_with=st.frozensets(ids(), max_size=2),
         offered_to=st.frozensets(ids(), max_size=2),
+        name=st.none() | st.text(max_size=12),
+        status=st.none() | ids(),
+        number=st.none() | ids(),
+        labels=st.frozensets(ids(), max_size=2),
+        groups=st.frozensets(ids(), max_size=2),
     )
 
 
@@ -142,6 +156,7 @@ def events() -> st.SearchStrategy[Event]:
         st.builds(RecordShared, **common, **private),
         st.builds(ShareAccepted, **common, **private),
         st.builds(ActivityRecorded, **common, **private, activity=ids()),
+        st.builds(StatusChanged, **common, **private, source=st.none() | ids(), target=ids()),
     )
 
 

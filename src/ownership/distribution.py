@@ -1,0 +1,86 @@
+"""Auto-assignment beyond the creator: rules that pick who holds a role of a new record (X4).
+
+A tenant gives each record kind an ordered list of rules; when a record is
+created, each rule whose role `holders=` left empty picks a holder, before the
+policy's own triggers (the creator, LD6) fill what is still empty::
+
+    Territory(labelled("north"), ToGroup("caretaker_group", "north")),
+    RoundRobin("responsible", "sales"),
+
+- `RoundRobin`: the group's active live members take turns, in order of id;
+  the last one served is stored, so the turn survives restarts, and counts
+  never differ by more than one while the members stay the same.
+- `LeastLoad`: the active live member holding the role on the fewest of the
+  tenant's records of the kind; ties go by id.
+- `ToGroup`: the group itself holds the role (a territory's caretaker group).
+- `Territory`: its rule applies only to records that meet its criterion.
+"""
+
+from collections.abc import Iterable
+
+from attrs import field, frozen
+
+from ownership.model import nonempty
+from ownership.segments import Criterion
+
+
+@frozen
+class RoundRobin:
+    """The live, active members of `group` take turns holding `role`."""
+
+    role: str = field(validator=nonempty)
+    group: str = field(validator=nonempty)
+
+
+@frozen
+class LeastLoad:
+    """The live, active member of `group` who holds `role` on the fewest records of the kind takes it."""
+
+    role: str = field(validator=nonempty)
+    group: str = field(validator=nonempty)
+
+
+@frozen
+class ToGroup:
+    """`group` itself holds `role`: a territory's caretaker group or a team's pool (CG7, CG10)."""
+
+    role: str = field(validator=nonempty)
+    group: str = field(validator=nonempty)
+
+
+Pick = RoundRobin | LeastLoad | ToGroup
+"""A rule that picks a holder wherever it applies."""
+
+
+@frozen
+class Territory:
+    """`rule` applies to new records that meet `criteria`, and to no others (a region, a source)."""
+
+    criteria: Criterion
+    rule: Pick
+
+    @property
+    def role(self) -> str:
+        """The role its rule fills."""
+        return self.rule.role
+
+    @property
+    def group(self) -> str:
+        """The group its rule draws from."""
+        return self.rule.group
+
+
+Rule = RoundRobin | LeastLoad | ToGroup | Territory
+"""One auto-assignment rule."""
+
+
+def _rules(items: Iterable[Rule]) -> tuple[Rule, ...]:
+    return tuple(items)
+
+
+@frozen
+class AutoAssignment:
+    """A tenant's auto-assignment rules for one record kind, in the order they apply."""
+
+    kind: str = field(validator=nonempty)
+    rules: tuple[Rule, ...] = field(default=(), converter=_rules)

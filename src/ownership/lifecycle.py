@@ -1,0 +1,144 @@
+"""The status machine a policy can declare for its kind: states, transitions, and what each state refuses (CT1).
+
+A contact starts in the *inbox* when a mechanism (an import) adds it, or as a
+*prospect* when a person does; a prospect becomes a *customer* only by a
+confirmed transition; an *archived* contact keeps its holders and history and
+can be made active again. What a state refuses is named by the operations
+below; the service refuses them with `RestrictedStatusError`.
+"""
+
+from collections.abc import Iterable
+
+from attrs import field, frozen
+
+from ownership.errors import RulebookError
+from ownership.model import names, nonempty
+
+ASSIGN = "assign"
+"""Giving the record new holders: assign, replace, claim, release, a bulk reassign, auto-assignment."""
+NOTIFY = "notify"
+"""Recording activities on it, which notify its holders."""
+SHARE = "share"
+"""Offering it to another tenant."""
+OPERATIONS = (ASSIGN, NOTIFY, SHARE)
+"""What a state can refuse."""
+
+
+@frozen
+class State:
+    """One status a record can be in, and the operations it refuses."""
+
+    name: str = field(validator=nonempty)
+    refuses: frozenset[str] = field(default=frozenset(), converter=names)
+
+    def __attrs_post_init__(self) -> None:
+        unknown = sorted(self.refuses - set(OPERATIONS))
+        if unknown:
+            raise RulebookError(
+                f"State {self.name!r} refuses {unknown[0]!r}, which is no operation; "
+                f"the operations are: {', '.join(OPERATIONS)}."
+            )
+
+
+@frozen
+class Transition:
+    """A way from one status to another; `confirm` asks the caller to confirm it (prospect to customer)."""
+
+    source: str = field(validator=nonempty)
+    target: str = field(validator=nonempty)
+    confirm: bool = False
+
+
+def _states(items: Iterable[State]) -> tuple[State, ...]:
+    return tuple(items)
+
+
+def _transitions(items: Iterable[Transition]) -> tuple[Transition, ...]:
+    return tuple(items)
+
+
+@frozen
+class Lifecycle:
+    """The statuses of a kind's records and the ways between them.
+
+    Attributes:
+        states: every status, in the order a host shows them.
+        initial: the status of a record a person creates.
+        imported: the status of a record a mechanism adds (``create(manual=False)``); `initial` if None.
+        transitions: the ways from one status to another; any other change is refused.
+        archived: the status bulk archiving moves records to, or None if the kind cannot be archived.
+    """
+
+    states: tuple[State, ...] = field(converter=_states)
+    initial: str
+    transitions: tuple[Transition, ...] = field(default=(), converter=_transitions)
+    imported: str | None = None
+    archived: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        known = [state.name for state in self.states]
+        if len(set(known)) != len(known):
+            raise RulebookError("A lifecycle names a state twice; give each state its own name.")
+        named = [self.initial, self.imported, self.archived]
+        named += [end for t in self.transitions for end in (t.source, t.target)]
+        for name in named:
+            if name is not None and name not in known:
+                raise RulebookError(f"The lifecycle names state {name!r}, which is not one of: {', '.join(known)}.")
+        pairs = [(t.source, t.target) for t in self.transitions]
+        if len(set(pairs)) != len(pairs):
+            raise RulebookError("A lifecycle lists one transition twice; keep one.")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The statuses' names, in order."""
+        return tuple(state.name for state in self.states)
+
+    def state(self, name: str) -> State | None:
+        """Return the state called `name`, or None."""
+        return next((state for state in self.states if state.name == name), None)
+
+    def transition(self, source: str | None, target: str) -> Transition | None:
+        """Return the way from `source` to `target`, or None if there is none."""
+        return next((t for t in self.transitions if t.source == source and t.target == target), None)
+
+    def refuses(self, status: str | None, operation: str) -> bool:
+        """Return whether a record in `status` refuses `operation`."""
+        state = self.state(status) if status is not None else None
+        return state is not None and operation in state.refuses
+
+    def start(self, *, manual: bool) -> str:
+        """Return the status a new record starts in: `initial` by hand, `imported` by a mechanism."""
+        return self.initial if manual or self.imported is None else self.imported
+
+
+def contacts() -> Lifecycle:
+    """Return seed 004's contact lifecycle: inbox, prospect, customer, archive (CT1).
+
+    Imports land in the inbox, which takes no new holders, notifies no one and
+    is not shared until someone moves the contact on; a person's new contact is
+    a prospect. Every way into *customer* must be confirmed. Archived contacts
+    keep their holders and history, refuse the same operations as the inbox,
+    and go back to prospect or (confirmed) customer.
+    """
+    quiet = {ASSIGN, NOTIFY, SHARE}
+    return Lifecycle(
+        states=(
+            State("inbox", refuses=quiet),
+            State("prospect"),
+            State("customer"),
+            State("archive", refuses=quiet),
+        ),
+        initial="prospect",
+        imported="inbox",
+        archived="archive",
+        transitions=(
+            Transition("inbox", "prospect"),
+            Transition("inbox", "customer", confirm=True),
+            Transition("inbox", "archive"),
+            Transition("prospect", "customer", confirm=True),
+            Transition("prospect", "archive"),
+            Transition("customer", "archive"),
+            Transition("archive", "prospect"),
+            Transition("archive", "customer", confirm=True),
+        ),
+    )

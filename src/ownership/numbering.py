@@ -1,0 +1,42 @@
+"""Number ranges: how a tenant's records of one kind get their numbers (CT4).
+
+A range is a prefix, a width to pad the counter to, and the next value;
+``NumberRange("K-", 5, 42)`` hands out ``K-00042``, then ``K-00043``. Numbers
+are unique among a tenant's records of one kind; `Ownership.next_number`
+skips numbers someone gave by hand, and a number given twice is refused.
+"""
+
+from collections.abc import Callable
+
+from attrs import Attribute, field, frozen
+
+from ownership.errors import NumberingError
+
+
+def _at_least(low: int) -> Callable[[object, "Attribute[int]", int], None]:
+    def check(_instance: object, attribute: "Attribute[int]", value: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise NumberingError(
+                f"A number range's {attribute.name} is a whole number of at least {low}, not {value!r}."
+            )
+
+    return check
+
+
+@frozen
+class NumberRange:
+    """A tenant's numbering of one record kind (CT4).
+
+    Attributes:
+        prefix: put before every number (``"K-"``).
+        width: the digits a number is padded to with zeros; a larger number keeps all its digits.
+        next: the counter's next value.
+    """
+
+    prefix: str = ""
+    width: int = field(default=1, validator=_at_least(1))
+    next: int = field(default=1, validator=_at_least(0))
+
+    def format(self, value: int) -> str:
+        """Return the number the counter value `value` stands for."""
+        return f"{self.prefix}{value:0{self.width}d}"

@@ -1,0 +1,330 @@
+"""Criteria for finding records, and segments: criteria saved under a name (CT5, CT6, TL9).
+
+A criterion reads as a sentence and combines with ``&``, ``|`` and ``~``::
+
+    named("müller") & held_by(anna) & ~status_in("archive")
+
+It speaks of a record's own facts and of named people, not of the viewer:
+`Ownership.find` resolves it into a `Filter` when it runs (the groups a
+holder is in *now*, the viewer's tenant's slots) and ANDs it with what the
+viewer may see, so a saved segment stays right as people join and leave
+groups. A `Segment` is a criterion of one kind with a name; saved, it is a
+tenant's dynamic group.
+"""
+
+import abc
+from collections.abc import Callable, Iterable
+
+from attrs import field, frozen
+
+from ownership.filters import (
+    EVERYTHING,
+    NOTHING,
+    Filter,
+    HasAssignee,
+    Held,
+    HomeIs,
+    InGroup,
+    Labelled,
+    NameHas,
+    StatusIn,
+    all_of,
+    any_of,
+    negate,
+)
+from ownership.model import Assignee, AssigneeKind, Group, Record, RecordRef, User, names, nonempty
+
+
+@frozen
+class Scope:
+    """What resolving a criterion needs: whose slots to read, which roles exist, and who is in which group.
+
+    Attributes:
+        tenant: the viewer's tenant; holders are read in its slots.
+        roles: the kind's roles that exist for that tenant, and for each whether it is private (LD7).
+        groups_of: the ids of the groups a user is a live member of now.
+    """
+
+    tenant: str
+    roles: tuple[tuple[str, bool], ...]
+    groups_of: Callable[[str], Iterable[str]]
+
+    def pick(self, roles: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """Return the (shared, private) roles among `roles`, or among all if it is empty; unknown ones drop out."""
+        known = dict(self.roles)
+        wanted = roles or frozenset(known)
+        return (
+            frozenset(r for r in wanted if known.get(r) is False),
+            frozenset(r for r in wanted if known.get(r) is True),
+        )
+
+
+class Criterion(abc.ABC):
+    """A condition on records that `Ownership.find` runs in storage; combine with ``&``, ``|`` and ``~``."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def resolve(self, scope: Scope) -> Filter:
+        """Return the filter of the records that meet the criterion, as `scope`'s tenant sees them."""
+
+    def reads(self) -> frozenset[str]:
+        """Return the role names the criterion reads, so they can be checked against the kind."""
+        return frozenset()
+
+    def __and__(self, other: "Criterion") -> "Criterion":
+        return Every((*_flat(self, Every), *_flat(other, Every)))
+
+    def __or__(self, other: "Criterion") -> "Criterion":
+        return Some((*_flat(self, Some), *_flat(other, Some)))
+
+    def __invert__(self) -> "Criterion":
+        return Without(self)
+
+
+def _criteria(items: Iterable[Criterion]) -> tuple[Criterion, ...]:
+    return tuple(items)
+
+
+def _flat(criterion: Criterion, joint: "type[Every] | type[Some]") -> tuple[Criterion, ...]:
+    """The parts of `criterion` if it is a `joint` already, so ``a & b & c`` is one `Every` of three."""
+    return criterion.parts if isinstance(criterion, joint) else (criterion,)
+
+
+@frozen
+class Anything(Criterion):
+    """Every record."""
+
+    def resolve(self, scope: Scope) -> Filter:
+        return EVERYTHING
+
+    def __str__(self) -> str:
+        return "anything"
+
+
+@frozen
+class Named(Criterion):
+    """The record's name contains `text`, ignoring case (CT5)."""
+
+    text: str
+
+    def resolve(self, scope: Scope) -> Filter:
+        return NameHas(self.text)
+
+    def __str__(self) -> str:
+        return f"named {self.text!r}"
+
+
+@frozen
+class InStatus(Criterion):
+    """The record is in one of `statuses` (CT1)."""
+
+    statuses: frozenset[str] = field(converter=names)
+
+    def resolve(self, scope: Scope) -> Filter:
+        return StatusIn(self.statuses) if self.statuses else NOTHING
+
+    def __str__(self) -> str:
+        return f"status in ({', '.join(sorted(self.statuses))})"
+
+
+@frozen
+class HasLabel(Criterion):
+    """The host tagged the record with `label` (a region, a source)."""
+
+    label: str
+
+    def resolve(self, scope: Scope) -> Filter:
+        return Labelled(self.label)
+
+    def __str__(self) -> str:
+        return f"labelled {self.label!r}"
+
+
+@frozen
+class InRecordGroup(Criterion):
+    """The record belongs to the record group with id `group` (CT6)."""
+
+    group: str
+
+    def resolve(self, scope: Scope) -> Filter:
+        return InGroup(self.group)
+
+    def __str__(self) -> str:
+        return f"in group {self.group!r}"
+
+
+@frozen
+class HeldBy(Criterion):
+    """`assignee` holds one of `roles` (any role if empty); a user also through the groups they are in (CT5, TL9).
+
+    Holders are read in the viewer's tenant's slots; a role that is not
+    private to each tenant has its holders in the home tenant's slot, so for
+    those only the viewer's tenant's own records can match.
+    """
+
+    assignee: Assignee
+    roles: frozenset[str] = field(default=frozenset(), converter=names)
+    through_groups: bool = True
+
+    def resolve(self, scope: Scope) -> Filter:
+        standing = {self.assignee}
+        if self.through_groups and self.assignee.kind is AssigneeKind.USER:
+            standing |= {Assignee.group(g) for g in scope.groups_of(self.assignee.id)}
+        shared, private = scope.pick(self.roles)
+        return any_of(
+            all_of(HomeIs(scope.tenant), HasAssignee(shared, standing, scope.tenant)) if shared else NOTHING,
+            HasAssignee(private, standing, scope.tenant) if private else NOTHING,
+        )
+
+    def reads(self) -> frozenset[str]:
+        return self.roles
+
+    def __str__(self) -> str:
+        return f"held by {self.assignee}" + (f" as {', '.join(sorted(self.roles))}" if self.roles else "")
+
+
+@frozen
+class Unassigned(Criterion):
+    """No one holds any of `roles` (CT5, CG2): work still to hand out.
+
+    As for `HeldBy`, a role not private to each tenant is read in the home
+    tenant's slot, so only the viewer's tenant's own records match it.
+    """
+
+    roles: frozenset[str] = field(converter=names)
+
+    def resolve(self, scope: Scope) -> Filter:
+        shared, private = scope.pick(self.roles)
+        return all_of(
+            all_of(HomeIs(scope.tenant), negate(Held(shared, scope.tenant))) if shared else EVERYTHING,
+            negate(Held(private, scope.tenant)) if private else EVERYTHING,
+        )
+
+    def reads(self) -> frozenset[str]:
+        return self.roles
+
+    def __str__(self) -> str:
+        return f"unassigned as {', '.join(sorted(self.roles))}"
+
+
+@frozen
+class Every(Criterion):
+    """Every part holds."""
+
+    parts: tuple[Criterion, ...] = field(converter=_criteria)
+
+    def resolve(self, scope: Scope) -> Filter:
+        return all_of(*(part.resolve(scope) for part in self.parts))
+
+    def reads(self) -> frozenset[str]:
+        return frozenset().union(*(part.reads() for part in self.parts))
+
+    def __str__(self) -> str:
+        return "(" + " and ".join(map(str, self.parts)) + ")"
+
+
+@frozen
+class Some(Criterion):
+    """At least one part holds."""
+
+    parts: tuple[Criterion, ...] = field(converter=_criteria)
+
+    def resolve(self, scope: Scope) -> Filter:
+        return any_of(*(part.resolve(scope) for part in self.parts))
+
+    def reads(self) -> frozenset[str]:
+        return frozenset().union(*(part.reads() for part in self.parts))
+
+    def __str__(self) -> str:
+        return "(" + " or ".join(map(str, self.parts)) + ")"
+
+
+@frozen
+class Without(Criterion):
+    """The part does not hold."""
+
+    part: Criterion
+
+    def resolve(self, scope: Scope) -> Filter:
+        return negate(self.part.resolve(scope))
+
+    def reads(self) -> frozenset[str]:
+        return self.part.reads()
+
+    def __str__(self) -> str:
+        return f"not {self.part}"
+
+
+ANYTHING = Anything()
+"""The criterion every record meets."""
+
+
+def named(text: str) -> Criterion:
+    """Records whose name contains `text`, ignoring case (CT5)."""
+    return Named(text)
+
+
+def status_in(*statuses: str) -> Criterion:
+    """Records in one of these statuses (CT1)."""
+    return InStatus(frozenset(statuses))
+
+
+def labelled(label: str) -> Criterion:
+    """Records the host tagged with `label`."""
+    return HasLabel(label)
+
+
+def in_group(group: Record | RecordRef | str) -> Criterion:
+    """Records of the record group `group` (a record, its identity, or its id) (CT6)."""
+    return InRecordGroup(group if isinstance(group, str) else group.id)
+
+
+def held_by(who: User | Group | Assignee | str, *roles: str, through_groups: bool = True) -> Criterion:
+    """Records that `who` holds in one of `roles` (any role if none), a user also through their groups (CT5, TL9).
+
+    `who` is a user, a group, an assignee, or a user's id.
+    """
+    if isinstance(who, User):
+        assignee = Assignee.user(who.id)
+    elif isinstance(who, Group):
+        assignee = Assignee.group(who.id)
+    elif isinstance(who, str):
+        assignee = Assignee.user(who)
+    else:
+        assignee = who
+    return HeldBy(assignee, frozenset(roles), through_groups)
+
+
+def unassigned(*roles: str) -> Criterion:
+    """Records in which none of `roles` has a holder (CT5, CG2)."""
+    return Unassigned(frozenset(roles))
+
+
+@frozen
+class Segment:
+    """Records of one kind that meet a criterion: a saved filter, a dynamic group (CT5, TL9).
+
+    Build one to use once, or save it with `Ownership.save_segment`, which
+    gives it an id and its tenant.
+
+    Attributes:
+        kind: the record kind it selects.
+        criteria: what its records meet.
+        name: a name to show people.
+        id: its id among its tenant's segments, once saved.
+        tenant: the tenant it was saved for, once saved.
+    """
+
+    kind: str = field(validator=nonempty)
+    criteria: Criterion = ANYTHING
+    name: str = ""
+    id: str | None = None
+    tenant: str | None = None
+
+
+CRITERIA: dict[str, type[Criterion]] = {
+    cls.__name__: cls
+    for cls in (Anything, Named, InStatus, HasLabel, InRecordGroup, HeldBy, Unassigned, Every, Some, Without)
+}
+"""Every class of criterion by name, for turning saved criteria back into values."""
