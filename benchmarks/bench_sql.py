@@ -357,7 +357,7 @@ def _notice(record: str, position: int, user: str, actor: str, now: datetime) ->
         "at": now.isoformat(),
         "channel": "in_app",
     }
-    return {"key": body["key"], "body": body, "attempts": 0, "delivered": False}
+    return {"key": body["key"], "kind": "account", "record_id": record, "body": body, "attempts": 0, "delivered": False}
 
 
 def measure_assign(world: World, count: int = 300) -> dict[str, float]:
