@@ -83,7 +83,7 @@ from ownership.segments import (
     status_in,
     unassigned,
 )
-from ownership.service import Finding, Ownership, Page, Progress, Row, Selection, Snapshot
+from ownership.service import Finding, Ownership, Page, Progress, Row, Selection, Setting, Snapshot
 
 __all__ = [
     "ACTIONS",
@@ -158,6 +158,7 @@ __all__ = [
     "Selection",
     "ShareAccepted",
     "ShareError",
+    "Setting",
     "Snapshot",
     "State",
     "StatusChanged",

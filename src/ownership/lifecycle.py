@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from attrs import field, frozen
 
 from ownership.errors import RulebookError
-from ownership.model import names, nonempty
+from ownership.model import nonempty
 
 ASSIGN = "assign"
 """Giving the record new holders: assign, replace, claim, release, a bulk reassign, auto-assignment."""
@@ -24,12 +24,18 @@ OPERATIONS = (ASSIGN, NOTIFY, SHARE)
 """What a state can refuse."""
 
 
+def _operations(items: Iterable[str]) -> frozenset[str]:
+    if isinstance(items, str):
+        raise RulebookError(f"refuses takes a collection of operations; write refuses={{{items!r}}} for one.")
+    return frozenset(items)
+
+
 @frozen
 class State:
     """One status a record can be in, and the operations it refuses."""
 
     name: str = field(validator=nonempty)
-    refuses: frozenset[str] = field(default=frozenset(), converter=names)
+    refuses: frozenset[str] = field(default=frozenset(), converter=_operations)
 
     def __attrs_post_init__(self) -> None:
         unknown = sorted(self.refuses - set(OPERATIONS))
@@ -98,8 +104,19 @@ class Lifecycle:
         return next((state for state in self.states if state.name == name), None)
 
     def transition(self, source: str | None, target: str) -> Transition | None:
-        """Return the way from `source` to `target`, or None if there is none."""
+        """Return the way from `source` to `target`, or None if there is none.
+
+        A record with no status yet (tracked before its kind had a lifecycle)
+        may enter any status; it must confirm entering one that every way in confirms.
+        """
+        if source is None:
+            return Transition(target, target, confirm=self.confirmed_only(target)) if target in self.names else None
         return next((t for t in self.transitions if t.source == source and t.target == target), None)
+
+    def confirmed_only(self, target: str) -> bool:
+        """Return whether every way into `target` must be confirmed (customer, in the contacts lifecycle)."""
+        ways = [t for t in self.transitions if t.target == target]
+        return bool(ways) and all(t.confirm for t in ways)
 
     def refuses(self, status: str | None, operation: str) -> bool:
         """Return whether a record in `status` refuses `operation`."""

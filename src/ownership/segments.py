@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 
 from attrs import field, frozen
 
+from ownership.errors import InvalidValueError
 from ownership.filters import (
     EVERYTHING,
     NOTHING,
@@ -73,9 +74,13 @@ class Criterion(abc.ABC):
         return frozenset()
 
     def __and__(self, other: "Criterion") -> "Criterion":
+        if not isinstance(other, Criterion):
+            return NotImplemented
         return Every((*_flat(self, Every), *_flat(other, Every)))
 
     def __or__(self, other: "Criterion") -> "Criterion":
+        if not isinstance(other, Criterion):
+            return NotImplemented
         return Some((*_flat(self, Some), *_flat(other, Some)))
 
     def __invert__(self) -> "Criterion":
@@ -276,7 +281,15 @@ def labelled(label: str) -> Criterion:
 
 
 def in_group(group: Record | RecordRef | str) -> Criterion:
-    """Records of the record group `group` (a record, its identity, or its id) (CT6)."""
+    """Records of the record group `group` (a record, its identity, or its id) (CT6).
+
+    Raises:
+        InvalidValueError: `group` is a group of users; find its records with `held_by`.
+    """
+    if isinstance(group, Group):
+        raise InvalidValueError(
+            f"{group.name!r} is a group of users, not a record group; held_by() finds the records it holds."
+        )
     return InRecordGroup(group if isinstance(group, str) else group.id)
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, Union
 from urllib.parse import quote
 
 from attrs import define, evolve, field, frozen
@@ -78,7 +78,18 @@ from ownership.notify import ASSIGNED, Channel, Dispatched, Notification, Notifi
 from ownership.numbering import NumberRange
 from ownership.policy import Policy, Role, Rulebook, Trigger
 from ownership.ports import Repository, Transaction, Versioned, WritesFirst
-from ownership.segments import ANYTHING, Criterion, Scope, Segment
+from ownership.segments import (
+    ANYTHING,
+    Criterion,
+    Every,
+    HeldBy,
+    InRecordGroup,
+    Scope,
+    Segment,
+    Some,
+    Without,
+)
+from ownership.segments import Unassigned as Unheld
 from ownership.serde import structure, unstructure
 
 UserLike = User | str
@@ -92,8 +103,8 @@ AssigneeLike = Assignee | User | Group
 HoldersLike = Mapping[str, AssigneeLike | Sequence[AssigneeLike]]
 """Initial holders by role name: one assignee or several."""
 
-Selection = Segment | Iterable[RecordLike]
-"""What a bulk action works on: a segment, or records picked by hand (a temporary group, CT6)."""
+Selection = Union["Segment", Iterable[RecordLike], "Page"]
+"""What a bulk action works on: a segment, or records picked by hand (a temporary group, CT6), or a page of them."""
 Progress = Callable[[int, int], object]
 """Called as ``progress(done, total)`` while a bulk action goes on, so a CLI can draw a bar."""
 
@@ -530,9 +541,11 @@ class Ownership:
                 raise DuplicateIdError(f"A {kind} with id {record.id!r} is tracked already; choose another id.")
             self._check_number_free(tx, record)
             wanted = {role: _as_list(given) for role, given in (holders or {}).items()}
-            if policy.lifecycle is None or not policy.lifecycle.refuses(record.status, ASSIGN):
+            # Holders named here are kept whatever the status; it is holders chosen for the record it refuses.
+            choosing = policy.lifecycle is None or not policy.lifecycle.refuses(record.status, ASSIGN)
+            if choosing:
                 self._auto_assigned(tx, policy=policy, record=record, home=home, features=features, wanted=wanted)
-            if manual and acting is not None:
+            if choosing and manual and acting is not None:
                 for role in self._triggered(policy, Trigger.CREATED, features):
                     wanted.setdefault(role.name, [acting])
             planned = [
@@ -590,6 +603,7 @@ class Ownership:
             acting = self._actor(tx, actor)
             if acting.tenant not in found.offered_to:
                 raise ShareError(f"{found} is not offered to tenant {acting.tenant!r}; it cannot be accepted there.")
+            self._check_status(found, SHARE, "be accepted")
             policy = self.rulebook.policy(found.kind)
             slot = self._tenant(tx, acting.tenant)
             features = self.rulebook.features(slot)
@@ -877,11 +891,7 @@ class Ownership:
         with self._writing() as tx:
             found = self._record(tx, record)
             acting = self._home_actor(tx, actor, found, "change the status of")
-            lifecycle = _lifecycle(self.rulebook.policy(found.kind))
-            if status not in lifecycle.names:
-                raise TransitionError(
-                    f"A {found.kind} has no status {status!r}; its statuses are: {', '.join(lifecycle.names)}."
-                )
+            _check_status_name(found.kind, _lifecycle(self.rulebook.policy(found.kind)), status)
             moved = self._move(tx, found, status, acting, confirmed=confirmed, at=self._clock())
             return moved if moved is not None else found
 
@@ -969,7 +979,8 @@ class Ownership:
             NumberingError: the tenant has no number range for the kind.
             UnknownTenantError: no such tenant.
         """
-        with self._writing(turn=_numbers_turn(kind)) as tx:
+        self.rulebook.policy(kind)
+        with self._writing(turn=_numbers_turn(tenant, kind)) as tx:
             return self._next_number(tx, self._tenant(tx, tenant).id, kind)
 
     @_retried
@@ -987,7 +998,9 @@ class Ownership:
             ForeignActorError, AccessDeniedError: the actor may not edit the record.
         """
         _check_number(number)
-        with self._writing(turn=_numbers_turn(_ref(record).kind) if number is None else None) as tx:
+        # Drawing from the range takes its tenant's turn, so the record's home is read first.
+        turn = _numbers_turn(self.record(record).tenant, _ref(record).kind) if number is None else None
+        with self._writing(turn=turn) as tx:
             found = self._record(tx, record)
             self._home_actor(tx, actor, found, "number")
             given = number if number is not None else self._next_number(tx, found.tenant, found.kind)
@@ -1043,10 +1056,13 @@ class Ownership:
         tx.append_events([StatusChanged(record.ref, record.status, target, record.tenant, _id(acting), at)])
         return moved
 
+    def _refuses(self, record: Record, operation: str) -> bool:
+        lifecycle = self.rulebook.policy(record.kind).lifecycle
+        return lifecycle is not None and lifecycle.refuses(record.status, operation)
+
     def _check_status(self, record: Record, operation: str, doing: str) -> None:
         """Refuse what the record's status refuses: an inbox or archived contact takes no new holders (CT1)."""
-        lifecycle = self.rulebook.policy(record.kind).lifecycle
-        if lifecycle is not None and lifecycle.refuses(record.status, operation):
+        if self._refuses(record, operation):
             raise RestrictedStatusError(
                 f"The {record} is in status {record.status!r} and cannot {doing}; move it to another status first."
             )
@@ -1056,8 +1072,7 @@ class Ownership:
         if actor is None:
             return None
         acting = self._actor(tx, actor)
-        if acting.tenant != record.tenant:
-            raise ForeignActorError(f"Only tenant {record.tenant!r} can {doing} {record}; {acting.name} cannot.")
+        _check_home(record, acting, doing)
         self._check_allowed(tx, acting, "edit", record, doing=doing)
         return acting
 
@@ -1209,7 +1224,7 @@ class Ownership:
             home = self._tenant(tx, tenant)
             acting = self._actor(tx, actor)
             if acting.tenant != home.id:
-                raise ForeignActorError(f"{acting.name} cannot delete tenant {home.id!r}'s segments.")
+                raise ForeignActorError(f"{acting.name} cannot delete the segments of tenant {home.id!r}.")
             if tx.setting(home.id, _segment_key(id)) is None:
                 raise UnknownSegmentError(f"Tenant {home.id!r} has no segment {id!r}; there is nothing to delete.")
             tx.delete_setting(home.id, _segment_key(id))
@@ -1277,6 +1292,7 @@ class Ownership:
         """
         with self._writing() as tx:
             acting = self._actor(tx, actor)
+            by_segment = isinstance(selection, Segment)
             private = isinstance(selection, Segment) and self.rulebook.policy(selection.kind).role(role).private
             records = self._selected(tx, selection, acting, "assign", home_only=not private)
             leaving = _as_assignee(replacing) if replacing is not None else None
@@ -1291,45 +1307,58 @@ class Ownership:
                         slot_role = self._available_role(
                             self.rulebook.policy(record.kind), role, tx, record, acting.tenant
                         )
-                        roles[record.kind] = (
-                            slot_role,
-                            self._assignee(tx, to, slot_role, record, self._tenant(tx, acting.tenant)),
-                        )
+                        home = self._tenant(tx, acting.tenant)
+                        roles[record.kind] = (slot_role, self._assignee(tx, to, slot_role, record, home))
                     slot_role, new = roles[record.kind]
                     if _slot_tenant(slot_role, record, acting.tenant) != acting.tenant:
-                        raise ForeignActorError(
-                            f"Only tenant {record.tenant!r} changes the {role} of {record}; {acting.name} cannot."
-                        )
+                        _check_home(record, acting, f"change the {role} of")
                     held = [
                         a.assignee for a in current.get(record.ref, ()) if a.role == role and a.tenant == acting.tenant
                     ]
-                    if leaving is None:
-                        gone = [a for a in held if a != new]
-                    elif leaving in held:
-                        gone = [] if leaving == new else [leaving]
-                    else:
-                        continue  # the holder whose part moves does not hold this record's role
-                    if not gone and new in held:
-                        continue
-                    after = [a for a in held if a not in gone] + ([] if new in held else [new])
-                    if new not in held:
-                        self._check_status(record, ASSIGN, "take new holders")
-                    if len(after) < slot_role.min:
-                        raise MandatoryRoleError(
-                            f"A {record.kind} must keep {slot_role.min} {role}; {record} would keep {len(after)}."
-                        )
-                    if slot_role.max is not None and len(after) > slot_role.max:
-                        raise TooManyHoldersError(
-                            f"The {role} of {record} holds at most {slot_role.max}; reassign without replacing=."
-                        )
-                    changes += [_Change(Unassigned, record.ref, slot_role, a, acting.tenant) for a in gone]
-                    if new not in held:
-                        changes.append(_Change(Assigned, record.ref, slot_role, new, acting.tenant))
-                    changed += 1
+                    moves = self._handover(record, slot_role, held, new, leaving, passing_over=by_segment)
+                    changes += [_Change(kind, record.ref, slot_role, who, acting.tenant) for kind, who in moves]
+                    changed += bool(moves)
                 self._apply(tx, changes, actor=acting, at=at)
                 done += len(chunk)
                 _report(progress, done, len(records))
             return changed
+
+    def _handover(
+        self,
+        record: Record,
+        role: Role,
+        held: Sequence[Assignee],
+        new: Assignee,
+        leaving: Assignee | None,
+        *,
+        passing_over: bool,
+    ) -> list[tuple[type[Assigned | Unassigned], Assignee]]:
+        """The changes that give `new` one record's `role`, in place of `leaving` or of every holder; none to make.
+
+        With `passing_over`, a record whose status takes no new holders (an archived contact) is left as it is;
+        otherwise it refuses the whole call.
+        """
+        if leaving is None:
+            gone = [a for a in held if a != new]
+        elif leaving in held:
+            gone = [] if leaving == new else [leaving]
+        else:
+            return []  # the holder whose part moves does not hold this record's role
+        coming = [] if new in held else [new]
+        if not gone and not coming:
+            return []
+        if coming and passing_over and self._refuses(record, ASSIGN):
+            return []
+        if coming:
+            self._check_status(record, ASSIGN, "take new holders")
+        after = len(held) - len(gone) + len(coming)
+        if after < role.min:
+            raise MandatoryRoleError(f"A {record.kind} must keep {role.min} {role.name}; {record} would keep {after}.")
+        if role.max is not None and after > role.max:
+            raise TooManyHoldersError(
+                f"The {role.name} of {record} holds at most {role.max}; reassign without replacing=."
+            )
+        return [(Unassigned, a) for a in gone] + [(Assigned, a) for a in coming]
 
     @_retried
     def archive(
@@ -1356,10 +1385,7 @@ class Ownership:
                 lifecycle = _lifecycle(self.rulebook.policy(record.kind))
                 if lifecycle.archived is None:
                     raise TransitionError(f"A {record.kind} cannot be archived: its lifecycle has no archived status.")
-                if record.tenant != acting.tenant:
-                    raise ForeignActorError(
-                        f"Only tenant {record.tenant!r} can archive {record}; {acting.name} cannot."
-                    )
+                _check_home(record, acting, "archive")
                 moved += self._move(tx, record, lifecycle.archived, acting, confirmed=confirmed, at=at) is not None
                 _report(progress, done, len(records))
             return moved
@@ -1384,8 +1410,7 @@ class Ownership:
             acting = self._actor(tx, actor)
             records = self._selected(tx, selection, acting, "edit")
             for done, record in enumerate(records, 1):
-                if record.tenant != acting.tenant:
-                    raise ForeignActorError(f"Only tenant {record.tenant!r} can delete {record}; {acting.name} cannot.")
+                _check_home(record, acting, "delete")
                 collected = self.rulebook.policy(record.kind).collects
                 if collected is not None:
                     for member in list(_all_selected(tx, collected, InGroup(record.id))):
@@ -1470,7 +1495,7 @@ class Ownership:
                 HomeIs(acting.tenant) if home_only else EVERYTHING,
             )
             return list(_all_selected(tx, selection.kind, where, page=10 * _CHUNK))
-        refs = list(dict.fromkeys(r.ref if isinstance(r, Record) else r for r in selection))
+        refs = list(dict.fromkeys(_picked(selection)))
         tests: dict[str, Test] = {}
         records = []
         for chunk in _chunks(refs):
@@ -1511,7 +1536,7 @@ class Ownership:
             for rule in wanted.rules:
                 pick = rule.rule if isinstance(rule, Territory) else rule
                 if isinstance(rule, Territory):
-                    _check_reads(policy, rule.criteria)
+                    _check_territory(rule.criteria)
                 role = policy.role(pick.role)
                 group = self._group(tx, pick.group)
                 if group.tenant != home.id:
@@ -1531,6 +1556,7 @@ class Ownership:
         Raises:
             UnknownTenantError: no such tenant.
         """
+        self.rulebook.policy(kind)
         with self._repository.transaction() as tx:
             return self._rules(tx, self._tenant(tx, tenant).id, kind)
 
@@ -2423,6 +2449,12 @@ def _ref(record: RecordLike) -> RecordRef:
     return record.ref if isinstance(record, Record) else record
 
 
+def _check_home(record: Record, acting: User, doing: str) -> None:
+    """Refuse what only the record's home tenant may do, asked by a user of another that it is shared with."""
+    if acting.tenant != record.tenant:
+        raise ForeignActorError(f"Only tenant {record.tenant!r} can {doing} {record}; {acting.name} cannot.")
+
+
 def _check_number(number: object) -> None:
     if number is not None and (not isinstance(number, str) or not number):
         raise InvalidValueError(f"A record number is a non-empty string, not {number!r}.")
@@ -2446,23 +2478,66 @@ def _lifecycle(policy: Policy) -> Lifecycle:
 
 
 def _first_status(policy: Policy, status: str | None, *, manual: bool) -> str | None:
-    """The status a new record starts in: the one asked for, or where its lifecycle starts it (CT1)."""
-    if policy.lifecycle is None:
-        if status is not None:
-            raise TransitionError(f"A {policy.kind} has no statuses: its policy declares no lifecycle.")
+    """The status a new record starts in: the one asked for, or where its lifecycle starts it (CT1).
+
+    Creating a record is no transition: a host may create a contact as a customer at once.
+    """
+    if policy.lifecycle is None and status is None:
         return None
+    lifecycle = _lifecycle(policy)
     if status is None:
-        return policy.lifecycle.start(manual=manual)
-    if status not in policy.lifecycle.names:
-        known = ", ".join(policy.lifecycle.names)
-        raise TransitionError(f"A {policy.kind} has no status {status!r}; its statuses are: {known}.")
+        return lifecycle.start(manual=manual)
+    _check_status_name(policy.kind, lifecycle, status)
     return status
 
 
+def _check_status_name(kind: str, lifecycle: Lifecycle, status: str) -> None:
+    if status not in lifecycle.names:
+        raise TransitionError(f"A {kind} has no status {status!r}; its statuses are: {', '.join(lifecycle.names)}.")
+
+
+def _picked(selection: Iterable[RecordLike] | Page) -> Iterable[RecordRef]:
+    """The records picked by hand for a bulk action: records, their identities, or a page of `find` or `visible`."""
+    for one in selection.rows if isinstance(selection, Page) else selection:
+        if isinstance(one, Row):
+            yield one.record.ref
+        elif isinstance(one, Record):
+            yield one.ref
+        elif isinstance(one, RecordRef):
+            yield one
+        else:
+            raise InvalidValueError(
+                f"A selection holds records or RecordRefs (or is a Segment or a Page), not {type(one).__name__}; "
+                f"name a record by kind and id as RecordRef(kind, id)."
+            )
+
+
 def _segment(what: Segment | str, criteria: Criterion | None) -> Segment:
+    if criteria is not None and not isinstance(criteria, Criterion):
+        raise InvalidValueError(
+            f"Criteria are built from named(), held_by(), status_in() and the like, not a {type(criteria).__name__}."
+        )
+    if not isinstance(what, Segment | str):
+        raise InvalidValueError(f"find() takes a Segment or a record kind, not a {type(what).__name__}.")
     if isinstance(what, Segment):
         return what if criteria is None else evolve(what, criteria=what.criteria & criteria)
     return Segment(what, criteria if criteria is not None else ANYTHING)
+
+
+def _check_territory(criteria: Criterion) -> None:
+    """Refuse a territory whose criteria read what a record has only after it is created: holders, record groups."""
+    parts = [criteria]
+    while parts:
+        part = parts.pop()
+        if isinstance(part, Every | Some):
+            parts.extend(part.parts)
+        elif isinstance(part, Without):
+            parts.append(part.part)
+        elif isinstance(part, HeldBy | Unheld | InRecordGroup):
+            raise InvalidValueError(
+                f"A territory is chosen before a record has holders or groups, so it cannot read {part}; "
+                "use its name, status or labels."
+            )
 
 
 def _check_reads(policy: Policy, criteria: Criterion) -> None:
@@ -2475,9 +2550,9 @@ def _numbers_key(kind: str) -> str:
     return f"numbers/{kind}"
 
 
-def _numbers_turn(kind: str) -> str:
-    """The turn units drawing from a number range of `kind` take, so they wait for each other rather than conflict."""
-    return _key("numbers", kind)
+def _numbers_turn(tenant: Tenant | str, kind: str) -> str:
+    """The turn units drawing from a tenant's number range take, so they wait for each other rather than conflict."""
+    return _key("numbers", tenant.id if isinstance(tenant, Tenant) else tenant, kind)
 
 
 def _segment_key(id: str) -> str:

@@ -16,9 +16,11 @@ from ownership import (
     Assignee,
     AssigneeKindError,
     AutoAssignment,
+    Criterion,
     FeatureDisabledError,
     ForeignTenantError,
     GroupKind,
+    InvalidValueError,
     LeastLoad,
     Ownership,
     OwnershipError,
@@ -31,9 +33,11 @@ from ownership import (
     UnknownKindError,
     UnknownRoleError,
     held_by,
+    in_group,
     labelled,
     named,
     presets,
+    unassigned,
 )
 from ownership.testing import FakeClock, RecordingNotifier
 
@@ -384,9 +388,15 @@ def test_x4_rule_for_an_unknown_role_is_refused(desk: Ownership) -> None:
         desk.set_auto_assign("acme", "contact", [RoundRobin("responsible", "sales")], actor="ada")
 
 
-def test_x4_territory_reading_an_unknown_role_is_refused(desk: Ownership) -> None:
-    with refused(desk, UnknownRoleError, "owner"):
-        desk.set_auto_assign("acme", "contact", [Territory(held_by("anna", "owner"), SALES)], actor="ada")
+@pytest.mark.parametrize(
+    "criteria",
+    [held_by("anna"), unassigned("assignee"), in_group("G-1"), labelled("north") & ~held_by("anna")],
+    ids=["held_by", "unassigned", "in_group", "nested"],
+)
+def test_x4_territory_reading_what_a_new_record_has_not_yet_is_refused(desk: Ownership, criteria: Criterion) -> None:
+    # A territory is chosen before the record has holders or groups: such a territory could never match, or always.
+    with refused(desk, InvalidValueError, "territory"):
+        desk.set_auto_assign("acme", "contact", [Territory(criteria, SALES)], actor="ada")
 
 
 def test_x4_rule_for_an_unknown_kind_is_refused(desk: Ownership) -> None:

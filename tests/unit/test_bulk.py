@@ -309,11 +309,22 @@ def test_ct1_ct6_reassign_refuses_everything_when_the_third_of_five_is_archived(
     assert holders(desk, ANNAS) == [(ANNA,)] * 5
 
 
-def test_ct1_ct6_reassign_by_segment_refuses_everything_when_one_record_is_in_the_inbox(desk: Ownership) -> None:
-    desk.create("contact", actor=None, tenant="kanzlei", manual=False, id="C-8", holders={"assignee": ANNA})
+def test_ct1_ct6_reassign_by_segment_passes_over_a_record_in_the_inbox(desk: Ownership) -> None:
+    # A segment selects what the actor can change: an inbox contact takes no new holders, so it is left alone.
+    inbox = desk.create("contact", actor=None, tenant="kanzlei", manual=False, id="C-8", holders={"assignee": ANNA})
+
+    moved = desk.reassign(Segment("contact", held_by("anna")), "assignee", BOB, actor="ada")
+
+    assert moved == 6  # C-1 to C-5 and C-7, not C-8
+    assert desk.holders(inbox, "assignee") == (ANNA,)
+    assert holders(desk, ANNAS) == [(BOB,)] * 5
+
+
+def test_ct1_ct6_reassign_of_an_inbox_record_picked_by_hand_refuses_everything(desk: Ownership) -> None:
+    inbox = desk.create("contact", actor=None, tenant="kanzlei", manual=False, id="C-8", holders={"assignee": ANNA})
 
     with refused(desk, RestrictedStatusError, "contact C-8 is in status 'inbox'"):
-        desk.reassign(Segment("contact", held_by("anna")), "assignee", BOB, actor="ada")
+        desk.reassign([*ANNAS, inbox], "assignee", BOB, actor="ada")
 
 
 def test_ct1_ct6_reassign_may_leave_archived_records_out_by_segment(desk: Ownership) -> None:

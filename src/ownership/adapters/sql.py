@@ -548,11 +548,14 @@ class SqlRepository:
 
 
 _TAKE_TURN = text("SELECT pg_advisory_lock(hashtextextended(:turn, 0))")
+_TURN_WAIT = "5s"  # as long as SQLite's busy timeout
 
 
 def _end_turn(connection: Connection) -> None:
-    """Give up the turn a unit took; a connection that cannot is dropped, and its lock with it."""
+    """Give up the turn a unit took, if it took it; a connection that cannot is dropped, and its lock with it."""
     try:
+        if connection.in_transaction():
+            connection.rollback()
         connection.exec_driver_sql("SELECT pg_advisory_unlock_all()")
         connection.commit()
     except SQLAlchemyError:
@@ -590,12 +593,16 @@ class _SqlUnit:
                 if self._immediate:
                     connection.execution_options(**{_IMMEDIATE: True})
                 if self._turn is not None:
-                    # A session lock, taken and held outside the transaction, so its snapshot comes after the wait.
+                    # A session lock, taken and held outside the transaction, so its snapshot comes after the wait;
+                    # waited for as long as any lock is (`_TURN_WAIT`), then refused as a conflict.
+                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{_TURN_WAIT}'")
                     connection.execute(_TAKE_TURN, {"turn": self._turn})
                     connection.commit()
                 connection.begin()
                 self._repo._check_schema(connection)
             except BaseException:
+                if self._turn is not None:
+                    _end_turn(connection)
                 connection.close()
                 raise
         except SQLAlchemyError as error:
