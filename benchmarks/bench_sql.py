@@ -181,7 +181,8 @@ def best_of(*runs: Callable[[], object], repeat: int = 7) -> list[float]:
 # --- visible() and its baselines ----------------------------------------------------------------
 
 FOLDED = text(
-    "SELECT r.kind, r.id, r.tenant, r.created_at, r.shared_with, r.offered_to FROM ownership_records r "
+    "SELECT r.kind, r.id, r.tenant, r.created_at, r.shared_with, r.offered_to, r.name, r.name_key, r.status, "
+    "r.number, r.labels, r.groups FROM ownership_records r "
     "WHERE r.kind = 'account' AND r.tenant = :tenant AND r.id IN ("
     " SELECT a.record_id FROM ownership_assignments a WHERE a.kind = 'account' AND a.tenant = :tenant AND ("
     "  (a.role = 'owner' AND a.assignee_kind = 'user' AND a.assignee_id = :user)"
@@ -211,7 +212,22 @@ def hand_written(world: World, *, with_holders: bool) -> list[Any]:
         if not with_holders:
             return c.execute(FOLDED, params).all()
         rows = c.execute(FOLDED.columns(*sql.records.c), params).all()
-        found = [Record(r.kind, r.id, r.tenant, r.created_at, r.shared_with, r.offered_to) for r in rows]
+        found = [
+            Record(
+                r.kind,
+                r.id,
+                r.tenant,
+                r.created_at,
+                r.shared_with,
+                r.offered_to,
+                name=r.name,
+                status=r.status,
+                number=r.number,
+                labels=r.labels,
+                groups=r.groups,
+            )
+            for r in rows
+        ]
         held: dict[str, list[Assignment]] = {}
         if rows:
             for h in c.execute(_holders_query().columns(*HOLDER_COLUMNS), {"ids": [r.id for r in rows]}):
