@@ -13,7 +13,7 @@ tenant's dynamic group.
 """
 
 import abc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from attrs import field, frozen
 
@@ -334,6 +334,16 @@ class Segment:
     name: str = ""
     id: str | None = None
     tenant: str | None = None
+
+
+def nodes(criteria: Criterion) -> Iterator[Criterion]:
+    """Every criterion in the tree `criteria`, itself and its parts, depth first."""
+    yield criteria
+    if isinstance(criteria, Every | Some):
+        for part in criteria.parts:
+            yield from nodes(part)
+    elif isinstance(criteria, Without):
+        yield from nodes(criteria.part)
 
 
 CRITERIA: dict[str, type[Criterion]] = {

@@ -80,14 +80,13 @@ from ownership.policy import Policy, Role, Rulebook, Trigger
 from ownership.ports import Repository, Transaction, Versioned, WritesFirst
 from ownership.segments import (
     ANYTHING,
+    CRITERIA,
     Criterion,
-    Every,
     HeldBy,
     InRecordGroup,
     Scope,
     Segment,
-    Some,
-    Without,
+    nodes,
 )
 from ownership.segments import Unassigned as Unheld
 from ownership.serde import structure, unstructure
@@ -1178,6 +1177,7 @@ class Ownership:
         """
         policy = self.rulebook.policy(segment.kind)
         _check_reads(policy, segment.criteria)
+        _check_saved(segment.criteria)
         with self._writing() as tx:
             acting = self._actor(tx, actor)
             if segment.tenant not in (None, acting.tenant):
@@ -1537,6 +1537,7 @@ class Ownership:
                 pick = rule.rule if isinstance(rule, Territory) else rule
                 if isinstance(rule, Territory):
                     _check_territory(rule.criteria)
+                    _check_saved(rule.criteria)
                 role = policy.role(pick.role)
                 group = self._group(tx, pick.group)
                 if group.tenant != home.id:
@@ -2526,17 +2527,21 @@ def _segment(what: Segment | str, criteria: Criterion | None) -> Segment:
 
 def _check_territory(criteria: Criterion) -> None:
     """Refuse a territory whose criteria read what a record has only after it is created: holders, record groups."""
-    parts = [criteria]
-    while parts:
-        part = parts.pop()
-        if isinstance(part, Every | Some):
-            parts.extend(part.parts)
-        elif isinstance(part, Without):
-            parts.append(part.part)
-        elif isinstance(part, HeldBy | Unheld | InRecordGroup):
+    for part in nodes(criteria):
+        if isinstance(part, HeldBy | Unheld | InRecordGroup):
             raise InvalidValueError(
                 f"A territory is chosen before a record has holders or groups, so it cannot read {part}; "
                 "use its name, status or labels."
+            )
+
+
+def _check_saved(criteria: Criterion) -> None:
+    """Refuse to keep criteria that could not be read back: a host's own kind of criterion."""
+    for part in nodes(criteria):
+        if CRITERIA.get(type(part).__name__) is not type(part):
+            raise InvalidValueError(
+                f"Only the built-in criteria can be saved, not a {type(part).__name__}; "
+                "build the segment from named(), held_by(), status_in() and the like."
             )
 
 

@@ -24,6 +24,7 @@ from ownership import (
     named,
     presets,
 )
+from ownership.segments import Named
 from ownership.testing import FakeClock
 
 ANNA = Assignee.user("anna")
@@ -134,3 +135,19 @@ def test_ct5_a_segment_with_a_criterion_is_saved_and_read_back(desk: Ownership) 
     saved = desk.save_segment(Segment("contact", named("weber") & labelled("north"), name="North Webers"), actor="anna")
 
     assert desk.segment("kanzlei", saved.id or "") == saved
+
+
+class Vip(Named):
+    """A host's own criterion: it runs in `find`, but the converter cannot read it back once saved."""
+
+
+def test_ct5_a_criterion_of_the_host_runs_but_is_refused_when_saved(desk: Ownership) -> None:
+    desk.create("contact", actor="anna", id="K-1", name="VIP Weber")
+    assert [r.record.id for r in desk.find("ada", "contact", Vip("vip")).rows] == ["K-1"]
+    before = desk.snapshot()
+
+    with pytest.raises(InvalidValueError, match="Only the built-in criteria can be saved, not a Vip"):
+        desk.save_segment(Segment("contact", named("weber") & Vip("vip")), actor="anna")
+    with pytest.raises(InvalidValueError, match="not a Vip"):
+        desk.set_auto_assign("kanzlei", "contact", [Territory(Vip("vip"), ToGroup("assignee", "tax"))])
+    assert desk.snapshot() == before
