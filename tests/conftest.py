@@ -8,12 +8,12 @@ draws fresh, more numerous examples on each run, to find what ``ci`` does not.
 
 import os
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from ownership import Ownership, Rulebook, presets
+from ownership import Ownership, OwnershipError, Rulebook, presets
 from ownership.adapters.memory import MemoryRepository
 from ownership.adapters.sql import SqlRepository
 from ownership.ports import Repository, Transaction
@@ -58,6 +58,22 @@ def accounts(clock: FakeClock) -> Ownership:
     own = Ownership(presets.account_managers(), MemoryRepository(), clock=clock)
     own.add_tenant("acme", plan="go")
     return own
+
+
+@contextmanager
+def refused(own: Ownership, error: type[Exception], match: str) -> Iterator[None]:
+    """Expect `error` with a message matching `match`, and the repository exactly as it was.
+
+    An `OwnershipError` must read as a sentence; `error` may also be a host's own, raised from a callback.
+    The snapshot compared takes in everything: records, holders, history, the outbox and the tenants' settings.
+    """
+    before = own.snapshot()
+    with pytest.raises(error, match=match) as caught:
+        yield
+    if isinstance(caught.value, OwnershipError):
+        message = str(caught.value)
+        assert message.endswith("."), f"not a sentence: {message!r}"
+    assert own.snapshot() == before
 
 
 class UnversionedRepository:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
@@ -117,24 +118,39 @@ def postgres_url() -> str:
     return _Session.url
 
 
+@contextmanager
+def throwaway_database(server_url: str, prefix: str, *, options: str = "", or_skip: str | None = None) -> Iterator[str]:
+    """Make a database ``<prefix>_<random>`` on the server, yield its URL, and drop it afterwards.
+
+    `options` go to CREATE DATABASE. With `or_skip`, a server that refuses to make it skips the test, saying `or_skip` and why.
+    """
+    import sqlalchemy as sa  # noqa: PLC0415  # SQLAlchemy is optional here
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    server = engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            try:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}" {options}'))
+            except sa.exc.DBAPIError as error:
+                if or_skip is None:
+                    raise
+                pytest.skip(f"{or_skip}: {error.orig}")
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with server.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        server.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_database_url(postgres_url: str) -> Iterator[str]:
     """The URL of an empty database, ``ownership_test_<random>``, made for this session and dropped after it."""
-    from sqlalchemy import text  # noqa: PLC0415
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
-
-    name = f"ownership_test_{secrets.token_hex(6)}"
-    server = engine(postgres_url).execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with server.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        server.dispose()
+    with throwaway_database(postgres_url, "ownership_test") as url:
+        yield url
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

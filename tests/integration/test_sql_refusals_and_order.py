@@ -18,7 +18,6 @@ Threads meet at barriers and events with timeouts, never by sleeping.
 """
 
 import contextlib
-import secrets
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -55,7 +54,7 @@ from ownership.filters import EVERYTHING, And, Filter, HasAssignee, HomeIs, Not,
 from ownership.model import Assignment, Record, Tenant, User
 from ownership.ports import Repository, Transaction
 from ownership.testing import FakeClock
-from postgres import engine as server_engine
+from postgres import throwaway_database
 from sql_repositories import WAIT, UnitFailedError, at_once
 
 pytest_plugins = ("sql_repositories",)
@@ -337,23 +336,10 @@ IDS = ["B", "Z9", "a", "a-c", "ab", "z10", "é"]  # as Python sorts them; a loca
 @pytest.fixture
 def icu_database_url(postgres_url: str) -> Iterator[str]:
     """The URL of a new database whose collation is ICU's en-US, dropped after the test."""
-    name = f"ownership_icu_{secrets.token_hex(6)}"
-    server = server_engine(postgres_url).execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as connection:
-            try:
-                connection.execute(
-                    text(f"CREATE DATABASE \"{name}\" LOCALE_PROVIDER icu ICU_LOCALE 'en-US' TEMPLATE template0")
-                )
-            except sa.DBAPIError as error:
-                pytest.skip(f"the PostgreSQL server cannot make a database with an ICU collation: {error.orig}")
-        try:
-            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with server.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        server.dispose()
+    icu = "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' TEMPLATE template0"
+    skip = "the PostgreSQL server cannot make a database with an ICU collation"
+    with throwaway_database(postgres_url, "ownership_icu", options=icu, or_skip=skip) as url:
+        yield url
 
 
 def _read_in_order(repository: Repository) -> dict[str, list[str]]:

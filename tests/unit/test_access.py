@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from conftest import make
+from conftest import make, refused
 from ownership import (
     EVERYONE,
     Access,
@@ -22,7 +22,6 @@ from ownership import (
     GroupKind,
     InvalidValueError,
     Ownership,
-    OwnershipError,
     Policy,
     Profile,
     Record,
@@ -71,15 +70,6 @@ def seen(own: Ownership, viewer: User | str, kind: str, action: str = "view") ->
         }
         assert len(set(answers.values())) == 1, f"{viewer} may {action} {record}? {answers}"
     return listed
-
-
-@contextmanager
-def refused(own: Ownership, error: type[OwnershipError], match: str) -> Iterator[None]:
-    """Expect `error` with a sentence matching `match`, and the repository exactly as it was."""
-    before = own.snapshot()
-    with pytest.raises(error, match=match):
-        yield
-    assert own.snapshot() == before
 
 
 def participating(tenant: str) -> Filter:

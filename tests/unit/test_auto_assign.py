@@ -3,12 +3,11 @@
 Every test runs on the in-memory repository and on SQLite.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 
+from conftest import refused
 from ownership import (
     ASSIGNED,
     AccessDeniedError,
@@ -23,7 +22,6 @@ from ownership import (
     InvalidValueError,
     LeastLoad,
     Ownership,
-    OwnershipError,
     Repository,
     RoundRobin,
     Rule,
@@ -94,17 +92,6 @@ def caretakers(repository: Repository, clock: FakeClock) -> Ownership:
     own.add_member(own.add_group("acme", "North", GroupKind.CARETAKER, id="north"), "anna")
     own.add_member(own.add_group("acme", "South", GroupKind.CARETAKER, id="south"), "bob")
     return own
-
-
-@contextmanager
-def refused(own: Ownership, error: type[OwnershipError], match: str) -> Iterator[None]:
-    """Expect `error`, an `OwnershipError` with a sentence matching `match`, and the repository exactly as it was."""
-    before = own.snapshot()
-    with pytest.raises(error, match=match) as caught:
-        yield
-    message = str(caught.value)
-    assert message.endswith("."), f"not a sentence: {message!r}"
-    assert own.snapshot() == before
 
 
 def new_contacts(own: Ownership, count: int, *, actor: str = "ada", **create: object) -> list[tuple[Assignee, ...]]:

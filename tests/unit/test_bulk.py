@@ -3,13 +3,13 @@
 Every test runs on the in-memory repository and on SQLite.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from itertools import pairwise
 
 import pytest
 from attrs import evolve
 
+from conftest import refused
 from ownership import (
     ASSIGNED,
     Access,
@@ -118,15 +118,6 @@ def desk(repository: Repository, clock: FakeClock) -> Ownership:
 def guarded(repository: Repository, clock: FakeClock) -> Ownership:
     """Kanzlei Weber where only admins and a contact's assignees may change it."""
     return populate(Ownership(guarded_desk(), repository, clock=clock))
-
-
-@contextmanager
-def refused(own: Ownership, error: type[Exception], match: str) -> Iterator[None]:
-    """Expect `error` with a message matching `match`, and the repository exactly as it was."""
-    before = own.snapshot()
-    with pytest.raises(error, match=match):
-        yield
-    assert own.snapshot() == before
 
 
 def new_notifications(own: Ownership) -> list[Notification]:

@@ -3,12 +3,10 @@
 Every test runs on the in-memory repository and on SQLite.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from attrs import evolve
 
+from conftest import refused
 from ownership import (
     Access,
     AccessDeniedError,
@@ -18,7 +16,6 @@ from ownership import (
     GroupKind,
     InactiveUserError,
     Ownership,
-    OwnershipError,
     Policy,
     RecordCreated,
     RecordRef,
@@ -99,17 +96,6 @@ def guarded_desk() -> Rulebook:
 def guarded(repository: Repository, clock: FakeClock) -> Ownership:
     """Kanzlei Weber where only admins and a contact's assignees may change it."""
     return populate(Ownership(guarded_desk(), repository, clock=clock))
-
-
-@contextmanager
-def refused(own: Ownership, error: type[OwnershipError], match: str) -> Iterator[None]:
-    """Expect `error`, an `OwnershipError` with a sentence matching `match`, and the repository exactly as it was."""
-    before = own.snapshot()
-    with pytest.raises(error, match=match) as caught:
-        yield
-    message = str(caught.value)
-    assert message.endswith("."), f"not a sentence: {message!r}"
-    assert own.snapshot() == before
 
 
 def contact_in(own: Ownership, status: str, *, holders: list[Assignee] | None = None) -> RecordRef:

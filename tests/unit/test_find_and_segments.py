@@ -3,13 +3,12 @@
 Every test runs on the in-memory repository and on SQLite.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from attrs import evolve
 
+from conftest import refused
 from ownership import (
     EVERYONE,
     Assignee,
@@ -17,7 +16,6 @@ from ownership import (
     GroupKind,
     InvalidValueError,
     Ownership,
-    OwnershipError,
     Page,
     Profile,
     RecordCreated,
@@ -108,17 +106,6 @@ def caretakers(repository: Repository, clock: FakeClock) -> Ownership:
     own.create("customer", actor="ada", id="K-2", name="Süd GmbH", holders={"caretaker_group": SOUTH})
     own.create("customer", actor="ada", id="K-3", name="Niemand GmbH")
     return own
-
-
-@contextmanager
-def refused(own: Ownership, error: type[OwnershipError], match: str) -> Iterator[None]:
-    """Expect `error`, an `OwnershipError` with a sentence matching `match`, and the repository exactly as it was."""
-    before = own.snapshot()
-    with pytest.raises(error, match=match) as caught:
-        yield
-    message = str(caught.value)
-    assert message.endswith("."), f"not a sentence: {message!r}"
-    assert own.snapshot() == before
 
 
 def ids(page: Page) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import make
+from conftest import make, refused
 from ownership import (
     ASSIGNED,
     EVERYONE,
@@ -21,7 +21,6 @@ from ownership import (
     InvalidValueError,
     Notification,
     Ownership,
-    OwnershipError,
     Policy,
     Profile,
     Record,
@@ -38,15 +37,6 @@ from ownership.events import Event
 from ownership.testing import FakeClock, RecordingNotifier
 
 ANNA, BOB, CARA = Assignee.user("anna"), Assignee.user("bob"), Assignee.user("cara")
-
-
-@contextmanager
-def refused(own: Ownership, error: type[OwnershipError], match: str) -> Iterator[None]:
-    """Expect `error` with a sentence matching `match`, and the repository, outbox included, exactly as it was."""
-    before = own.snapshot()
-    with pytest.raises(error, match=match):
-        yield
-    assert own.snapshot() == before
 
 
 def told(notifications: Sequence[Notification]) -> list[tuple[str, str, str | None, Channel]]:
