@@ -24,7 +24,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from bench_sql import AT, TENANT, _chunks, _events, _notice, _user_row, analyze, bench_database, rulebook
+from bench_sql import (
+    AT,
+    TENANT,
+    _chunks,
+    _events,
+    _notice,
+    _user_row,
+    analyze,
+    bench_database,
+    insert_owners,
+    rulebook,
+)
 from sqlalchemy import Engine, bindparam, insert, text
 
 from ownership import Assignee, NumberRange, Ownership, Segment, labelled
@@ -65,20 +76,7 @@ def load(engine: Engine) -> None:
             c.execute(insert(sql.records), chunk)
         for chunk in _chunks({"kind": "account", "record_id": i, "label": "north"} for i in sorted(north)):
             c.execute(insert(sql.labels), chunk)
-        for chunk in _chunks(
-            {
-                "kind": "account",
-                "record_id": i,
-                "role": "owner",
-                "tenant": TENANT,
-                "assignee_kind": "user",
-                "assignee_id": "leaver",
-                "since": AT,
-                "actor": None,
-            }
-            for i in ids
-        ):
-            c.execute(insert(sql.assignments), chunk)
+        insert_owners(c, ids, "leaver")
     analyze(engine)
 
 

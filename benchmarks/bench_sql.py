@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -442,6 +442,25 @@ class HandWrittenTransfer:
         return len(held)
 
 
+def insert_owners(connection: Connection, records: Iterable[str], owner: str) -> None:
+    """Make `owner` the owner of each account in `records`, a chunk of rows at a time."""
+    rows = (
+        {
+            "kind": "account",
+            "record_id": record,
+            "role": "owner",
+            "tenant": TENANT,
+            "assignee_kind": "user",
+            "assignee_id": owner,
+            "since": AT,
+            "actor": None,
+        }
+        for record in records
+    )
+    for chunk in _chunks(rows):
+        connection.execute(insert(sql.assignments), chunk)
+
+
 def measure_transfer(engine: Engine, holdings: int = 100_000) -> dict[str, float]:
     """Time handing `holdings` records from one user to another, both ways, through `transfer` and by hand."""
     sql.drop_schema(engine)
@@ -453,20 +472,7 @@ def measure_transfer(engine: Engine, holdings: int = 100_000) -> dict[str, float
             [_user_row(who) for who in ("leaver", "heir", "other")],
         )
         _insert_records(c, holdings)
-        for chunk in _chunks(
-            {
-                "kind": "account",
-                "record_id": f"r{r:07d}",
-                "role": "owner",
-                "tenant": TENANT,
-                "assignee_kind": "user",
-                "assignee_id": "leaver",
-                "since": AT,
-                "actor": None,
-            }
-            for r in range(holdings)
-        ):
-            c.execute(insert(sql.assignments), chunk)
+        insert_owners(c, (f"r{r:07d}" for r in range(holdings)), "leaver")
     own = Ownership(rulebook(), sql.SqlRepository(engine), clock=FakeClock())
     manual = HandWrittenTransfer(engine)
     ours: list[float] = []

@@ -122,7 +122,8 @@ def postgres_url() -> str:
 def throwaway_database(server_url: str, prefix: str, *, options: str = "", or_skip: str | None = None) -> Iterator[str]:
     """Make a database ``<prefix>_<random>`` on the server, yield its URL, and drop it afterwards.
 
-    `options` go to CREATE DATABASE. With `or_skip`, a server that refuses to make it skips the test, saying `or_skip` and why.
+    `options` go to CREATE DATABASE. With `or_skip`, a server that refuses to make it skips the test,
+    saying `or_skip` and why.
     """
     import sqlalchemy as sa  # noqa: PLC0415  # SQLAlchemy is optional here
     from sqlalchemy.engine import make_url  # noqa: PLC0415

@@ -74,6 +74,11 @@ Rule = RoundRobin | LeastLoad | ToGroup | Territory
 """One auto-assignment rule."""
 
 
+def picking(rule: Rule) -> Pick:
+    """The rule that picks the holder: a territory's own rule, or the rule itself."""
+    return rule.rule if isinstance(rule, Territory) else rule
+
+
 def _rules(items: Iterable[Rule]) -> tuple[Rule, ...]:
     return tuple(items)
 

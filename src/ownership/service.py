@@ -20,7 +20,7 @@ from attrs import define, evolve, field, frozen
 
 from ownership.access import GATE, Decision, Facts, Predicate, Viewer
 from ownership.clock import utcnow
-from ownership.distribution import AutoAssignment, Pick, RoundRobin, Rule, Territory, ToGroup
+from ownership.distribution import AutoAssignment, Pick, RoundRobin, Rule, Territory, ToGroup, picking
 from ownership.errors import (
     AccessDeniedError,
     AssigneeKindError,
@@ -840,11 +840,7 @@ class Ownership:
                     f"{heir.name} belongs to tenant {heir.tenant!r}; {gone.name}'s holdings stay in {gone.tenant!r}."
                 )
             self._check_active(heir, "take over holdings")
-            acting = self._actor(tx, actor) if actor is not None else None
-            if acting is not None and (acting.tenant != gone.tenant or not acting.admin):
-                raise AccessDeniedError(
-                    f"{acting.name} may not hand over {gone.name}'s holdings; only an admin of {gone.tenant!r} may."
-                )
+            acting = self._check_admin(tx, actor, gone.tenant, f"hand over {gone.name}'s holdings")
             held = tx.holdings(Assignee.user(gone.id))
             current = tx.assignments_of(list(dict.fromkeys(a.record for a in held)))
             me, heir_as = Assignee.user(gone.id), Assignee.user(heir.id)
@@ -951,7 +947,7 @@ class Ownership:
         numbers = NumberRange(prefix, width, next)
         with self._writing() as tx:
             home = self._tenant(tx, tenant)
-            self._check_admin(tx, actor, home, "configure number ranges")
+            self._check_admin(tx, actor, home.id, "configure number ranges")
             tx.put_setting(home.id, _numbers_key(kind), unstructure(numbers))
             return numbers
 
@@ -1075,12 +1071,14 @@ class Ownership:
         self._check_allowed(tx, acting, "edit", record, doing=doing)
         return acting
 
-    def _check_admin(self, tx: Transaction, actor: UserLike | None, tenant: Tenant, doing: str) -> None:
+    def _check_admin(self, tx: Transaction, actor: UserLike | None, tenant: str, doing: str) -> User | None:
+        """The acting user, who must be an active admin of `tenant`; None for the host."""
         if actor is None:
-            return
+            return None
         acting = self._actor(tx, actor)
-        if acting.tenant != tenant.id or not acting.admin:
-            raise AccessDeniedError(f"{acting.name} may not {doing}; only an admin of {tenant.id!r} may.")
+        if acting.tenant != tenant or not acting.admin:
+            raise AccessDeniedError(f"{acting.name} may not {doing}; only an admin of {tenant!r} may.")
+        return acting
 
     # --- finding, segments, statistics (CT5, CT6, TL8, TL9) ----------------------------
 
@@ -1232,14 +1230,17 @@ class Ownership:
     def _where(self, tx: Transaction, policy: Policy, seeing: Viewer, action: str, criteria: Criterion) -> Filter:
         """The filter of the records `seeing` may do `action` on that meet `criteria`, resolved now."""
         _check_reads(policy, criteria)
-        features = self.rulebook.features(self._tenant(tx, seeing.tenant))
+        scope = self._scope(tx, policy, seeing.tenant, self.rulebook.features(self._tenant(tx, seeing.tenant)))
+        return all_of(self._filter_for(seeing, policy.rule(action)), criteria.resolve(scope))
+
+    def _scope(self, tx: Transaction, policy: Policy, tenant: str, features: frozenset[str]) -> Scope:
+        """What resolving criteria in `tenant` needs: the kind's roles it has, and who is in which group now."""
         moment = self._clock()
-        scope = Scope(
-            seeing.tenant,
+        return Scope(
+            tenant,
             tuple((role.name, role.private) for role in policy.roles if _has(role, features)),
             lambda user: [m.group for m in tx.memberships_of_user(user) if m.live(moment)],
         )
-        return all_of(self._filter_for(seeing, policy.rule(action)), criteria.resolve(scope))
 
     def _page(
         self, tx: Transaction, kind: str, where: Filter, seeing: Viewer, *, limit: int, after: str | None
@@ -1532,9 +1533,9 @@ class Ownership:
         wanted = AutoAssignment(kind, tuple(rules))
         with self._writing() as tx:
             home = self._tenant(tx, tenant)
-            self._check_admin(tx, actor, home, "set auto-assignment rules")
+            self._check_admin(tx, actor, home.id, "set auto-assignment rules")
             for rule in wanted.rules:
-                pick = rule.rule if isinstance(rule, Territory) else rule
+                pick = picking(rule)
                 if isinstance(rule, Territory):
                     _check_territory(rule.criteria)
                     _check_saved(rule.criteria)
@@ -1580,12 +1581,11 @@ class Ownership:
         for rule in self._rules(tx, home.id, policy.kind).rules:
             if rule.role in wanted or not _has(policy.role(rule.role), features):
                 continue
-            pick = rule.rule if isinstance(rule, Territory) else rule
             if isinstance(rule, Territory):
-                scope = Scope(home.id, tuple((r.name, r.private) for r in policy.roles), lambda _user: ())
+                scope = self._scope(tx, policy, home.id, features)
                 if not matches(rule.criteria.resolve(scope), record, ()):
                     continue
-            chosen = self._pick(tx, pick, policy.kind, home.id)
+            chosen = self._pick(tx, picking(rule), policy.kind, home.id)
             if chosen is not None:
                 wanted[rule.role] = [chosen]
 

@@ -45,10 +45,12 @@ class MemoryRepository:
         self._assignments: dict[RecordRef, tuple[Assignment, ...]] = {}
         self._events: dict[RecordRef, tuple[Event, ...]] = {}
         self._outbox: dict[str, OutboxEntry] = {}
-        # The pending keys, each with its place in the order the outbox was filled (a rollback may re-add one).
-        self._pending: dict[str, int] = {}
-        self._places: dict[str, int] = {}  # every key's place in the order the outbox was filled
-        self._filled = itertools.count()  # the order the outbox is filled in; a number taken back is never reused
+        # The keys not delivered yet (a set, kept as a dictionary so a rollback puts a key back as it was).
+        self._pending: dict[str, None] = {}
+        # Every key's place in the order the outbox was filled: the order both listings keep, whatever a rollback
+        # does to the dictionaries' own order. A place taken back is never given again.
+        self._places: dict[str, int] = {}
+        self._filled = itertools.count()
         # The indexes `select` runs filters through, by record id within a kind.
         self._ids_by_kind: dict[str, set[str]] = {}
         self._ids_by_home: dict[tuple[str, str], set[str]] = {}
@@ -395,14 +397,14 @@ class _MemoryTransaction:
             place = next(self._r._filled)
             self._r._set(self._r._outbox, notification.key, OutboxEntry(notification))
             self._r._set(self._r._places, notification.key, place)
-            self._r._set(self._r._pending, notification.key, place)
+            self._r._set(self._r._pending, notification.key, None)
             self._r._index(self._r._keys_by_record, notification.record, add=notification.key)
 
     def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
         if not pending:
             # In the order filled: a deletion taken back puts a key back at the dictionary's end.
             return [self._r._outbox[key] for key in sorted(self._r._outbox, key=self._r._places.__getitem__)[:limit]]
-        order = self._r._pending.__getitem__
+        order = self._r._places.__getitem__
         first = (
             sorted(self._r._pending, key=order) if limit is None else heapq.nsmallest(limit, self._r._pending, order)
         )
