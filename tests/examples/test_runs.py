@@ -1,4 +1,4 @@
-"""Every example script and every Python snippet of the README runs as written."""
+"""Every example script and every Python snippet of the README and of the docs (every page, in every folder) runs as written."""
 
 import re
 import runpy
@@ -35,10 +35,10 @@ def test_readme_python_snippets_run_in_order() -> None:
         exec(compile(snippet, "README.md", "exec"), namespace)
 
 
-DOC_PAGES = [p for p in sorted((ROOT / "docs").glob("*.md")) if "```python" in p.read_text(encoding="utf-8")]
+DOC_PAGES = [p for p in sorted((ROOT / "docs").rglob("*.md")) if "```python" in p.read_text(encoding="utf-8")]
 
 
-@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: str(p.relative_to(ROOT / "docs")))
 def test_docs_python_snippets_run_in_order(page: Path) -> None:
     snippets = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
     namespace: dict[str, object] = {}
