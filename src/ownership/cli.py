@@ -1,38 +1,353 @@
 """The ``ownership`` command, for scripts and for a first look.
 
-Errors are one readable line on standard error and a non-zero exit code.
+Every command but ``demo`` works on a database: a SQLite file's path or any
+SQLAlchemy URL, given with ``--db`` or in ``OWNERSHIP_DB``. Commands that
+apply rules take the rulebook with ``--rulebook`` (or ``OWNERSHIP_RULEBOOK``):
+a preset's name or ``package.module:name`` of the host's own.
+
+Exit codes: 0 done; 1 done, with something to look at (``audit`` found
+something, ``explain`` refused); 2 the command could not be carried out, said
+in one line on standard error. ``--json`` prints what scripts read instead of
+tables.
 """
 
 import argparse
+import importlib
+import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
-from ownership import demo
-from ownership.errors import OwnershipError
+import cattrs
+
+from ownership import demo, presets, serde
+from ownership.errors import FeatureDisabledError, InvalidValueError, OwnershipError
+from ownership.model import AssigneeKind, RecordRef
+from ownership.policy import Rulebook
+from ownership.service import Ownership, Snapshot
+
+if TYPE_CHECKING:
+    from ownership.adapters.sql import SqlRepository
+
+PRESETS: dict[str, Callable[[], Rulebook]] = {
+    "account_managers": presets.account_managers,
+    "lead_exchange": presets.lead_exchange,
+    "caretaker_groups": presets.caretaker_groups,
+    "contact_desk": presets.contact_desk,
+}
+"""The rulebooks ``--rulebook`` knows by name, one per seed system."""
+
+FOUND = 1
+"""The exit code of a command that was carried out and found something to look at."""
+
+FAILED = 2
+"""The exit code of a command that could not be carried out."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ownership",
-        description="Who is responsible for a record, who may see it, who must hear of it.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("demo", help="play one short scenario per seed system and tell it as a story")
-    return parser
+class CommandError(OwnershipError):
+    """The command line asks for something that cannot be done; the sentence says what to change."""
+
+
+class ProgressBar:
+    """Draws ``label [#####.....] done/total`` on `stream` while long work goes on, if it is a terminal.
+
+    Called as ``bar(done, total)``, it is a `Progress` callback for `Ownership`'s bulk work.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, label: str, stream: IO[str] | None = None) -> None:
+        self._label = label
+        self._stream = sys.stderr if stream is None else stream
+        self._shown = self._stream.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        """Draw the bar at `done` of `total`, ending the line when the work is done."""
+        if not self._shown or total <= 0:
+            return
+        filled = self.WIDTH * done // total
+        self._stream.write(f"\r{self._label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}")
+        if done >= total:
+            self._stream.write("\n")
+        self._stream.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (the process's arguments if None) and return the exit code."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "demo":
-            demo.play(print)
+        code: int = args.run(args)
     except OwnershipError as error:
         print(f"ownership: {error}", file=sys.stderr)
-        return 1
+        return FAILED
     except BrokenPipeError:
         # The reader went away (`ownership demo | head`): stop quietly, as other commands do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    return code
+
+
+# --- the commands ---------------------------------------------------------------
+
+
+def _demo(_args: argparse.Namespace) -> int:
+    demo.play(print)
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    with _opened(args) as own:
+        tenants = args.tenants or [t.id for t in own.snapshot().tenants]
+        bar = ProgressBar("auditing")
+        rows = []
+        for done, tenant in enumerate(tenants, 1):
+            rows += [(tenant, f.kind, f.subject, f.message) for f in own.audit(tenant)]
+            bar(done, len(tenants))
+    _show(args, ("tenant", "finding", "subject", "message"), rows)
+    if not args.json and not rows:
+        print(f"Nothing to fix in {_counted(len(tenants), 'tenant')}.")
+    return FOUND if rows else 0
+
+
+def _transfer(args: argparse.Namespace) -> int:
+    with _opened(args) as own:
+        leaving, successor = own.user(args.leaving), own.user(args.successor)
+        moved = own.transfer(leaving, successor, actor=args.actor)
+    if args.json:
+        _print_json({"from": leaving.id, "to": successor.id, "moved": moved})
+    else:
+        print(f"{leaving.name} gave up {_counted(moved, 'holding')} to {successor.name}.")
+    return 0
+
+
+def _holders(args: argparse.Namespace) -> int:
+    ref = _record_ref(args.record)
+    with _opened(args) as own:
+        record = own.record(ref)
+        roles = [args.role] if args.role else [r.name for r in own.rulebook.policy(record.kind).roles]
+        rows = []
+        for role in roles:
+            try:
+                held = own.holders(record, role, viewer=args.viewer)
+            except FeatureDisabledError:
+                if args.role:
+                    raise
+                continue  # a role the tenant has not switched on has no holders to list
+            for holder in held:
+                name = ""
+                if holder.kind is AssigneeKind.USER:
+                    name = own.user(holder.id).name
+                elif holder.kind is AssigneeKind.GROUP:
+                    name = own.group(holder.id).name
+                rows.append((role, holder.kind.value, holder.id or "", name))
+    _show(args, ("role", "kind", "id", "name"), rows)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    ref = _record_ref(args.record)
+    with _opened(args) as own:
+        decision = own.explain(args.user, args.action, ref)
+    if args.json:
+        _print_json(serde.unstructure(decision))
+    else:
+        print(f"{args.user} may {args.action} {ref}" if decision else f"{args.user} may not {args.action} {ref}")
+        print(f"  rule: {decision.rule}")
+        for reason in decision.reasons:
+            print(f"  {reason}")
+    return 0 if decision else FOUND
+
+
+def _export(args: argparse.Namespace) -> int:
+    with _opened(args, rulebook=Rulebook()) as own:
+        text = json.dumps(serde.unstructure(own.snapshot()), indent=2, ensure_ascii=False) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        _write(Path(args.output), text)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    snapshot = _read_snapshot(args.file)
+    with _opened(args, rulebook=Rulebook(), create=True) as own:
+        own.restore(snapshot, progress=ProgressBar("importing"))
+    counts = {"tenants": len(snapshot.tenants), "users": len(snapshot.users), "records": len(snapshot.records)}
+    if args.json:
+        _print_json(counts)
+    else:
+        print(f"Imported {', '.join(_counted(n, what[:-1]) for what, n in counts.items())}.")
+    return 0
+
+
+# --- the parts they share -------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ownership",
+        description="Who is responsible for a record, who may see it, who must hear of it.",
+        epilog="Exit codes: 0 done; 1 something found (audit) or refused (explain); 2 the command failed.",
+    )
+    _add_options(parser, database=True, rules=True, defaults=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, run: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    def on_database(sub: argparse.ArgumentParser, *, rules: bool = True) -> argparse.ArgumentParser:
+        # The options may come after the command too; there they replace what came before it.
+        _add_options(sub, database=True, rules=rules, defaults=False)
+        return sub
+
+    _add_options(
+        command("demo", _demo, "play one short scenario per seed system and tell it as a story"), defaults=False
+    )
+    audit = on_database(command("audit", _audit, "list what an admin must fix; exit code 1 when there is any"))
+    audit.add_argument("tenants", nargs="*", metavar="TENANT", help="the tenants to audit (default: all)")
+    transfer = on_database(command("transfer", _transfer, "hand everything a leaving user holds to a successor"))
+    transfer.add_argument("--from", dest="leaving", required=True, metavar="USER", help="the id of the user leaving")
+    transfer.add_argument("--to", dest="successor", required=True, metavar="USER", help="the id of the successor")
+    transfer.add_argument("--actor", metavar="ADMIN", help="the id of the admin doing it (default: the script)")
+    holders = on_database(command("holders", _holders, "list who holds each role of a record"))
+    holders.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
+    holders.add_argument("--role", help="only this role")
+    holders.add_argument("--viewer", metavar="USER", help="as this user's tenant sees the record (a shared one)")
+    explain = on_database(command("explain", _explain, "say whether a user may act on a record, and why"))
+    explain.add_argument("user", metavar="USER", help="the user's id")
+    explain.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
+    explain.add_argument("--action", default="view", help="view (default), edit or another action of the policy")
+    export = on_database(command("export", _export, "write the whole state as JSON"), rules=False)
+    export.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: standard output)")
+    load = on_database(command("import", _import, "read an export into an empty database"), rules=False)
+    load.add_argument("file", metavar="FILE", help="the export to read, or - for standard input")
+    return parser
+
+
+def _add_options(
+    parser: argparse.ArgumentParser, *, database: bool = False, rules: bool = False, defaults: bool
+) -> None:
+    """Add the options every command takes; without `defaults`, an option left out keeps the value given before."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument("--json", action="store_true", default=default(False), help="print JSON for scripts")
+    if database:
+        parser.add_argument(
+            "--db",
+            default=default(os.environ.get("OWNERSHIP_DB")),
+            help="a SQLite file's path or a SQLAlchemy URL (default: $OWNERSHIP_DB)",
+        )
+    if rules:
+        parser.add_argument(
+            "--rulebook",
+            default=default(os.environ.get("OWNERSHIP_RULEBOOK")),
+            help=f"{', '.join(PRESETS)} or package.module:name (default: $OWNERSHIP_RULEBOOK)",
+        )
+
+
+@contextmanager
+def _opened(args: argparse.Namespace, *, rulebook: Rulebook | None = None, create: bool = False) -> Iterator[Ownership]:
+    """Yield an `Ownership` on the command's database, closing it afterwards."""
+    chosen = _rulebook(args.rulebook) if rulebook is None else rulebook
+    repository = _repository(args.db, create=create)
+    try:
+        yield Ownership(chosen, repository)
+    finally:
+        repository.close()
+
+
+def _repository(db: str | None, *, create: bool) -> "SqlRepository":
+    if not db:
+        raise CommandError(
+            "Say which database to use with --db (a SQLite file or a SQLAlchemy URL), or set OWNERSHIP_DB."
+        )
+    try:
+        from ownership.adapters.sql import SqlRepository  # noqa: PLC0415 - only commands on a database need SQLAlchemy
+    except ImportError as error:
+        raise CommandError(
+            f"Commands on a database need SQLAlchemy ({error}); install it with: pip install 'ownership[sql]'."
+        ) from error
+    url = db
+    if "://" not in db:
+        path = Path(db)
+        if not create and not path.is_file():
+            raise CommandError(f"There is no database file {db!r}; give an existing SQLite file or a URL.")
+        url = f"sqlite:///{path.resolve()}"
+    return SqlRepository.from_url(url, create=create)
+
+
+def _rulebook(spec: str | None) -> Rulebook:
+    if not spec:
+        raise CommandError(
+            f"Say which rules apply with --rulebook ({', '.join(PRESETS)}, or package.module:name), "
+            "or set OWNERSHIP_RULEBOOK."
+        )
+    if spec in PRESETS:
+        return PRESETS[spec]()
+    module_name, _, name = spec.partition(":")
+    if not name:
+        raise CommandError(
+            f"There is no preset {spec!r}; name one of {', '.join(PRESETS)}, or give package.module:name."
+        )
+    try:
+        found = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError) as error:
+        raise CommandError(f"Cannot load the rulebook {spec!r} ({error}); check the module is importable.") from error
+    rulebook = found() if callable(found) and not isinstance(found, Rulebook) else found
+    if not isinstance(rulebook, Rulebook):
+        raise CommandError(f"{spec} is a {type(rulebook).__name__}, not a Rulebook or a function returning one.")
+    return rulebook
+
+
+def _record_ref(spec: str) -> RecordRef:
+    kind, _, id = spec.partition(":")
+    if not kind or not id:
+        raise CommandError(f"Name the record as KIND:ID, e.g. deal:d-17; {spec!r} is not.")
+    return RecordRef(kind, id)
+
+
+def _read_snapshot(file: str) -> Snapshot:
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        return serde.structure(json.loads(text), Snapshot)
+    except OSError as error:
+        raise CommandError(f"Cannot read {file!r}: {error.strerror or error}.") from error
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{file!r} is not JSON: {error}.") from error
+    except (cattrs.BaseValidationError, InvalidValueError, ValueError, TypeError) as error:
+        detail = cattrs.transform_error(error)[0] if isinstance(error, cattrs.BaseValidationError) else str(error)
+        raise CommandError(f"{file!r} is not an export of ownership: {detail}.") from error
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"Cannot write {str(path)!r}: {error.strerror or error}.") from error
+
+
+def _show(args: argparse.Namespace, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print `rows` as an aligned table, or as a JSON list of objects with `--json`."""
+    if args.json:
+        _print_json([dict(zip(headers, row, strict=True)) for row in rows])
+        return
+    if not rows:
+        return
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    for line in (headers, ["-" * w for w in widths], *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))

@@ -2188,6 +2188,56 @@ class Ownership:
                 settings=tuple(Setting(t.id, k, v) for t in tenants for k, v in tx.settings(t.id, "").items()),
             )
 
+    @_retried
+    def restore(self, snapshot: Snapshot, *, progress: Progress | None = None) -> None:
+        """Write everything `snapshot` holds into this empty repository, in one unit of work.
+
+        Together with `snapshot` it moves a whole state from one repository to
+        another (memory to SQLite, SQLite to PostgreSQL): a snapshot taken
+        after `restore` equals the one restored, history, outbox and settings
+        included. The snapshot is not checked against the rulebook, only for
+        what it refers to.
+
+        Args:
+            snapshot: the state to write, as `snapshot` returned it (or `serde.structure` read it back).
+            progress: called as ``progress(done, total)`` while the records go in; raising from it undoes everything.
+
+        Raises:
+            DuplicateIdError: the repository already holds a tenant.
+            InvalidValueError: something in the snapshot refers to a tenant, user, group or record it does not hold.
+        """
+        _check_whole(snapshot)
+        with self._writing() as tx:
+            held = [t.id for t in tx.tenants()]
+            if held:
+                raise DuplicateIdError(
+                    f"The repository already holds tenant {held[0]!r}"
+                    f"{f' and {len(held) - 1} more' if len(held) > 1 else ''}; restore into an empty one."
+                )
+            for tenant in snapshot.tenants:
+                tx.put_tenant(tenant)
+            for user in snapshot.users:
+                tx.put_user(user)
+            for group in snapshot.groups:
+                tx.put_group(group)
+            for membership in snapshot.memberships:
+                tx.put_membership(membership)
+            assignments: dict[RecordRef, list[Assignment]] = {}
+            for assignment in snapshot.assignments:
+                assignments.setdefault(assignment.record, []).append(assignment)
+            events: dict[RecordRef, list[Event]] = {}
+            for event in snapshot.events:
+                events.setdefault(event.record, []).append(event)
+            for done, record in enumerate(snapshot.records, 1):
+                tx.put_record(record)
+                for assignment in assignments.get(record.ref, ()):
+                    tx.add_assignment(assignment)
+                tx.append_events(events.get(record.ref, ()))
+                _report(progress, done, len(snapshot.records))
+            _restore_outbox(tx, snapshot.outbox)
+            for setting in snapshot.settings:
+                tx.put_setting(setting.tenant, setting.key, setting.value)
+
     # --- the rules, shared by the use cases ----------------------------------------
 
     def _check_plan(self, tenant: Tenant) -> None:
@@ -2444,6 +2494,49 @@ def _step(total: int) -> int:
 def _report(progress: Progress | None, done: int, total: int) -> None:
     if progress is not None and (done % _step(total) == 0 or done == total):
         progress(done, total)
+
+
+def _check_whole(snapshot: Snapshot) -> None:
+    """Refuse a snapshot that refers to a tenant, user, group or record it does not hold (a file edited by hand)."""
+    tenants = {t.id for t in snapshot.tenants}
+    users = {u.id for u in snapshot.users}
+    groups = {g.id for g in snapshot.groups}
+    records = {r.ref for r in snapshot.records}
+    missing = (
+        *(f"tenant {t!r} of user {u.id!r}" for u in snapshot.users if (t := u.tenant) not in tenants),
+        *(f"tenant {t!r} of group {g.id!r}" for g in snapshot.groups if (t := g.tenant) not in tenants),
+        *(
+            f"tenant {t!r} of {r}"
+            for r in snapshot.records
+            for t in sorted(r.tenants | r.offered_to)
+            if t not in tenants
+        ),
+        *(f"group {m.group!r} of a membership" for m in snapshot.memberships if m.group not in groups),
+        *(f"user {m.user!r} of a membership" for m in snapshot.memberships if m.user not in users),
+        *(f"{a.record} of an assignment" for a in snapshot.assignments if a.record not in records),
+        *(f"{a.assignee} holding {a.record}" for a in snapshot.assignments if not _known(a.assignee, users, groups)),
+        *(f"{e.record} of an event" for e in snapshot.events if e.record not in records),
+        *(f"tenant {s.tenant!r} of setting {s.key!r}" for s in snapshot.settings if s.tenant not in tenants),
+    )
+    if missing:
+        raise InvalidValueError(f"The snapshot does not hold the {missing[0]}; export the whole state again.")
+
+
+def _restore_outbox(tx: Transaction, entries: Iterable[OutboxEntry]) -> None:
+    """Put outbox entries back as they were, through the port alone: each failed attempt again, then the delivery."""
+    for entry in entries:
+        key = entry.notification.key
+        tx.enqueue(entry.notification)
+        for _ in range(entry.attempts):
+            tx.settle((), (key,))
+        if entry.delivered:
+            tx.settle((key,), ())
+
+
+def _known(assignee: Assignee, users: set[str], groups: set[str]) -> bool:
+    if assignee.kind is AssigneeKind.USER:
+        return assignee.id in users
+    return assignee.kind is AssigneeKind.EVERYONE or assignee.id in groups
 
 
 def _ref(record: RecordLike) -> RecordRef:

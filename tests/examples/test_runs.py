@@ -39,7 +39,8 @@ DOC_PAGES = [p for p in sorted((ROOT / "docs").rglob("*.md")) if "```python" in 
 
 
 @pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: str(p.relative_to(ROOT / "docs")))
-def test_docs_python_snippets_run_in_order(page: Path) -> None:
+def test_docs_python_snippets_run_in_order(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a page may keep a SQLite file in the working directory, as a reader's would
     snippets = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
     namespace: dict[str, object] = {}
     for snippet in snippets:

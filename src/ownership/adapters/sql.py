@@ -75,7 +75,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, NestedTransaction
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import StaticPool
 
@@ -355,11 +355,20 @@ def make_engine(url: str, **options: Any) -> Engine:
     readers never wait for a writer, and a busy timeout. An in-memory SQLite
     database is one connection, shared by every thread. PostgreSQL is left as
     SQLAlchemy makes it. `options` go to `sqlalchemy.create_engine`.
+
+    Raises:
+        InvalidValueError: `url` is not a database URL SQLAlchemy can use here (a typo, or a driver not installed).
     """
-    if url.startswith("sqlite") and _in_memory(url):
-        options.setdefault("poolclass", StaticPool)
-        options.setdefault("connect_args", {"check_same_thread": False})
-    engine = create_engine(url, **options)
+    try:
+        if url.startswith("sqlite") and _in_memory(url):
+            options.setdefault("poolclass", StaticPool)
+            options.setdefault("connect_args", {"check_same_thread": False})
+        engine = create_engine(url, **options)
+    except (ArgumentError, ImportError) as error:
+        raise InvalidValueError(
+            f"The database URL cannot be used here ({error}); write it as "
+            "sqlite:///path/to/file.db or postgresql+psycopg://user@host/database, with the driver installed."
+        ) from error
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine)
     return engine
