@@ -1,4 +1,4 @@
-"""Every example script and every Python snippet of the README and of the docs (every page, in every folder) runs as written."""
+"""Every example script, and every Python snippet of the README and of every docs page, runs as written."""
 
 import re
 import runpy
