@@ -671,7 +671,7 @@ class Ownership:
             NotHeldError: the assignee does not hold the role.
             MandatoryRoleError: the role would fall below its minimum (TL2, TL7).
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-            AccessDeniedError, InactiveUserError: as for `assign`.
+                AccessDeniedError, InactiveUserError: as for `assign`.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -698,7 +698,7 @@ class Ownership:
         Raises:
             NotHeldError: `old` does not hold the role.
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-            AccessDeniedError, InactiveUserError, ForeignTenantError, AssigneeKindError: as for `assign`.
+                AccessDeniedError, InactiveUserError, ForeignTenantError, AssigneeKindError: as for `assign`.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -729,7 +729,7 @@ class Ownership:
         Raises:
             ClaimError: no team holds the role, or the actor is not a live member of it.
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-            InactiveUserError, AssigneeKindError: as for `assign`.
+                InactiveUserError, AssigneeKindError: as for `assign`.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -765,7 +765,7 @@ class Ownership:
         Raises:
             ClaimError: the actor does not hold the role, or no team ever held it.
             UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-            AccessDeniedError, InactiveUserError: as for `assign`.
+                AccessDeniedError, InactiveUserError: as for `assign`.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -1289,7 +1289,7 @@ class Ownership:
             RestrictedStatusError: a record's status takes no new holders (an archived contact).
             MandatoryRoleError, TooManyHoldersError: a record's role would break its min or max.
             UnknownRoleError, FeatureDisabledError, ForeignActorError, InactiveUserError, ForeignTenantError,
-            AssigneeKindError: as for `assign`.
+                AssigneeKindError: as for `assign`.
         """
         with self._writing() as tx:
             acting = self._actor(tx, actor)
