@@ -1,6 +1,6 @@
 """Access predicates: one rule that decides one record, explains itself, and compiles into a filter.
 
-Predicates read as sentences and combine with ``&``, ``|`` and ``~``::
+Predicates read as sentences and combine with ``&``, ``|`` and ``~``:
 
     is_admin | ~restricted("company") | holds("account_manager", "second_account_manager")
 

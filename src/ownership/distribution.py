@@ -2,7 +2,7 @@
 
 A tenant gives each record kind an ordered list of rules; when a record is
 created, each rule whose role `holders=` left empty picks a holder, before the
-policy's own triggers (the creator, LD6) fill what is still empty::
+policy's own triggers (the creator, LD6) fill what is still empty:
 
     Territory(labelled("north"), ToGroup("caretaker_group", "north")),
     RoundRobin("responsible", "sales"),

@@ -1,6 +1,6 @@
 """Criteria for finding records, and segments: criteria saved under a name (CT5, CT6, TL9).
 
-A criterion reads as a sentence and combines with ``&``, ``|`` and ``~``::
+A criterion reads as a sentence and combines with ``&``, ``|`` and ``~``:
 
     named("müller") & held_by(anna) & ~status_in("archive")
 

@@ -670,8 +670,8 @@ class Ownership:
         Raises:
             NotHeldError: the assignee does not hold the role.
             MandatoryRoleError: the role would fall below its minimum (TL2, TL7).
-            UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-                AccessDeniedError, InactiveUserError: as for `assign`.
+            OwnershipError: as for `assign`: UnknownRecordError, UnknownRoleError, FeatureDisabledError,
+                ForeignActorError, AccessDeniedError, InactiveUserError.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -697,8 +697,8 @@ class Ownership:
 
         Raises:
             NotHeldError: `old` does not hold the role.
-            UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-                AccessDeniedError, InactiveUserError, ForeignTenantError, AssigneeKindError: as for `assign`.
+            OwnershipError: as for `assign`: UnknownRecordError, UnknownRoleError, FeatureDisabledError,
+                ForeignActorError, AccessDeniedError, InactiveUserError, ForeignTenantError, AssigneeKindError.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -728,8 +728,8 @@ class Ownership:
 
         Raises:
             ClaimError: no team holds the role, or the actor is not a live member of it.
-            UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-                InactiveUserError, AssigneeKindError: as for `assign`.
+            OwnershipError: as for `assign`: UnknownRecordError, UnknownRoleError, FeatureDisabledError,
+                ForeignActorError, InactiveUserError, AssigneeKindError.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -764,8 +764,8 @@ class Ownership:
 
         Raises:
             ClaimError: the actor does not hold the role, or no team ever held it.
-            UnknownRecordError, UnknownRoleError, FeatureDisabledError, ForeignActorError,
-                AccessDeniedError, InactiveUserError: as for `assign`.
+            OwnershipError: as for `assign`: UnknownRecordError, UnknownRoleError, FeatureDisabledError,
+                ForeignActorError, AccessDeniedError, InactiveUserError.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -1288,8 +1288,8 @@ class Ownership:
             AccessDeniedError: a record picked by hand is one the actor may not assign.
             RestrictedStatusError: a record's status takes no new holders (an archived contact).
             MandatoryRoleError, TooManyHoldersError: a record's role would break its min or max.
-            UnknownRoleError, FeatureDisabledError, ForeignActorError, InactiveUserError, ForeignTenantError,
-                AssigneeKindError: as for `assign`.
+            OwnershipError: as for `assign`: UnknownRoleError, FeatureDisabledError, ForeignActorError,
+                InactiveUserError, ForeignTenantError, AssigneeKindError.
         """
         with self._writing() as tx:
             acting = self._actor(tx, actor)

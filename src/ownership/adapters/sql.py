@@ -1,6 +1,6 @@
 """The SQL repository: SQLAlchemy Core on SQLite (the embedded default) or PostgreSQL (at scale).
 
-Install it with the ``sql`` extra (``postgresql`` adds the psycopg driver)::
+Install it with the ``sql`` extra (``postgresql`` adds the psycopg driver):
 
     from ownership.adapters.sql import SqlRepository
 
@@ -1411,7 +1411,7 @@ def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement
     """Return `filter` as a condition on a host's own column of record ids, for the host's own ``select``.
 
     The condition holds for the ids of the records of `kind` that `ownership`
-    tracks and the filter matches, as `visible` would list them::
+    tracks and the filter matches, as `visible` would list them:
 
         allowed = own.filter(user, "view", "deal")
         query = select(deals).where(where(allowed, kind="deal", id=deals.c.id))
