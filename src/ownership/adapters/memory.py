@@ -10,12 +10,14 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from ownership.events import Event
 from ownership.filters import And, Filter, HasAssignee, HomeIs, Nothing, Or, SharedWith, matches
 from ownership.model import Assignee, Assignment, Group, Membership, Record, RecordRef, Tenant, User
 from ownership.notify import Notification, OutboxEntry
+from ownership.ports import Transaction
 
 _MISSING: Any = object()
 
@@ -70,7 +72,7 @@ class MemoryRepository:
         """A number that changes with every write, committed or not, and with every rollback."""
         return self._generation
 
-    def transaction(self) -> "_Unit":
+    def transaction(self) -> AbstractContextManager[Transaction]:
         """Open a unit of work; see `ownership.ports.Repository.transaction`."""
         return _Unit(self)
 

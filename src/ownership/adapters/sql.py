@@ -32,6 +32,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -111,6 +112,7 @@ from ownership.model import (
     User,
 )
 from ownership.notify import Notification, OutboxEntry
+from ownership.ports import Transaction
 from ownership.serde import structure, unstructure
 
 SCHEMA_VERSION = 2
@@ -528,11 +530,11 @@ class SqlRepository:
         """Close the engine's pooled connections; an in-memory database goes with them, a file or a server stays."""
         self.engine.dispose()
 
-    def transaction(self) -> "_SqlUnit":
+    def transaction(self) -> AbstractContextManager[Transaction]:
         """Open a unit of work; see `ownership.ports.Repository.transaction`."""
         return _SqlUnit(self)
 
-    def writing(self, turn: str | None = None) -> "_SqlUnit":
+    def writing(self, turn: str | None = None) -> AbstractContextManager[Transaction]:
         """Open a unit of work that will write; see `ownership.ports.WritesFirst`.
 
         On SQLite it takes the database's one writer when it begins, waiting for
