@@ -200,9 +200,10 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
-    def on_database(sub: argparse.ArgumentParser, *, rules: bool = True) -> argparse.ArgumentParser:
-        # The options may come after the command too; there they replace what came before it.
-        _add_options(sub, database=True, rules=rules, defaults=False)
+    def on_database(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        # The options may come after the command too; there they replace what came before it. Every command on
+        # a database takes --rulebook, so one set of options serves them all; export and import do not read it.
+        _add_options(sub, database=True, rules=True, defaults=False)
         return sub
 
     _add_options(
@@ -222,9 +223,9 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("user", metavar="USER", help="the user's id")
     explain.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
     explain.add_argument("--action", default="view", help="view (default), edit or another action of the policy")
-    export = on_database(command("export", _export, "write the whole state as JSON"), rules=False)
+    export = on_database(command("export", _export, "write the whole state as JSON"))
     export.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: standard output)")
-    load = on_database(command("import", _import, "read an export into an empty database"), rules=False)
+    load = on_database(command("import", _import, "read an export into an empty database"))
     load.add_argument("file", metavar="FILE", help="the export to read, or - for standard input")
     return parser
 
@@ -274,13 +275,20 @@ def _repository(db: str | None, *, create: bool) -> "SqlRepository":
         raise CommandError(
             f"Commands on a database need SQLAlchemy ({error}); install it with: pip install 'ownership[sql]'."
         ) from error
-    url = db
-    if "://" not in db:
-        path = Path(db)
-        if not create and not path.is_file():
-            raise CommandError(f"There is no database file {db!r}; give an existing SQLite file or a URL.")
-        url = f"sqlite:///{path.resolve()}"
+    url = db if "://" in db else f"sqlite:///{Path(db).resolve()}"
+    path = _sqlite_file(url)
+    if path is not None and not create and not path.is_file():
+        raise CommandError(f"There is no database file {db!r}; give an existing SQLite file or a URL.")
     return SqlRepository.from_url(url, create=create)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``sqlite:///relative.db``, ``sqlite:////absolute.db``); None for others or memory."""
+    scheme, _, rest = url.partition(":///")
+    if scheme.split("+")[0] != "sqlite" or not rest:
+        return None
+    database = rest.split("?")[0]
+    return None if database in ("", ":memory:") or database.startswith("file:") else Path(database)
 
 
 def _rulebook(spec: str | None) -> Rulebook:
@@ -298,9 +306,9 @@ def _rulebook(spec: str | None) -> Rulebook:
         )
     try:
         found = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError) as error:
-        raise CommandError(f"Cannot load the rulebook {spec!r} ({error}); check the module is importable.") from error
-    rulebook = found() if callable(found) and not isinstance(found, Rulebook) else found
+        rulebook = found() if callable(found) and not isinstance(found, Rulebook) else found
+    except Exception as error:  # the host's module or function failed: say so in one line, as for any refusal
+        raise CommandError(f"Cannot load the rulebook {spec!r} ({type(error).__name__}: {error}).") from error
     if not isinstance(rulebook, Rulebook):
         raise CommandError(f"{spec} is a {type(rulebook).__name__}, not a Rulebook or a function returning one.")
     return rulebook

@@ -6,7 +6,10 @@ value ``x`` of type ``T``: ``structure(unstructure(x), T) == x``.
 """
 
 import functools
-from typing import Any, TypeVar, cast, get_args
+import json
+from collections import abc
+from collections.abc import Callable
+from typing import Any, TypeVar, cast, get_args, get_origin
 
 import attrs
 from cattrs.preconf.json import JsonConverter, make_converter
@@ -23,10 +26,12 @@ _T = TypeVar("_T")
 def converter() -> JsonConverter:
     """Return a new cattrs converter for every public `ownership` type.
 
-    Datetimes become ISO 8601 strings, sets become lists, enums their values,
-    and an `Event` carries its class name under the key ``"type"``.
+    Datetimes become ISO 8601 strings, sets become sorted lists (so the same
+    value always reads the same), enums their values, and an `Event` carries
+    its class name under the key ``"type"``.
     """
     made = make_converter()
+    made.register_unstructure_hook_factory(_is_set, lambda cls: _sorted_set(made, cls))
     configure_tagged_union(Event, made, tag_name="type")
     configure_tagged_union(Filter, made, tag_name="type")
     _configure_tree(made, access.Predicate, _PREDICATES)
@@ -51,6 +56,24 @@ _PREDICATES: dict[str, type] = {
         access.Negation,
     )
 }
+
+
+def _is_set(cls: Any) -> bool:
+    return cls in (set, frozenset) or get_origin(cls) in (set, frozenset, abc.Set, abc.MutableSet)
+
+
+def _sorted_set(made: JsonConverter, cls: Any) -> Callable[[Any], list[Any]]:
+    """Unstructure a set as a list in one order, whatever the order of iteration (which follows string hashes)."""
+    item = get_args(cls)[0] if get_args(cls) else Any
+
+    def unstructure(value: Any) -> list[Any]:
+        return sorted((made.unstructure(v, unstructure_as=item) for v in value), key=_order)
+
+    return unstructure
+
+
+def _order(data: Any) -> str:
+    return json.dumps(data, sort_keys=True)
 
 
 def _fields(cls: type) -> "tuple[attrs.Attribute[Any], ...]":

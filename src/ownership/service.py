@@ -10,7 +10,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar, Union
@@ -2502,6 +2502,7 @@ def _check_whole(snapshot: Snapshot) -> None:
     users = {u.id for u in snapshot.users}
     groups = {g.id for g in snapshot.groups}
     records = {r.ref for r in snapshot.records}
+    notified = [entry.notification for entry in snapshot.outbox]
     missing = (
         *(f"tenant {t!r} of user {u.id!r}" for u in snapshot.users if (t := u.tenant) not in tenants),
         *(f"tenant {t!r} of group {g.id!r}" for g in snapshot.groups if (t := g.tenant) not in tenants),
@@ -2516,10 +2517,27 @@ def _check_whole(snapshot: Snapshot) -> None:
         *(f"{a.record} of an assignment" for a in snapshot.assignments if a.record not in records),
         *(f"{a.assignee} holding {a.record}" for a in snapshot.assignments if not _known(a.assignee, users, groups)),
         *(f"{e.record} of an event" for e in snapshot.events if e.record not in records),
+        *(f"user {actor!r} who acted on {r}" for r, actor in _actors(snapshot) if actor not in users),
+        *(
+            f"{e.assignee} named in the history of {e.record}"
+            for e in snapshot.events
+            if isinstance(e, Assigned | Unassigned) and not _known(e.assignee, users, groups)
+        ),
+        *(f"user {n.recipient!r} told of {n.record}" for n in notified if n.recipient not in users),
         *(f"tenant {s.tenant!r} of setting {s.key!r}" for s in snapshot.settings if s.tenant not in tenants),
     )
     if missing:
         raise InvalidValueError(f"The snapshot does not hold the {missing[0]}; export the whole state again.")
+
+
+def _actors(snapshot: Snapshot) -> Iterator[tuple[RecordRef, str]]:
+    """Every user named as having done something, with the record it was done to."""
+    for change in (*snapshot.assignments, *snapshot.events):
+        if change.actor is not None:
+            yield change.record, change.actor
+    for entry in snapshot.outbox:
+        if entry.notification.actor is not None:
+            yield entry.notification.record, entry.notification.actor
 
 
 def _restore_outbox(tx: Transaction, entries: Iterable[OutboxEntry]) -> None:

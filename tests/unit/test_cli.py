@@ -1,0 +1,881 @@
+"""The ``ownership`` command: each command's output and exit code, and every failure as one line (CG2-CG4, X1, X3, X5).
+
+Most tests call `ownership.cli.main` in this process, on SQLite files built
+here through the public API; a few run the installed command in a process of
+its own, so the entry point and the exit codes are proven across the process
+boundary. Exit codes: 0 done, 1 found or refused, 2 failed with one line
+``ownership: <sentence>`` on standard error.
+"""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from ownership import Assigned, Assignee, Ownership, Profile, Rulebook, Snapshot, Unassigned, presets
+from ownership.adapters.sql import SqlRepository
+from ownership.cli import FAILED, FOUND, ProgressBar, main
+from ownership.clock import utcnow
+from ownership.testing import FakeClock
+
+ANNA, BOB, CARL = Assignee.user("anna"), Assignee.user("bob"), Assignee.user("carl")
+
+
+class Terminal(io.StringIO):
+    """A text stream that says it is a terminal, as a person's console does."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts without ``OWNERSHIP_DB`` and ``OWNERSHIP_RULEBOOK``, whatever the shell running pytest set."""
+    monkeypatch.delenv("OWNERSHIP_DB", raising=False)
+    monkeypatch.delenv("OWNERSHIP_RULEBOOK", raising=False)
+
+
+def sqlite(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@contextmanager
+def library(path: Path, rulebook: Rulebook, clock: Callable[[], datetime] = utcnow) -> Iterator[Ownership]:
+    """An `Ownership` on the SQLite file `path` (made if missing), closed when the block ends."""
+    repository = SqlRepository.from_url(sqlite(path))
+    try:
+        yield Ownership(rulebook, repository, clock=clock)
+    finally:
+        repository.close()
+
+
+def state(path: Path) -> Snapshot:
+    """Everything the database at `path` holds."""
+    with library(path, Rulebook()) as own:
+        return own.snapshot()
+
+
+@pytest.fixture
+def accounts(tmp_path: Path) -> Path:
+    """Account managers: acme on plan go, and globex with nothing to fix (Gus and his deal g-1).
+
+    At acme: Anna (deal d-1, company c-1), inactive Bob (still responsible for deal d-2), Carl with restricted
+    deal access, Bea the admin, and a team no one is linked to.
+    """
+    path = tmp_path / "accounts.db"
+    with library(path, presets.account_managers()) as own:
+        own.add_tenant("acme", plan="go")
+        own.add_user("acme", "Anna", id="anna")
+        own.add_user("acme", "Bob", id="bob")
+        own.add_user("acme", "Carl", id="carl", profile=Profile(restricted={"deal"}))
+        own.add_user("acme", "Bea", id="bea", admin=True)
+        own.add_group("acme", "Empty", "team", id="empty")
+        own.create("deal", actor="anna", id="d-1")
+        own.create("deal", actor="bob", id="d-2")
+        own.create("company", actor="anna", id="c-1", holders={"account_manager": ANNA})
+        own.update_user("bob", active=False)
+        own.add_tenant("globex", plan="go")
+        own.add_user("globex", "Gus", id="gus")
+        own.create("deal", actor="gus", id="g-1")
+    return path
+
+
+@pytest.fixture
+def caretakers(tmp_path: Path) -> Path:
+    """Caretaker groups at acme: customer k-1 in no group, Dora whose cover in North ended in 2020, admin Bea."""
+    path = tmp_path / "caretakers.db"
+    with library(path, presets.caretaker_groups(), FakeClock(datetime(2020, 1, 1, tzinfo=timezone.utc))) as own:
+        own.add_tenant("acme")
+        own.add_user("acme", "Anna", id="anna", personal_caretaker_group=True)
+        own.add_user("acme", "Dora", id="dora")
+        own.add_user("acme", "Bea", id="bea", admin=True)
+        own.add_group("acme", "North", "caretaker", id="north")
+        own.add_member("north", "dora", until=datetime(2020, 2, 1, tzinfo=timezone.utc))
+        own.create("customer", actor="bea", id="k-1")
+    return path
+
+
+@pytest.fixture
+def clean(tmp_path: Path) -> Path:
+    """Account managers at acme with nothing to fix: Anna, responsible for deal d-1."""
+    path = tmp_path / "clean.db"
+    with library(path, presets.account_managers()) as own:
+        own.add_tenant("acme", plan="go")
+        own.add_user("acme", "Anna", id="anna")
+        own.create("deal", actor="anna", id="d-1")
+    return path
+
+
+@pytest.fixture
+def leads(tmp_path: Path) -> Path:
+    """Lead L-1 of acme (Anna its colleague) forwarded to globex and accepted there by Paul (Petra his colleague)."""
+    path = tmp_path / "leads.db"
+    with library(path, presets.lead_exchange()) as own:
+        own.add_tenant("acme")
+        own.add_tenant("globex")
+        own.add_user("acme", "Anna", id="anna")
+        own.add_user("globex", "Paul", id="paul")
+        own.add_user("globex", "Petra", id="petra")
+        lead = own.create("lead", actor="anna", id="L-1")
+        own.share(lead, "globex", actor="anna")
+        own.accept(lead, actor="paul")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the command line `argv` in this process; return the exit code, standard output and standard error."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line(err: str, *, sentence: bool = True) -> str:
+    """`err` is exactly one line ``ownership: <sentence>.``, without a traceback; return the sentence.
+
+    Without `sentence`, the line may end otherwise (the storage's errors end with what the database said).
+    """
+    lines = err.splitlines()
+    assert len(lines) == 1, f"not one line: {err!r}"
+    assert err.endswith("\n")
+    assert lines[0].startswith("ownership: "), lines[0]
+    assert not sentence or lines[0].endswith("."), f"not a sentence: {lines[0]!r}"
+    assert "Traceback" not in err
+    return lines[0].removeprefix("ownership: ")
+
+
+def cells(out: str) -> list[list[str]]:
+    """The body of a printed table: its rows after the header and the rule, each as a list of stripped cells."""
+    lines = out.splitlines()
+    header = lines[0]
+    starts = [i for i, c in enumerate(header) if c != " " and (i == 0 or header[i - 1] == " ")]
+    ends = [*starts[1:], None]
+    return [[line[a:b].strip() for a, b in zip(starts, ends, strict=True)] for line in lines[2:]]
+
+
+# --- audit --------------------------------------------------------------------------------------------------
+
+
+def test_cg2_cg3_cg4_x5_audit_prints_each_finding_as_a_table_and_exits_1(
+    caretakers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "audit", "--db", str(caretakers), "--rulebook", "caretaker_groups")
+
+    assert code == FOUND == 1
+    assert out.splitlines()[0].split() == ["tenant", "finding", "subject", "message"]
+    assert set(out.splitlines()[1]) == {"-", " "}
+    assert cells(out) == [
+        [
+            "acme",
+            "expired_deputy",
+            "north/dora",
+            "Dora's cover in group 'North' ended 2020-02-01 00:00; remove the membership.",
+        ],
+        ["acme", "group_without_members", "north", "No one is linked to group 'North'."],
+        ["acme", "no_caretaker_group", "dora", "Dora is in no caretaker group."],
+        [
+            "acme",
+            "unseen_record",
+            "customer k-1",
+            "No non-admin of 'acme' can see customer k-1; assign it to someone.",
+        ],
+    ]
+    assert err == ""
+
+
+def test_x3_cg4_audit_finds_a_mandatory_role_held_by_an_inactive_user_and_an_empty_group(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--db", str(accounts), "--rulebook", "account_managers", "audit")
+
+    assert code == FOUND
+    assert cells(out) == [
+        ["acme", "group_without_members", "empty", "No one is linked to group 'Empty'."],
+        [
+            "acme",
+            "inactive_holder",
+            "deal d-2",
+            "The responsible of deal d-2 is Bob, who is inactive; hand it to someone active.",
+        ],
+    ]
+
+
+def test_audit_of_a_clean_database_says_there_is_nothing_to_fix_and_exits_0(
+    clean: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "audit", "--db", str(clean), "--rulebook", "account_managers") == (
+        0,
+        "Nothing to fix in 1 tenant.\n",
+        "",
+    )
+
+
+def test_audit_json_is_a_list_of_objects_with_tenant_finding_subject_and_message(
+    caretakers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--json", "audit", "--db", str(caretakers), "--rulebook", "caretaker_groups")
+
+    found = json.loads(out)
+    assert code == FOUND
+    assert [set(f) for f in found] == [{"tenant", "finding", "subject", "message"}] * 4
+    assert [(f["finding"], f["subject"]) for f in found] == [
+        ("expired_deputy", "north/dora"),
+        ("group_without_members", "north"),
+        ("no_caretaker_group", "dora"),
+        ("unseen_record", "customer k-1"),
+    ]
+
+
+def test_audit_json_of_a_clean_database_is_an_empty_list(clean: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "audit", "--json", "--db", str(clean), "--rulebook", "account_managers")
+
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_audit_of_named_tenants_looks_at_those_alone(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    options = ("--db", str(accounts), "--rulebook", "account_managers", "--json")
+
+    everyone = run(capsys, "audit", *options)
+    acme = run(capsys, "audit", "acme", *options)
+    globex = run(capsys, "audit", "globex", *options)
+    both = run(capsys, "audit", "globex", "acme", *options)
+
+    assert everyone[0] == acme[0] == both[0] == FOUND
+    assert {f["tenant"] for f in json.loads(everyone[1])} == {"acme"}
+    assert json.loads(acme[1]) == json.loads(everyone[1]) == json.loads(both[1])
+    assert globex[:2] == (0, "[]\n")
+    assert run(capsys, "audit", "globex", "--db", str(accounts), "--rulebook", "account_managers") == (
+        0,
+        "Nothing to fix in 1 tenant.\n",
+        "",
+    )
+
+
+def test_audit_of_an_unknown_tenant_fails_in_one_line(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "audit", "nowhere", "--db", str(accounts), "--rulebook", "account_managers")
+
+    assert (code, out) == (FAILED, "")
+    assert "'nowhere'" in assert_one_line(err)
+
+
+# --- transfer (X3) ------------------------------------------------------------------------------------------
+
+
+def test_x3_transfer_moves_every_holding_to_the_successor(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys,
+        "transfer",
+        "--from",
+        "anna",
+        "--to",
+        "carl",
+        "--actor",
+        "bea",
+        "--db",
+        str(accounts),
+        "--rulebook",
+        "account_managers",
+    )
+
+    assert (code, out, err) == (0, "Anna gave up 2 holdings to Carl.\n", "")
+    with library(accounts, presets.account_managers()) as own:
+        assert own.holders(own.record("deal", "d-1"), "responsible") == (CARL,)
+        assert own.holders(own.record("company", "c-1"), "account_manager") == (CARL,)
+        assert own.holders(own.record("deal", "d-2"), "responsible") == (BOB,)
+        moves = [e for e in own.history(own.record("deal", "d-1")) if isinstance(e, Assigned | Unassigned)][-2:]
+        assert [(type(e), e.assignee, e.actor) for e in moves] == [(Unassigned, ANNA, "bea"), (Assigned, CARL, "bea")]
+
+
+def test_x3_transfer_of_an_inactive_users_holdings_by_the_script_clears_the_audit(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ("--db", str(accounts), "--rulebook", "account_managers")
+
+    code, out, _ = run(capsys, "--json", "transfer", "--from", "bob", "--to", "anna", *options)
+
+    assert code == 0
+    assert json.loads(out) == {"from": "bob", "to": "anna", "moved": 1}
+    assert run(capsys, "audit", *options)[1].count("inactive_holder") == 0
+
+
+def test_x3_transfer_by_a_non_admin_is_refused_in_one_line_and_changes_nothing(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = state(accounts)
+
+    code, out, err = run(
+        capsys,
+        "transfer",
+        "--from",
+        "anna",
+        "--to",
+        "carl",
+        "--actor",
+        "carl",
+        "--db",
+        str(accounts),
+        "--rulebook",
+        "account_managers",
+    )
+
+    assert (code, out) == (FAILED, "")
+    assert assert_one_line(err) == "Carl may not hand over Anna's holdings; only an admin of 'acme' may."
+    assert state(accounts) == before
+
+
+def test_x3_transfer_to_an_unknown_user_fails_in_one_line_and_changes_nothing(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = state(accounts)
+
+    code, _, err = run(
+        capsys, "transfer", "--from", "anna", "--to", "zoe", "--db", str(accounts), "--rulebook", "account_managers"
+    )
+
+    assert code == FAILED
+    assert "'zoe'" in assert_one_line(err)
+    assert state(accounts) == before
+
+
+# --- holders ------------------------------------------------------------------------------------------------
+
+
+def test_holders_lists_the_roles_the_tenant_has_and_skips_those_it_has_not_switched_on(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ("--db", str(accounts), "--rulebook", "account_managers")
+
+    code, out, err = run(capsys, "holders", "deal:d-1", *options)
+
+    assert (code, err) == (0, "")
+    assert cells(out) == [["responsible", "user", "anna", "Anna"]]  # second_responsible needs a switch (TL5)
+    assert run(capsys, "holders", "deal:d-1", "--json", *options)[1] == (
+        json.dumps([{"role": "responsible", "kind": "user", "id": "anna", "name": "Anna"}], indent=2) + "\n"
+    )
+
+
+def test_tl5_holders_lists_the_second_role_once_the_tenant_switches_it_on(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with library(accounts, presets.account_managers()) as own:
+        own.configure_tenant("acme", switches={presets.SECOND_ACCOUNT_MANAGER})
+        own.assign(own.record("deal", "d-1"), "second_responsible", CARL, actor="anna")
+
+    code, out, _ = run(capsys, "holders", "deal:d-1", "--db", str(accounts), "--rulebook", "account_managers")
+
+    assert code == 0
+    assert cells(out) == [["responsible", "user", "anna", "Anna"], ["second_responsible", "user", "carl", "Carl"]]
+
+
+def test_holders_of_a_role_without_holders_prints_nothing(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with library(accounts, presets.account_managers()) as own:
+        own.create("company", actor="anna", id="c-2")
+
+    assert run(capsys, "holders", "company:c-2", "--db", str(accounts), "--rulebook", "account_managers") == (0, "", "")
+
+
+def test_holders_of_one_role_the_tenant_has_not_switched_on_fails_in_one_line(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys,
+        "holders",
+        "deal:d-1",
+        "--role",
+        "second_responsible",
+        "--db",
+        str(accounts),
+        "--rulebook",
+        "account_managers",
+    )
+
+    assert (code, out) == (FAILED, "")
+    assert "second_responsible" in assert_one_line(err)
+
+
+def test_ld7_holders_with_a_viewer_shows_the_viewers_tenants_private_colleague(
+    leads: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ("--db", str(leads), "--rulebook", "lead_exchange")
+
+    home = run(capsys, "holders", "lead:L-1", *options)
+    partner = run(capsys, "holders", "lead:L-1", "--viewer", "petra", *options)
+    principal = run(capsys, "holders", "lead:L-1", "--viewer", "anna", *options)
+
+    assert cells(home[1]) == cells(principal[1]) == [["colleague", "user", "anna", "Anna"]]
+    assert cells(partner[1]) == [["colleague", "user", "paul", "Paul"]]
+    assert "Paul" not in home[1]
+    assert "Anna" not in partner[1]
+
+
+# --- explain (X1) -------------------------------------------------------------------------------------------
+
+
+def test_x1_explain_of_an_allowed_action_exits_0_and_prints_the_rule_and_the_reasons(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "explain", "anna", "deal:d-1", "--db", str(accounts), "--rulebook", "account_managers")
+
+    assert code == 0
+    assert out.splitlines() == [
+        "anna may view deal d-1",
+        "  rule: is_admin | ~restricted('deal') | holds('responsible', 'second_responsible')",
+        "  active: yes (Anna is active)",
+        "  tenant takes part: yes (deal d-1 is held in or shared with 'acme')",
+        "  is_admin: no (Anna is not an admin)",
+        "  ~restricted('deal'): yes (Anna's access to deal records is not restricted)",
+        "  holds('responsible', 'second_responsible'): yes (Anna holds it (directly))",
+    ]
+
+
+def test_x1_tl4_explain_of_a_refused_action_exits_1_and_says_why(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "explain", "carl", "deal:d-1", "--db", str(accounts), "--rulebook", "account_managers")
+
+    assert (code, err) == (FOUND, "")
+    assert out.splitlines()[0] == "carl may not view deal d-1"
+    assert "  ~restricted('deal'): no (Carl's access to deal records is restricted)" in out.splitlines()
+
+
+def test_x1_explain_json_gives_allowed_rule_and_reasons(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    options = ("--db", str(accounts), "--rulebook", "account_managers", "--json")
+
+    refused = run(capsys, "explain", "carl", "deal:d-1", "--action", "edit", *options)
+    allowed = run(capsys, "explain", "bea", "deal:d-1", "--action", "edit", *options)
+
+    assert (refused[0], allowed[0]) == (FOUND, 0)
+    no, yes = json.loads(refused[1]), json.loads(allowed[1])
+    assert set(no) == set(yes) == {"allowed", "rule", "reasons"}
+    assert (no["allowed"], yes["allowed"]) == (False, True)
+    assert {"leaf": "is_admin", "matched": True, "because": "Bea is an admin"} in yes["reasons"]
+    assert all(set(r) == {"leaf", "matched", "because"} for r in no["reasons"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["explain", "zoe", "deal:d-1"], "'zoe'"),
+        (["explain", "anna", "deal:d-9"], "'d-9'"),
+        (["explain", "anna", "deal:d-1", "--action", "fly"], "'fly'"),
+        (["holders", "lead:d-1"], "lead"),
+        (["holders", "deal:d-1", "--viewer", "zoe"], "'zoe'"),
+    ],
+    ids=["unknown user", "unknown record", "unknown action", "unknown kind", "unknown viewer"],
+)
+def test_explain_and_holders_of_something_unknown_fail_in_one_line(
+    accounts: Path, capsys: pytest.CaptureFixture[str], argv: list[str], names: str
+) -> None:
+    code, out, err = run(capsys, *argv, "--db", str(accounts), "--rulebook", "account_managers")
+
+    assert (code, out) == (FAILED, "")
+    assert names in assert_one_line(err)
+
+
+# --- export and import --------------------------------------------------------------------------------------
+
+
+def test_x8_export_then_import_into_a_new_file_gives_the_same_export_byte_for_byte(
+    accounts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported, copy = tmp_path / "acme.json", tmp_path / "copy.db"
+
+    code, printed, _ = run(capsys, "export", "--db", str(accounts))
+    assert run(capsys, "export", "-o", str(exported), "--db", str(accounts)) == (0, "", "")
+    imported = run(capsys, "import", str(exported), "--db", str(copy))
+    again = run(capsys, "--db", str(copy), "export")
+
+    assert code == 0
+    assert exported.read_text(encoding="utf-8") == printed
+    assert imported == (0, "Imported 2 tenants, 5 users, 4 records.\n", "")  # no bar: stderr is no terminal
+    assert again == (0, printed, "")
+    assert state(copy) == state(accounts)
+    assert json.loads(printed)["tenants"][0]["id"] == "acme"
+
+
+def test_x8_import_reads_standard_input_given_as_a_dash(
+    accounts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    printed = run(capsys, "export", "--db", str(accounts))[1]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(printed))
+
+    code, out, _ = run(capsys, "--json", "import", "-", "--db", str(tmp_path / "copy.db"))
+
+    assert (code, json.loads(out)) == (0, {"tenants": 2, "users": 5, "records": 4})
+    assert state(tmp_path / "copy.db") == state(accounts)
+
+
+def test_import_into_a_database_holding_a_tenant_is_refused_in_one_line_and_changes_nothing(
+    accounts: Path, clean: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported = tmp_path / "acme.json"
+    run(capsys, "export", "-o", str(exported), "--db", str(accounts))
+    before = state(clean)
+
+    code, out, err = run(capsys, "import", str(exported), "--db", str(clean))
+
+    assert (code, out) == (FAILED, "")
+    assert assert_one_line(err) == "The repository already holds tenant 'acme'; restore into an empty one."
+    assert state(clean) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("tenants: [acme]\n", "is not JSON"),
+        ("", "is not JSON"),
+        ('{"tenants": []}', "is not an export of ownership"),
+        ("[1, 2, 3]", "is not an export of ownership"),
+        ("null", "is not an export of ownership"),
+        (
+            '{"tenants": [{"id": "acme"}], "users": [], "groups": [], "memberships": [], "records": [],'
+            ' "assignments": [], "events": []}',
+            "is not an export of ownership",
+        ),
+    ],
+    ids=["yaml", "empty", "missing fields", "a list", "null", "a tenant without a name"],
+)
+def test_import_of_something_that_is_not_an_export_fails_in_one_line_and_makes_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, says: str
+) -> None:
+    given, target = tmp_path / "given.json", tmp_path / "copy.db"
+    given.write_text(text, encoding="utf-8")
+
+    code, out, err = run(capsys, "import", str(given), "--db", str(target))
+
+    assert (code, out) == (FAILED, "")
+    assert says in assert_one_line(err)
+    assert not target.exists()
+
+
+def test_import_of_a_missing_file_fails_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "import", str(tmp_path / "gone.json"), "--db", str(tmp_path / "copy.db"))
+
+    assert code == FAILED
+    assert assert_one_line(err).startswith(f"Cannot read {str(tmp_path / 'gone.json')!r}")
+    assert not (tmp_path / "copy.db").exists()
+
+
+def test_import_of_an_export_missing_what_it_refers_to_fails_in_one_line_and_imports_nothing(
+    accounts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(run(capsys, "export", "--db", str(accounts))[1])
+    data["users"] = [u for u in data["users"] if u["id"] != "anna"]  # Anna still holds d-1 and c-1
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data), encoding="utf-8")
+
+    code, _, err = run(capsys, "import", str(edited), "--db", str(tmp_path / "copy.db"))
+
+    assert code == FAILED
+    assert assert_one_line(err).startswith("The snapshot does not hold the ")
+    assert state(tmp_path / "copy.db").tenants == ()
+
+
+def test_import_into_a_database_that_cannot_be_made_fails_in_one_line(
+    accounts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported = tmp_path / "acme.json"
+    run(capsys, "export", "-o", str(exported), "--db", str(accounts))
+
+    code, out, err = run(capsys, "import", str(exported), "--db", str(tmp_path / "no" / "such" / "copy.db"))
+
+    assert (code, out) == (FAILED, "")
+    assert assert_one_line(err, sentence=False).startswith("The database could not be reached")
+
+
+def test_export_to_a_file_that_cannot_be_written_fails_in_one_line(
+    accounts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "export", "-o", str(tmp_path / "no" / "such" / "dir.json"), "--db", str(accounts))
+
+    assert code == FAILED
+    assert assert_one_line(err).startswith("Cannot write ")
+
+
+# --- the database and the rulebook --------------------------------------------------------------------------
+
+
+def test_a_command_without_a_database_fails_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "audit", "--rulebook", "account_managers")
+
+    assert (code, out) == (FAILED, "")
+    assert "--db" in assert_one_line(err)
+
+
+def test_a_missing_sqlite_file_fails_a_read_command_in_one_line_and_is_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.db"
+
+    for argv in (["audit"], ["export"], ["holders", "deal:d-1"], ["explain", "anna", "deal:d-1"]):
+        code, out, err = run(capsys, "--db", str(missing), "--rulebook", "account_managers", *argv)
+        assert (code, out) == (FAILED, ""), argv
+        assert (
+            assert_one_line(err)
+            == f"There is no database file {str(missing)!r}; give an existing SQLite file or a URL."
+        )
+    assert not missing.exists()
+
+
+def test_a_missing_sqlite_file_named_by_url_fails_a_read_command_and_is_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.db"
+
+    code, _, err = run(capsys, "--db", sqlite(missing), "--rulebook", "account_managers", "audit")
+
+    assert code == FAILED
+    assert_one_line(err)
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("rulebook", "says"),
+    [
+        ("salesforce", "There is no preset 'salesforce'"),
+        ("os:sep", "os:sep is a str, not a Rulebook"),
+        ("ownership.presets:PROJECTS", "is a str, not a Rulebook"),
+        ("ownership.presets:user_field", "Cannot load the rulebook 'ownership.presets:user_field' (TypeError"),
+        ("no_such_module_here:rules", "Cannot load the rulebook 'no_such_module_here:rules'"),
+        ("ownership.presets:no_such_name", "Cannot load the rulebook"),
+    ],
+    ids=["unknown preset", "a string", "a constant", "a function needing arguments", "no module", "no name"],
+)
+def test_a_rulebook_that_is_not_one_fails_in_one_line(
+    clean: Path, capsys: pytest.CaptureFixture[str], rulebook: str, says: str
+) -> None:
+    code, out, err = run(capsys, "audit", "--db", str(clean), "--rulebook", rulebook)
+
+    assert (code, out) == (FAILED, "")
+    assert says in assert_one_line(err)
+
+
+def test_a_command_that_applies_rules_without_a_rulebook_fails_in_one_line(
+    clean: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "audit", "--db", str(clean))
+
+    assert code == FAILED
+    assert "--rulebook" in assert_one_line(err)
+
+
+def test_a_bad_database_url_fails_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "audit", "--db", "nosuchdialect://crm", "--rulebook", "account_managers")
+
+    assert (code, out) == (FAILED, "")
+    assert "The database URL cannot be used here" in assert_one_line(err)
+
+
+@pytest.mark.parametrize("record", ["deal", "deal:", ":d-1", ""])
+def test_a_record_not_named_kind_colon_id_fails_in_one_line(
+    clean: Path, capsys: pytest.CaptureFixture[str], record: str
+) -> None:
+    code, out, err = run(capsys, "holders", record, "--db", str(clean), "--rulebook", "account_managers")
+
+    assert (code, out) == (FAILED, "")
+    assert assert_one_line(err) == f"Name the record as KIND:ID, e.g. deal:d-17; {record!r} is not."
+
+
+def test_a_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["transfer", "--from", "anna"])
+
+    assert exited.value.code == FAILED
+    assert "--to" in capsys.readouterr().err
+
+
+HOST_RULES = '''\
+"""A host's own rulebook: the account managers, with an observer on deals."""
+
+from ownership import presets
+
+RULES = presets.account_managers().with_role("deal", presets.user_field("observer"))
+
+
+def rules():
+    return RULES
+'''
+
+
+@pytest.mark.parametrize("name", ["RULES", "rules"], ids=["a Rulebook", "a function returning one"])
+def test_a_hosts_own_rulebook_is_loaded_by_module_and_name(
+    clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    (tmp_path / "host_rules_for_cli.py").write_text(HOST_RULES, encoding="utf-8")
+    monkeypatch.syspath_prepend(tmp_path)
+    monkeypatch.delitem(sys.modules, "host_rules_for_cli", raising=False)
+    asking = ("holders", "deal:d-1", "--role", "observer", "--db", str(clean))
+
+    by_option = run(capsys, *asking, "--rulebook", f"host_rules_for_cli:{name}")
+    monkeypatch.setenv("OWNERSHIP_RULEBOOK", f"host_rules_for_cli:{name}")
+    by_environment = run(capsys, *asking)
+    preset = run(capsys, *asking, "--rulebook", "account_managers")
+
+    assert by_option == by_environment == (0, "", "")  # the host's observer role exists, and nobody holds it
+    assert preset[0] == FAILED
+    assert "has no role 'observer'" in assert_one_line(preset[2])
+
+
+# --- options ------------------------------------------------------------------------------------------------
+
+
+def test_options_work_before_or_after_the_command_or_from_the_environment(
+    accounts: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, rules = ("--db", str(accounts)), ("--rulebook", "account_managers")
+
+    before = run(capsys, *db, *rules, "--json", "holders", "deal:d-1")
+    after = run(capsys, "holders", "deal:d-1", "--json", *rules, *db)
+    mixed = run(capsys, "--json", *db, "holders", *rules, "deal:d-1")
+    monkeypatch.setenv("OWNERSHIP_DB", str(accounts))
+    monkeypatch.setenv("OWNERSHIP_RULEBOOK", "account_managers")
+    environment = run(capsys, "--json", "holders", "deal:d-1")
+
+    assert before == after == mixed == environment
+    assert json.loads(before[1])[0]["id"] == "anna"
+
+
+def test_an_option_after_the_command_replaces_the_one_before_it(
+    accounts: Path, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OWNERSHIP_DB", str(tmp_path / "missing.db"))
+    options = ("--rulebook", "lead_exchange", "audit", "--rulebook", "account_managers")
+
+    assert run(capsys, "--db", str(clean), *options, "--db", str(accounts))[0] == FOUND
+    assert run(capsys, "--db", str(accounts), *options, "--db", str(clean))[0] == 0
+    assert run(capsys, *options, "--db", str(clean))[0] == 0  # the option beats the environment
+
+
+# --- the progress bar ---------------------------------------------------------------------------------------
+
+
+def test_progress_bar_on_a_terminal_draws_label_bar_and_count_and_ends_the_line() -> None:
+    terminal = Terminal()
+    bar = ProgressBar("importing", terminal)
+
+    bar(0, 4)
+    bar(1, 4)
+    bar(4, 4)
+
+    drawn = terminal.getvalue()
+    assert drawn == (f"\rimporting [{'.' * 30}] 0/4\rimporting [{'#' * 7}{'.' * 23}] 1/4\rimporting [{'#' * 30}] 4/4\n")
+
+
+def test_progress_bar_draws_nothing_on_a_stream_that_is_no_terminal() -> None:
+    stream = io.StringIO()
+    bar = ProgressBar("importing", stream)
+
+    for done in range(4):
+        bar(done, 3)
+
+    assert stream.getvalue() == ""
+
+
+def test_progress_bar_draws_nothing_for_no_work() -> None:
+    terminal = Terminal()
+
+    ProgressBar("importing", terminal)(0, 0)
+
+    assert terminal.getvalue() == ""
+
+
+def test_import_and_audit_draw_their_bar_on_standard_error_only_on_a_terminal(
+    accounts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported = tmp_path / "acme.json"
+    run(capsys, "export", "-o", str(exported), "--db", str(accounts))
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+
+    imported = main(["import", str(exported), "--db", str(tmp_path / "copy.db")])
+    audited = main(["audit", "--db", str(tmp_path / "copy.db"), "--rulebook", "account_managers"])
+
+    drawn = terminal.getvalue()
+    assert (imported, audited) == (0, FOUND)
+    assert drawn.startswith(f"\rimporting [{'#' * 7}{'.' * 23}] 1/4\r")
+    assert f"\rimporting [{'#' * 30}] 4/4\n\rauditing [{'#' * 15}{'.' * 15}] 1/2\r" in drawn
+    assert drawn.endswith(f"\rauditing [{'#' * 30}] 2/2\n")
+    assert "Imported 2 tenants" in capsys.readouterr().out
+
+
+# --- the installed command ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def environment() -> dict[str, str]:
+    """The environment of a child process: this one's, without ``OWNERSHIP_*``, with this Python's scripts first."""
+    kept = {key: value for key, value in os.environ.items() if not key.startswith("OWNERSHIP_")}
+    kept["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{kept.get('PATH', '')}"
+    return kept
+
+
+def test_the_installed_command_exits_1_on_findings_and_2_with_one_line_on_failure(
+    accounts: Path, tmp_path: Path, environment: dict[str, str]
+) -> None:
+    command = shutil.which("ownership", path=environment["PATH"])
+    assert command is not None, "the ownership console script is not installed"
+
+    found = subprocess.run(
+        [command, "audit", "--db", str(accounts)],
+        env={**environment, "OWNERSHIP_RULEBOOK": "account_managers"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    failed = subprocess.run(
+        [command, "audit", "--db", str(tmp_path / "missing.db"), "--rulebook", "account_managers"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert (found.returncode, found.stderr) == (FOUND, "")
+    assert "inactive_holder" in found.stdout
+    assert (failed.returncode, failed.stdout) == (FAILED, "")
+    assert_one_line(failed.stderr)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_export_of_one_database_is_the_same_text_in_every_process(tmp_path: Path, environment: dict[str, str]) -> None:
+    path = tmp_path / "labelled.db"
+    with library(path, presets.account_managers()) as own:
+        own.add_tenant("acme", plan="go")
+        own.add_user("acme", "Anna", id="anna")
+        own.create("deal", actor="anna", id="d-1", labels=["north", "south", "east", "west", "vip"])
+    texts = {
+        subprocess.run(
+            [sys.executable, "-m", "ownership", "export", "--db", str(path)],
+            env={**environment, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+
+    assert len(texts) == 1
+
+
+def test_python_dash_m_ownership_runs_the_same_command(clean: Path, environment: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ownership", "--json", "explain", "anna", "deal:d-1", "--db", str(clean)],
+        env={**environment, "OWNERSHIP_RULEBOOK": "account_managers"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout)["allowed"] is True
