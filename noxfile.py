@@ -1,11 +1,11 @@
-"""Sessions for ownership's development: `nox` runs tests, lint and typecheck."""
+"""Sessions for ownership's development: `nox` runs tests, lint, typecheck and docs."""
 
 import os
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = ["3.10", "3.11", "3.12", "3.13"]
@@ -35,6 +35,24 @@ def typecheck(session: nox.Session) -> None:
     """Check the package with mypy --strict; SQLAlchemy is installed so that mypy sees its types."""
     session.install("-e", ".[testing,postgresql]", "mypy")
     session.run("mypy", "--strict", "src")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/ with warnings as errors: a broken link or docstring fails it.
+
+    The package is installed so that the API reference is read from the code that is tested; ruff formats the
+    signatures the reference shows.
+    """
+    session.install(
+        "-e",
+        ".[testing,postgresql]",
+        "mkdocs>=1.6,<2",
+        "mkdocstrings[python]>=1.0,<2",
+        "mkdocstrings-python>=2.0,<3",
+        "ruff",
+    )
+    session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session

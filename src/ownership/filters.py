@@ -9,7 +9,7 @@ so an admin's filter is `EVERYTHING` and an impossible one is `NOTHING`.
 
 from collections.abc import Callable, Iterable, Sequence
 
-from attrs import field, frozen
+from attrs import field, frozen, resolve_types
 
 from ownership.model import Assignee, Assignment, Record, names
 
@@ -190,6 +190,10 @@ FILTER_TYPES = (
     Not,
 )
 """Every class of filter node, for ``isinstance`` checks."""
+
+for _branch in (And, Or, Not):
+    # Their parts name `Filter` before it exists; resolved now, so cattrs can read a nested tree back.
+    resolve_types(_branch, globals())
 
 
 def all_of(*parts: Filter) -> Filter:

@@ -1,52 +1,119 @@
 """What a host needs to test its own integration with `ownership` (X8).
 
-Importing this package needs the ``testing`` extra (hypothesis).
+Importing this package needs the ``testing`` extra (hypothesis). It gives:
+
+- strategies for every public value, named as plural nouns (`users()`,
+  `rulebooks()`, ...), and `worlds()`, which draws a whole consistent `World`;
+- `RecordingNotifier`, a notifier that keeps what it was handed, and `FakeClock`;
+- in modules of their own, so that importing this one needs no pytest: the
+  repository contract (`ownership.testing.contract.RepositoryContract`) and the
+  state machine that checks a repository against the in-memory one
+  (`ownership.testing.machine.RepositoryAgreement`).
+
+Installing `ownership` registers the strategies with hypothesis, so
+``st.from_type(User)`` draws from `users()` without importing this package.
 """
 
 from ownership.clock import FakeClock
 from ownership.testing.notifier import RecordingNotifier
 from ownership.testing.strategies import (
+    World,
+    access_rules,
     activities,
     assignees,
     assignments,
+    auto_assignments,
+    auto_assigns,
+    criteria,
+    decisions,
+    dispatch_reports,
+    distribution_rules,
     events,
+    facts,
+    filters,
+    findings,
     group_kinds,
     groups,
+    least_loads,
+    lifecycles,
     memberships,
     moments,
     notifications,
+    number_ranges,
     outbox_entries,
+    pages,
     plans,
     policies,
+    predicates,
     profiles,
+    reasons,
     record_refs,
     records,
     roles,
+    round_robins,
+    rows,
     rulebooks,
+    segments,
+    snapshots,
+    states,
+    tenant_settings,
     tenants,
+    territories,
+    to_groups,
+    transitions,
     users,
+    viewers,
+    worlds,
 )
 
 __all__ = [
     "FakeClock",
     "RecordingNotifier",
+    "World",
+    "access_rules",
     "activities",
     "assignees",
     "assignments",
+    "auto_assignments",
+    "auto_assigns",
+    "criteria",
+    "decisions",
+    "dispatch_reports",
+    "distribution_rules",
     "events",
+    "facts",
+    "filters",
+    "findings",
     "group_kinds",
     "groups",
+    "least_loads",
+    "lifecycles",
     "memberships",
     "moments",
     "notifications",
+    "number_ranges",
     "outbox_entries",
+    "pages",
     "plans",
     "policies",
+    "predicates",
     "profiles",
+    "reasons",
     "record_refs",
     "records",
     "roles",
+    "round_robins",
+    "rows",
     "rulebooks",
+    "segments",
+    "snapshots",
+    "states",
+    "tenant_settings",
     "tenants",
+    "territories",
+    "to_groups",
+    "transitions",
     "users",
+    "viewers",
+    "worlds",
 ]

@@ -1,6 +1,6 @@
 """The repository contract: what every `Repository` must do, written once, run against any.
 
-A host proves its own repository in a few lines of its test file::
+A host proves its own repository in a few lines of its test file:
 
     from ownership.testing.contract import RepositoryContract
 
