@@ -256,10 +256,9 @@ def _add_options(
 @contextmanager
 def _opened(args: argparse.Namespace, *, rulebook: Rulebook | None = None, create: bool = False) -> Iterator[Ownership]:
     """Yield an `Ownership` on the command's database, closing it afterwards."""
-    chosen = _rulebook(args.rulebook) if rulebook is None else rulebook
     repository = _repository(args.db, create=create)
     try:
-        yield Ownership(chosen, repository)
+        yield Ownership(_rulebook(args.rulebook) if rulebook is None else rulebook, repository)
     finally:
         repository.close()
 
@@ -304,6 +303,8 @@ def _rulebook(spec: str | None) -> Rulebook:
         raise CommandError(
             f"There is no preset {spec!r}; name one of {', '.join(PRESETS)}, or give package.module:name."
         )
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `python -m` does: the host's module is found where the script runs
     try:
         found = getattr(importlib.import_module(module_name), name)
         rulebook = found() if callable(found) and not isinstance(found, Rulebook) else found

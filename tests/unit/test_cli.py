@@ -879,3 +879,33 @@ def test_python_dash_m_ownership_runs_the_same_command(clean: Path, environment:
 
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["allowed"] is True
+
+
+def test_the_installed_command_finds_a_hosts_rulebook_in_the_working_directory(
+    clean: Path, tmp_path: Path, environment: dict[str, str]
+) -> None:
+    command = shutil.which("ownership", path=environment["PATH"])
+    assert command is not None, "the ownership console script is not installed"
+    (tmp_path / "host_rules_in_cwd.py").write_text(HOST_RULES, encoding="utf-8")
+    environment.pop("PYTHONPATH", None)
+
+    ran = subprocess.run(
+        [
+            command,
+            "--db",
+            str(clean),
+            "--rulebook",
+            "host_rules_in_cwd:RULES",
+            "holders",
+            "deal:d-1",
+            "--role",
+            "observer",
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", "")
