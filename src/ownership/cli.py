@@ -173,8 +173,16 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     snapshot = _read_snapshot(args.file)
-    with _opened(args, rulebook=Rulebook(), create=True) as own:
-        own.restore(snapshot, progress=ProgressBar("importing"))
+    file = _sqlite_file(_url(args.db)) if args.db else None
+    made = file is not None and not file.exists()
+    try:
+        with _opened(args, rulebook=Rulebook(), create=True) as own:
+            own.restore(snapshot, progress=ProgressBar("importing"))
+    except BaseException:
+        if made and file is not None:  # a refused import leaves no new, empty database behind
+            for part in (file, file.with_name(f"{file.name}-wal"), file.with_name(f"{file.name}-shm")):
+                part.unlink(missing_ok=True)
+        raise
     counts = {"tenants": len(snapshot.tenants), "users": len(snapshot.users), "records": len(snapshot.records)}
     if args.json:
         _print_json(counts)
@@ -272,13 +280,18 @@ def _repository(db: str | None, *, create: bool) -> "SqlRepository":
         from ownership.adapters.sql import SqlRepository  # noqa: PLC0415 - only commands on a database need SQLAlchemy
     except ImportError as error:
         raise CommandError(
-            f"Commands on a database need SQLAlchemy ({error}); install it with: pip install 'ownership[sql]'."
+            f"Commands on a database need SQLAlchemy ({error}); in a checkout: pip install '.[sql]'."
         ) from error
-    url = db if "://" in db else f"sqlite:///{Path(db).resolve()}"
+    url = _url(db)
     path = _sqlite_file(url)
     if path is not None and not create and not path.is_file():
-        raise CommandError(f"There is no database file {db!r}; give an existing SQLite file or a URL.")
+        raise CommandError(f"There is no database file {str(path)!r}; give an existing SQLite file or a URL.")
     return SqlRepository.from_url(url, create=create)
+
+
+def _url(db: str) -> str:
+    """The URL `--db` names: itself, or a SQLite file's path made one."""
+    return db if "://" in db else f"sqlite:///{Path(db).resolve()}"
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -110,10 +110,13 @@ def _shared() -> JsonConverter:
 def unstructure(value: object) -> Any:
     """Return `value` as plain data (dicts, lists, strings, numbers) that `json.dumps` takes.
 
-    An event carries its class name under ``"type"``, so ``structure(data, Event)`` finds it again.
+    An event, a filter node and a distribution rule or pick carry their class
+    name under ``"type"``, so ``structure(data, Event)`` (or `Filter`, `Rule`,
+    `Pick`) finds it again.
     """
-    if isinstance(value, get_args(Event)):
-        return _shared().unstructure(value, unstructure_as=Event)
+    for union in (Event, Filter, Rule, Pick):
+        if isinstance(value, get_args(union)):
+            return _shared().unstructure(value, unstructure_as=union)
     return _shared().unstructure(value)
 
 

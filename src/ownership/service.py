@@ -2497,37 +2497,87 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
 
 
 def _check_whole(snapshot: Snapshot) -> None:
-    """Refuse a snapshot that refers to a tenant, user, group or record it does not hold (a file edited by hand)."""
+    """Refuse a snapshot no repository could have given (a file edited by hand, or put together from two).
+
+    It must hold everything it refers to, hold nothing twice, and link no
+    tenant's user, group or record to another tenant's.
+    """
+    for problem in (*_missing(snapshot), *_repeated(snapshot), *_crossing(snapshot)):
+        raise InvalidValueError(f"The snapshot {problem}; export the whole state again.")
+
+
+def _missing(snapshot: Snapshot) -> Iterator[str]:
     tenants = {t.id for t in snapshot.tenants}
     users = {u.id for u in snapshot.users}
     groups = {g.id for g in snapshot.groups}
     records = {r.ref for r in snapshot.records}
+    record_ids = {r.id for r in snapshot.records}
     notified = [entry.notification for entry in snapshot.outbox]
-    missing = (
-        *(f"tenant {t!r} of user {u.id!r}" for u in snapshot.users if (t := u.tenant) not in tenants),
-        *(f"tenant {t!r} of group {g.id!r}" for g in snapshot.groups if (t := g.tenant) not in tenants),
+    changes = (*snapshot.assignments, *snapshot.events)
+    named = (
+        *((f"tenant {u.tenant!r} of user {u.id!r}", u.tenant in tenants) for u in snapshot.users),
+        *((f"tenant {g.tenant!r} of group {g.id!r}", g.tenant in tenants) for g in snapshot.groups),
         *(
-            f"tenant {t!r} of {r}"
-            for r in snapshot.records
-            for t in sorted(r.tenants | r.offered_to)
-            if t not in tenants
+            (f"user {g.personal_of!r} of group {g.id!r}", g.personal_of in users)
+            for g in snapshot.groups
+            if g.personal_of
         ),
-        *(f"group {m.group!r} of a membership" for m in snapshot.memberships if m.group not in groups),
-        *(f"user {m.user!r} of a membership" for m in snapshot.memberships if m.user not in users),
-        *(f"{a.record} of an assignment" for a in snapshot.assignments if a.record not in records),
-        *(f"{a.assignee} holding {a.record}" for a in snapshot.assignments if not _known(a.assignee, users, groups)),
-        *(f"{e.record} of an event" for e in snapshot.events if e.record not in records),
-        *(f"user {actor!r} who acted on {r}" for r, actor in _actors(snapshot) if actor not in users),
+        *((f"tenant {t!r} of {r}", t in tenants) for r in snapshot.records for t in sorted(r.tenants | r.offered_to)),
+        *((f"record group {g!r} of {r}", g in record_ids) for r in snapshot.records for g in sorted(r.groups)),
+        *((f"group {m.group!r} of a membership", m.group in groups) for m in snapshot.memberships),
+        *((f"user {m.user!r} of a membership", m.user in users) for m in snapshot.memberships),
+        *((f"{c.record}, which its history or holders name", c.record in records) for c in changes),
+        *((f"tenant {c.tenant!r} named for {c.record}", c.tenant in tenants) for c in changes),
         *(
-            f"{e.assignee} named in the history of {e.record}"
+            (f"tenant {e.private_to!r} named for {e.record}", e.private_to in tenants)
             for e in snapshot.events
-            if isinstance(e, Assigned | Unassigned) and not _known(e.assignee, users, groups)
+            if e.private_to
         ),
-        *(f"user {n.recipient!r} told of {n.record}" for n in notified if n.recipient not in users),
-        *(f"tenant {s.tenant!r} of setting {s.key!r}" for s in snapshot.settings if s.tenant not in tenants),
+        *((f"{a.assignee} holding {a.record}", _known(a.assignee, users, groups)) for a in snapshot.assignments),
+        *(
+            (f"{e.assignee} named in the history of {e.record}", _known(e.assignee, users, groups))
+            for e in snapshot.events
+            if isinstance(e, Assigned | Unassigned)
+        ),
+        *((f"user {actor!r} who acted on {r}", actor in users) for r, actor in _actors(snapshot)),
+        *((f"user {n.recipient!r} told of {n.record}", n.recipient in users) for n in notified),
+        *((f"{n.record} of notification {n.key!r}", n.record in records) for n in notified),
+        *((f"tenant {s.tenant!r} of setting {s.key!r}", s.tenant in tenants) for s in snapshot.settings),
     )
-    if missing:
-        raise InvalidValueError(f"The snapshot does not hold the {missing[0]}; export the whole state again.")
+    yield from (f"does not hold the {what}" for what, held in named if not held)
+
+
+def _repeated(snapshot: Snapshot) -> Iterator[str]:
+    keyed: tuple[tuple[str, Iterable[object]], ...] = (
+        ("tenant", (t.id for t in snapshot.tenants)),
+        ("user", (u.id for u in snapshot.users)),
+        ("group", (g.id for g in snapshot.groups)),
+        ("record", (str(r.ref) for r in snapshot.records)),
+        ("membership", ((m.group, m.user) for m in snapshot.memberships)),
+        ("holding", ((str(a.record), a.role, str(a.assignee), a.tenant) for a in snapshot.assignments)),
+        ("number", ((r.tenant, r.kind, r.number) for r in snapshot.records if r.number is not None)),
+        ("notification", (e.notification.key for e in snapshot.outbox)),
+        ("setting", ((s.tenant, s.key) for s in snapshot.settings)),
+    )
+    for what, keys in keyed:
+        seen: set[object] = set()
+        for key in keys:
+            if key in seen:
+                yield f"holds {what} {key!r} twice"
+            seen.add(key)
+
+
+def _crossing(snapshot: Snapshot) -> Iterator[str]:
+    home = {u.id: u.tenant for u in snapshot.users} | {g.id: g.tenant for g in snapshot.groups}
+    taking_part = {r.ref: r.tenants for r in snapshot.records}
+    for m in snapshot.memberships:
+        if home.get(m.user) != home.get(m.group):
+            yield f"puts user {m.user!r} of tenant {home.get(m.user)!r} in group {m.group!r} of another tenant"
+    for a in snapshot.assignments:
+        if a.tenant not in taking_part.get(a.record, {a.tenant}):
+            yield f"gives tenant {a.tenant!r} holders of {a.record}, which it does not take part in"
+        if a.assignee.id is not None and home.get(a.assignee.id, a.tenant) != a.tenant:
+            yield f"makes {a.assignee}, of tenant {home[a.assignee.id]!r}, a holder of {a.record} for {a.tenant!r}"
 
 
 def _actors(snapshot: Snapshot) -> Iterator[tuple[RecordRef, str]]:

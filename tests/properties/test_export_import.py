@@ -27,6 +27,7 @@ The laws:
 import contextlib
 import itertools
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -562,7 +563,7 @@ def populated() -> Snapshot:
         ("tenant", "acme", "tenant 'acme' of user 'anna'"),
         ("user", "anna", "user 'anna' of a membership"),
         ("group", "north", "group 'north' of a membership"),
-        ("record", "deal d-1", "deal d-1 of an assignment"),
+        ("record", "deal d-1", "deal d-1, which its history or holders name"),
     ],
 )
 def test_x8_a_snapshot_missing_a_tenant_user_group_or_record_is_refused_naming_it(
@@ -606,5 +607,83 @@ def test_x8_a_snapshot_missing_a_user_its_history_names_is_refused(repository: R
     own.transfer("bob", "anna")  # Bob now holds nothing; the history says he made d-1 and held it
     target = Ownership(RULES, repository)
 
-    with pytest.raises(InvalidValueError, match="user 'bob'"):
+    with pytest.raises(InvalidValueError, match=r"user '?bob'?"):
         target.restore(_without(own.snapshot(), "user", "bob"))
+
+
+def _twice(snapshot: Snapshot, field: str) -> Snapshot:
+    values = getattr(snapshot, field)
+    return evolve(snapshot, **{field: (*values, values[0])})
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda s: _twice(s, "tenants"), "holds tenant 'acme' twice"),
+        (lambda s: evolve(s, users=(*s.users, evolve(s.users[0], name="Anna Again"))), "holds user 'anna' twice"),
+        (lambda s: _twice(s, "groups"), "holds group 'north' twice"),
+        (lambda s: _twice(s, "records"), "holds record 'deal d-1' twice"),
+        (lambda s: _twice(s, "memberships"), "holds membership ('north', 'anna') twice"),
+        (lambda s: _twice(s, "assignments"), "holds holding ('deal d-1', 'responsible', 'user anna', 'acme') twice"),
+    ],
+    ids=["tenant", "user", "group", "record", "membership", "holding"],
+)
+def test_x8_a_snapshot_holding_anything_twice_is_refused_and_the_target_stays_empty(
+    repository: Repository, populated: Snapshot, edit: Callable[[Snapshot], Snapshot], says: str
+) -> None:
+    target = Ownership(RULES, repository)
+
+    with refused(target, InvalidValueError, f"^The snapshot {re.escape(says)}; export the whole state again"):
+        target.restore(edit(populated))
+
+    assert target.snapshot().tenants == ()
+
+
+def test_x8_a_snapshot_numbering_two_records_alike_is_refused(repository: Repository, populated: Snapshot) -> None:
+    deal = next(r for r in populated.records if r.kind == "deal")
+    edited = evolve(
+        populated,
+        records=(
+            *(evolve(r, number="7") if r == deal else r for r in populated.records),
+            evolve(deal, id="d-2", number="7"),
+        ),
+    )
+
+    with pytest.raises(InvalidValueError, match=re.escape("holds number ('acme', 'deal', '7') twice")):
+        Ownership(RULES, repository).restore(edited)
+
+    assert Ownership(RULES, repository).snapshot().records == ()
+
+
+def test_x8_a_snapshot_linking_one_tenants_user_to_another_tenants_record_or_group_is_refused(
+    repository: Repository, populated: Snapshot
+) -> None:
+    """No read may cross a tenant, so no restore may write a link across one."""
+    zed = User("zed", "globex", "Zed")
+    deal = next(r for r in populated.records if r.kind == "deal")
+    with_globex = evolve(
+        populated,
+        tenants=(*populated.tenants, evolve(populated.tenants[0], id="globex")),
+        users=(*populated.users, zed),
+    )
+    held_across = evolve(
+        with_globex,
+        assignments=tuple(
+            evolve(a, assignee=Assignee.user("zed")) if a.record == deal.ref else a for a in with_globex.assignments
+        ),
+    )
+    member_across = evolve(with_globex, memberships=(*with_globex.memberships, Membership("north", "zed")))
+    slot_across = evolve(
+        with_globex,
+        assignments=tuple(evolve(a, tenant="globex") if a.record == deal.ref else a for a in with_globex.assignments),
+    )
+
+    for edited, says in [
+        (held_across, "makes user zed, of tenant 'globex', a holder of deal d-1 for 'acme'"),
+        (member_across, "puts user 'zed' of tenant 'globex' in group 'north' of another tenant"),
+        (slot_across, "gives tenant 'globex' holders of deal d-1, which it does not take part in"),
+    ]:
+        with pytest.raises(InvalidValueError, match=re.escape(says)):
+            Ownership(RULES, repository).restore(edited)
+
+    assert Ownership(RULES, repository).snapshot().tenants == ()

@@ -46,6 +46,8 @@ from ownership import (
     serde,
 )
 from ownership.adapters.memory import MemoryRepository
+from ownership.distribution import Rule
+from ownership.filters import FILTER_TYPES, Filter
 from ownership.service import Setting
 from ownership.testing import (
     FakeClock,
@@ -68,6 +70,7 @@ from ownership.testing import (
     tenants,
     users,
 )
+from ownership.testing import strategies as testing_strategies
 
 EVENT_TYPES = (RecordCreated, Assigned, Unassigned, RecordShared, ShareAccepted, ActivityRecorded)
 
@@ -300,3 +303,11 @@ def test_roundtrip_is_identity_for_real_snapshots(
     assert {type(e) for e in snapshot.events} == set(EVENT_TYPES)
     assert snapshot.outbox, "the scenario notified someone: the outbox round-trips too"
     assert_roundtrips(snapshot, Snapshot)
+
+
+@given(value=st.one_of(testing_strategies.filters(), testing_strategies.distribution_rules()))
+def test_x8_the_public_unstructure_tags_filters_and_rules_so_the_public_structure_reads_them_back(value: Any) -> None:
+    """Through `serde.unstructure` and `serde.structure` alone, as a host stores a filter or a rule, via JSON text."""
+    union = Filter if isinstance(value, FILTER_TYPES) else Rule
+    text = json.dumps(serde.unstructure(value))
+    assert serde.structure(json.loads(text), union) == value

@@ -909,3 +909,20 @@ def test_the_installed_command_finds_a_hosts_rulebook_in_the_working_directory(
     )
 
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", "")
+
+
+def test_a_refused_import_into_a_new_file_leaves_no_database_behind(
+    accounts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "half.json"
+    code, _, _ = run(capsys, "export", "--db", str(accounts), "-o", str(export))
+    data = json.loads(export.read_text(encoding="utf-8"))
+    data["tenants"] = data["tenants"][1:]  # the users of the tenant left out now point nowhere
+    export.write_text(json.dumps(data), encoding="utf-8")
+    target = tmp_path / "new.db"
+
+    refused_code, out, err = run(capsys, "import", str(export), "--db", str(target))
+
+    assert (code, refused_code, out) == (0, FAILED, "")
+    assert "The snapshot does not hold the tenant" in assert_one_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("new.db")) == []
