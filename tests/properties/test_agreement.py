@@ -15,7 +15,6 @@ compiled to SQL.
 """
 
 import contextlib
-import itertools
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -23,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import UnversionedRepository
+from conftest import UnversionedRepository, attempt
 from ownership import (
     ACTIONS,
     EVERYONE,
@@ -45,7 +44,7 @@ from ownership import (
 from ownership.access import holds, in_caretaker_group, is_admin, restricted, same_tenant, shared_with_viewer
 from ownership.adapters.memory import MemoryRepository
 from ownership.ports import Repository
-from ownership.testing import FakeClock
+from ownership.testing import FakeClock, counted_ids
 
 pytest_plugins = ("sql_repositories",)
 
@@ -92,20 +91,13 @@ REPOSITORIES: dict[str, Callable[[], Repository]] = {
 }
 
 
-def _attempt(step: Callable[[], object]) -> None:
-    """Run one generated step; a refusal is part of the world's life, anything else is a bug."""
-    with contextlib.suppress(OwnershipError):
-        step()
-
-
 @st.composite
 def worlds(  # noqa: PLR0912 - a world's life reads best as one story, step by step
     draw: st.DrawFn, rulebook: Rulebook, repository: Callable[[], Repository]
 ) -> tuple[Ownership, list[User]]:
     clock = FakeClock()
     # Ids are counted, not random: a world drawn twice from the same choices must come out the same.
-    counter = itertools.count()
-    own = Ownership(rulebook, repository(), clock=clock, ids=lambda: f"id-{next(counter):04d}")
+    own = Ownership(rulebook, repository(), clock=clock, ids=counted_ids())
     plans = [None, *(p.name for p in rulebook.plans)]
     for tenant in TENANTS:
         own.add_tenant(tenant, plan=draw(st.sampled_from(plans)), switches=draw(st.sets(st.sampled_from(SWITCHES))))
@@ -131,7 +123,7 @@ def worlds(  # noqa: PLR0912 - a world's life reads best as one story, step by s
         group, user = draw(st.sampled_from(groups)) if groups else None, draw(st.sampled_from(users))
         if group is not None:
             until = draw(st.none() | st.integers(-48, 48).map(lambda h: clock.now + timedelta(hours=h)))
-            _attempt(lambda group=group, user=user, until=until: own.add_member(group, user, until=until))
+            attempt(lambda group=group, user=user, until=until: own.add_member(group, user, until=until))
 
     assignees = [*(Assignee.user(u.id) for u in users), *(Assignee.group(g.id) for g in groups), EVERYONE]
 
@@ -165,16 +157,16 @@ def worlds(  # noqa: PLR0912 - a world's life reads best as one story, step by s
         if what == "share":
             partner = next(t for t in TENANTS if t != record.tenant)
             accepter = draw(st.sampled_from(users))
-            _attempt(lambda record=record, actor=actor, partner=partner: own.share(record, partner, actor=actor))
-            _attempt(lambda record=record, accepter=accepter: own.accept(record, actor=accepter))
+            attempt(lambda record=record, actor=actor, partner=partner: own.share(record, partner, actor=actor))
+            attempt(lambda record=record, accepter=accepter: own.accept(record, actor=accepter))
         elif roles:
             role = draw(st.sampled_from(roles))
             if what == "claim":
-                _attempt(lambda record=record, role=role, actor=actor: own.claim(record, role, actor=actor))
+                attempt(lambda record=record, role=role, actor=actor: own.claim(record, role, actor=actor))
             else:
                 who = draw(fitting(record.kind, role, actor.tenant))
                 change = own.assign if what == "assign" else own.unassign
-                _attempt(lambda change=change, r=record, role=role, who=who, a=actor: change(r, role, who, actor=a))
+                attempt(lambda change=change, r=record, role=role, who=who, a=actor: change(r, role, who, actor=a))
     for tenant in draw(st.lists(st.sampled_from(TENANTS), max_size=2, unique=True)):
         # A switch turned off hides its roles' holders, who then grant nothing (TL10, CG8).
         own.configure_tenant(tenant, switches=draw(st.sets(st.sampled_from(SWITCHES))))

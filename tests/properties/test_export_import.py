@@ -37,7 +37,7 @@ from attrs import evolve
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
-from conftest import refused
+from conftest import attempt, refused
 from ownership import (
     EVERYONE,
     Assignee,
@@ -63,7 +63,7 @@ from ownership import (
 )
 from ownership.adapters.memory import MemoryRepository
 from ownership.ports import Repository
-from ownership.testing import FakeClock, RecordingNotifier
+from ownership.testing import FakeClock, RecordingNotifier, counted_ids
 from sql_repositories import FACTORIES, POSTGRESQL
 
 pytest_plugins = ("sql_repositories",)
@@ -90,24 +90,12 @@ STATUSES = ("inbox", "prospect", "customer", "archive")
 ACTIONS = ("view", "edit", "assign")
 
 
-def _ids() -> Callable[[], str]:
-    # Counted, not random: a state drawn twice from the same choices comes out the same.
-    counter = itertools.count()
-    return lambda: f"id-{next(counter):04d}"
-
-
-def _attempt(step: Callable[[], object]) -> None:
-    """Run one use case; a refusal is part of a CRM's life, anything else is a bug."""
-    with contextlib.suppress(OwnershipError):
-        step()
-
-
 class Crm:
     """A state drawn as a CRM's life, on an in-memory repository, with the fake clock it was made by."""
 
     def __init__(self) -> None:
         self.clock = FakeClock()
-        self.own = Ownership(RULES, MemoryRepository(), clock=self.clock, ids=_ids())
+        self.own = Ownership(RULES, MemoryRepository(), clock=self.clock, ids=counted_ids())
 
     def users(self, tenant: str | None = None) -> list[User]:
         snapshot = self.own.snapshot()
@@ -163,7 +151,7 @@ def crms(draw: st.DrawFn, *, steps: int = 16) -> Crm:  # noqa: PLR0912 - a CRM's
     for group in snapshot.groups:
         for user in (u for u in snapshot.users if u.tenant == group.tenant and draw(st.integers(0, 2)) == 0):
             until = draw(st.none() | st.integers(-48, 48).map(lambda h: clock.now + timedelta(hours=h)))
-            _attempt(lambda g=group, u=user, t=until: own.add_member(g, u, until=t))
+            attempt(lambda g=group, u=user, t=until: own.add_member(g, u, until=t))
 
     first = draw(st.integers(2, 4))  # records to begin with, so the steps after have something to work on
     for n in range(first + draw(st.integers(1, steps))):
@@ -206,7 +194,7 @@ def crms(draw: st.DrawFn, *, steps: int = 16) -> Crm:  # noqa: PLR0912 - a CRM's
             try:
                 own.create(kind, actor=actor, **kwargs)
             except OwnershipError:  # a holder or a status it refuses: make it plainly, if the kind allows
-                _attempt(lambda k=kind, t=tenant, i=record_id: own.create(k, actor=crm.admin(t), tenant=t, id=i))
+                attempt(lambda k=kind, t=tenant, i=record_id: own.create(k, actor=crm.admin(t), tenant=t, id=i))
         elif step in ("assign", "unassign", "claim") and (record := _found(draw, crm)) is not None:
             roles = [role.name for role in RULES.policy(record.kind).roles]
             if not roles:
@@ -215,32 +203,32 @@ def crms(draw: st.DrawFn, *, steps: int = 16) -> Crm:  # noqa: PLR0912 - a CRM's
             actor = _actor(draw, crm, record)
             if step == "assign":
                 who = draw(st.sampled_from(_candidates(crm, crm.own.user(actor).tenant)))
-                _attempt(lambda r=record, o=role, w=who, a=actor: own.assign(r, o, w, actor=a))
+                attempt(lambda r=record, o=role, w=who, a=actor: own.assign(r, o, w, actor=a))
             elif step == "unassign":
                 with contextlib.suppress(OwnershipError):
                     held = own.holders(record, role, viewer=actor)
                     if held:
                         gone = draw(st.sampled_from(held))
-                        _attempt(lambda r=record, o=role, g=gone, a=actor: own.unassign(r, o, g, actor=a))
+                        attempt(lambda r=record, o=role, g=gone, a=actor: own.unassign(r, o, g, actor=a))
             else:
-                _attempt(lambda r=record, o=role, a=actor: own.claim(r, o, actor=a))
+                attempt(lambda r=record, o=role, a=actor: own.claim(r, o, actor=a))
         elif step == "share" and (record := _found(draw, crm)) is not None:
             partner = next(t for t in TENANTS if t != record.tenant)
-            _attempt(lambda r=record, p=partner: own.share(r, p, actor=crm.admin(r.tenant)))
+            attempt(lambda r=record, p=partner: own.share(r, p, actor=crm.admin(r.tenant)))
             if draw(st.integers(0, 3)):
                 taker = draw(st.sampled_from([u.id for u in crm.users(partner)]))
-                _attempt(lambda r=record, t=taker: own.accept(r, actor=t))
+                attempt(lambda r=record, t=taker: own.accept(r, actor=t))
         elif step == "status" and (record := _found(draw, crm, "contact")) is not None:
             target = draw(st.sampled_from(STATUSES))
-            _attempt(lambda r=record, t=target: own.set_status(r, t, actor=None, confirmed=True))
+            attempt(lambda r=record, t=target: own.set_status(r, t, actor=None, confirmed=True))
         elif step == "label" and (record := _found(draw, crm)) is not None:
             labels = draw(st.frozensets(st.sampled_from(LABELS)))
             name = draw(st.none() | st.sampled_from(NAMES))
-            _attempt(lambda r=record, n=name, s=labels: own.update_record(r, actor=None, name=n, labels=s))
+            attempt(lambda r=record, n=name, s=labels: own.update_record(r, actor=None, name=n, labels=s))
         elif step == "number" and (record := _found(draw, crm)) is not None:
             next_ = draw(st.integers(0, 3))
-            _attempt(lambda r=record, x=next_: own.set_number_range(r.tenant, r.kind, prefix="K-", width=3, next=x))
-            _attempt(lambda r=record: own.set_number(r, actor=None))
+            attempt(lambda r=record, x=next_: own.set_number_range(r.tenant, r.kind, prefix="K-", width=3, next=x))
+            attempt(lambda r=record: own.set_number(r, actor=None))
         elif step == "segment":
             tenant = draw(st.sampled_from(list(TENANTS)))
             user = draw(st.sampled_from(crm.users(tenant)))
@@ -249,7 +237,7 @@ def crms(draw: st.DrawFn, *, steps: int = 16) -> Crm:  # noqa: PLR0912 - a CRM's
             )
             kind = "contact" if criteria != held_by(user) else draw(st.sampled_from(KINDS))
             segment = Segment(kind, criteria, name=f"segment {n}")
-            _attempt(lambda s=segment, u=user: own.save_segment(s, actor=u))
+            attempt(lambda s=segment, u=user: own.save_segment(s, actor=u))
         elif step == "auto":
             tenant = draw(st.sampled_from(list(TENANTS)))
             groups = [g for g in own.groups(tenant) if not g.personal_of] or own.groups(tenant)
@@ -265,12 +253,12 @@ def crms(draw: st.DrawFn, *, steps: int = 16) -> Crm:  # noqa: PLR0912 - a CRM's
                         ]
                     )
                 )
-                _attempt(lambda t=tenant, k=kind, r=rule: own.set_auto_assign(t, k, [r]))
-                _attempt(lambda k=kind, t=tenant, i=f"{kind[:2]}-{n}": own.create(k, actor=None, tenant=t, id=i))
+                attempt(lambda t=tenant, k=kind, r=rule: own.set_auto_assign(t, k, [r]))
+                attempt(lambda k=kind, t=tenant, i=f"{kind[:2]}-{n}": own.create(k, actor=None, tenant=t, id=i))
         elif step == "regroup" and (contact := _found(draw, crm, "contact")) is not None:
             record_groups = [g for g in crm.records("contact_group") if g.tenant == contact.tenant]
             if not record_groups or draw(st.booleans()):
-                _attempt(lambda c=contact, i=f"cg-{n}": own.create("contact_group", actor=None, tenant=c.tenant, id=i))
+                attempt(lambda c=contact, i=f"cg-{n}": own.create("contact_group", actor=None, tenant=c.tenant, id=i))
                 record_groups = [g for g in crm.records("contact_group") if g.tenant == contact.tenant]
             if not record_groups:
                 continue
@@ -279,18 +267,18 @@ def crms(draw: st.DrawFn, *, steps: int = 16) -> Crm:  # noqa: PLR0912 - a CRM's
             chosen = (
                 [contact, *draw(st.lists(st.sampled_from(others), unique=True, max_size=2))] if others else [contact]
             )
-            _attempt(lambda g=record_group, c=chosen: own.add_to_group(g, c, actor=crm.admin(g.tenant)))
+            attempt(lambda g=record_group, c=chosen: own.add_to_group(g, c, actor=crm.admin(g.tenant)))
         elif step == "activity" and (record := _found(draw, crm)) is not None:
             _activity(draw, crm, record)
         elif step == "dispatch":
             _deliver(draw, own)
         elif step == "deactivate":
             user = draw(st.sampled_from(crm.users()))
-            _attempt(lambda u=user: own.update_user(u, active=False))
+            attempt(lambda u=user: own.update_user(u, active=False))
         elif step == "transfer":
             tenant = draw(st.sampled_from(list(TENANTS)))
             leaving, successor = draw(st.lists(st.sampled_from(crm.users(tenant)), min_size=2, max_size=2))
-            _attempt(lambda a=leaving, b=successor: own.transfer(a, b))
+            attempt(lambda a=leaving, b=successor: own.transfer(a, b))
         elif step == "time":
             clock.advance(hours=draw(st.integers(1, 72)))
     # Last, what fills the outbox and delivers part of it: entries pending, delivered, and tried in vain.
@@ -307,7 +295,7 @@ def _activity(draw: st.DrawFn, crm: Crm, record: Record) -> None:
     names = [a.name for a in policy.activities] if policy.activities is not None else ["note_added"]
     activity = draw(st.sampled_from(names))
     actor = draw(st.none() | st.just(_actor(draw, crm, record)))
-    _attempt(lambda: crm.own.record_activity(record, activity, actor=actor))
+    attempt(lambda: crm.own.record_activity(record, activity, actor=actor))
 
 
 def _deliver(draw: st.DrawFn, own: Ownership) -> None:
@@ -384,7 +372,7 @@ def imported(text: str) -> Snapshot:
 
 def restored(crm: Crm, repository: Repository) -> Ownership:
     """An `Ownership` on `repository`, on the rules and the clock of `crm`, not yet filled."""
-    return Ownership(RULES, repository, clock=crm.clock, ids=_ids())
+    return Ownership(RULES, repository, clock=crm.clock, ids=counted_ids())
 
 
 @pytest.fixture(params=["memory", "sqlite_memory", POSTGRESQL])

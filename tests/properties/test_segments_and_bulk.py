@@ -23,7 +23,6 @@ server answers, see tests/postgres.py).
 """
 
 import contextlib
-import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
@@ -34,6 +33,7 @@ from attrs import evolve
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
+from conftest import attempt
 from ownership import (
     EVERYONE,
     AccessDeniedError,
@@ -70,7 +70,7 @@ from ownership.filters import all_of, matches
 from ownership.policy import Access
 from ownership.ports import Repository
 from ownership.segments import ANYTHING, Scope
-from ownership.testing import FakeClock
+from ownership.testing import FakeClock, counted_ids
 
 pytest_plugins = ("sql_repositories",)
 
@@ -149,25 +149,13 @@ class World:
         return frozenset(m.group for m in self._memberships if m.user == user and (m.until is None or now < m.until))
 
 
-def _ids() -> Callable[[], str]:
-    # Counted, not random: a world drawn twice from the same choices comes out the same.
-    counter = itertools.count()
-    return lambda: f"id-{next(counter):04d}"
-
-
-def _attempt(step: Callable[[], object]) -> None:
-    """Run one generated step; a refusal is part of the world's life, anything else is a bug."""
-    with contextlib.suppress(OwnershipError):
-        step()
-
-
 @st.composite
 def desks(  # noqa: PLR0912 - a world's life reads best as one story, step by step
     draw: st.DrawFn, rulebook: Rulebook, repository: Callable[[], Repository]
 ) -> World:
     clock = FakeClock()
     repo = repository()
-    own = Ownership(rulebook, repo, clock=clock, ids=_ids())
+    own = Ownership(rulebook, repo, clock=clock, ids=counted_ids())
     world = World(own, clock, repo)
     for tenant in TENANTS:
         own.add_tenant(tenant)
@@ -237,15 +225,15 @@ def desks(  # noqa: PLR0912 - a world's life reads best as one story, step by st
         partner = next(t for t in TENANTS if t != contact.tenant)
         what = draw(st.sampled_from(["share", "status", "unassign"]))
         if what == "share":
-            _attempt(lambda c=contact, p=partner: own.share(c, p, actor=world.admin(c.tenant)))
-            _attempt(lambda c=contact, p=partner: own.accept(c, actor=world.admin(p)))
+            attempt(lambda c=contact, p=partner: own.share(c, p, actor=world.admin(c.tenant)))
+            attempt(lambda c=contact, p=partner: own.accept(c, actor=world.admin(p)))
         elif what == "status":
             target = draw(st.sampled_from(STATUSES))
-            _attempt(lambda c=contact, t=target: own.set_status(c, t, actor=None, confirmed=True))
+            attempt(lambda c=contact, t=target: own.set_status(c, t, actor=None, confirmed=True))
         else:
             for holder in own.holders(contact, "assignee"):
                 if draw(st.booleans()):
-                    _attempt(lambda c=contact, h=holder: own.unassign(c, "assignee", h, actor=world.admin(c.tenant)))
+                    attempt(lambda c=contact, h=holder: own.unassign(c, "assignee", h, actor=world.admin(c.tenant)))
     for user in draw(st.lists(st.sampled_from([u for u in world.users if u.id != world.admin(u.tenant)]), max_size=1)):
         own.update_user(user, active=False)
     clock.advance(hours=draw(st.integers(0, 72)))
@@ -527,7 +515,7 @@ def bulk_desks(draw: st.DrawFn, repository: Callable[[], Repository]) -> World:
     """Acme with contacts of every status, numbered, labelled, grouped and held; a Globex contact shared with Acme."""
     clock = FakeClock()
     repo = repository()
-    own = Ownership(presets.contact_desk(), repo, clock=clock, ids=_ids())
+    own = Ownership(presets.contact_desk(), repo, clock=clock, ids=counted_ids())
     world = World(own, clock, repo)
     for tenant in TENANTS:
         own.add_tenant(tenant)
@@ -701,7 +689,7 @@ MANY = 1_250  # more than the thousand records a bulk call prepares and writes a
 
 def _many_contacts(repository: Repository) -> Ownership:
     """Acme with MANY contacts held by Anna and the competence Tax, numbered, in record group G."""
-    own = Ownership(presets.contact_desk(), repository, clock=FakeClock(), ids=_ids())
+    own = Ownership(presets.contact_desk(), repository, clock=FakeClock(), ids=counted_ids())
     own.add_tenant("acme")
     own.add_user("acme", "Admin", id="admin", admin=True)
     own.add_user("acme", "Anna", id="anna")
@@ -782,7 +770,7 @@ def _check_round_robin(  # noqa: PLR0912 - one story: the members, the creates, 
 ) -> None:
     clock = FakeClock()
     repo = repository()
-    own = Ownership(presets.contact_desk(), repo, clock=clock, ids=_ids())
+    own = Ownership(presets.contact_desk(), repo, clock=clock, ids=counted_ids())
     own.add_tenant("acme")
     own.add_user("acme", "Admin", id="admin", admin=True)
     own.add_group("acme", "Sales", GroupKind.COMPETENCE, id="sales")
@@ -816,7 +804,7 @@ def _check_round_robin(  # noqa: PLR0912 - one story: the members, the creates, 
     with contextlib.ExitStack() as stack:
         for n, step in enumerate(steps):
             if n == restart:
-                own = Ownership(presets.contact_desk(), _reopened(repo, stack), clock=clock, ids=_ids())
+                own = Ownership(presets.contact_desk(), _reopened(repo, stack), clock=clock, ids=counted_ids())
             if step == "auto":
                 made = own.create("contact", actor="admin", id=f"c{n:02d}")
             elif step == "import":  # lands in the inbox, which takes no holders: no turn is used

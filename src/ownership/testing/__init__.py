@@ -14,7 +14,7 @@ Installing `ownership` registers the strategies with hypothesis, so
 ``st.from_type(User)`` draws from `users()` without importing this package.
 """
 
-from ownership.clock import FakeClock
+from ownership.clock import FakeClock, counted_ids
 from ownership.testing.notifier import RecordingNotifier
 from ownership.testing.strategies import (
     World,
@@ -76,6 +76,7 @@ __all__ = [
     "assignments",
     "auto_assignments",
     "auto_assigns",
+    "counted_ids",
     "criteria",
     "decisions",
     "dispatch_reports",

@@ -35,7 +35,6 @@ activities, dispatch notifications, hand over a user's holdings, reassign,
 regroup and delete; valid calls mostly, and some that must be refused.
 """
 
-import itertools
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
@@ -46,7 +45,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from ownership import presets
 from ownership.adapters.memory import MemoryRepository
-from ownership.clock import FakeClock
+from ownership.clock import FakeClock, counted_ids
 from ownership.distribution import LeastLoad, RoundRobin, Rule, ToGroup
 from ownership.model import EVERYONE, Assignee, GroupKind, Record, RecordRef
 from ownership.policy import ACTIONS, Rulebook
@@ -130,10 +129,7 @@ class RepositoryAgreement(RuleBasedStateMachine):
         self.steps: list[str] = []
 
     def _ownership(self, repository: Repository, notifier: RecordingNotifier) -> Ownership:
-        counter = itertools.count(1)
-        return Ownership(
-            self.rulebook, repository, clock=self.clock, ids=lambda: f"id-{next(counter)}", notifier=notifier
-        )
+        return Ownership(self.rulebook, repository, clock=self.clock, ids=counted_ids(), notifier=notifier)
 
     # --- running a call on both sides ------------------------------------------------------------------
 
