@@ -100,7 +100,7 @@ def _demo(_args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     with _opened(args) as own:
-        tenants = args.tenants or [t.id for t in own.snapshot().tenants]
+        tenants = args.tenants or [t.id for t in own.tenants()]
         bar = ProgressBar("auditing")
         rows = []
         for done, tenant in enumerate(tenants, 1):
@@ -163,7 +163,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     with _opened(args, rulebook=Rulebook()) as own:
-        text = json.dumps(serde.unstructure(own.snapshot()), indent=2, ensure_ascii=False) + "\n"
+        text = _json_text(serde.unstructure(own.snapshot()))
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
@@ -200,7 +200,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Who is responsible for a record, who may see it, who must hear of it.",
         epilog="Exit codes: 0 done; 1 something found (audit) or refused (explain); 2 the command failed.",
     )
-    _add_options(parser, database=True, rules=True, defaults=True)
+    _add_options(parser, on_database=True, defaults=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, run: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
@@ -211,7 +211,7 @@ def _parser() -> argparse.ArgumentParser:
     def on_database(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
         # The options may come after the command too; there they replace what came before it. Every command on
         # a database takes --rulebook, so one set of options serves them all; export and import do not read it.
-        _add_options(sub, database=True, rules=True, defaults=False)
+        _add_options(sub, on_database=True, defaults=False)
         return sub
 
     _add_options(
@@ -238,22 +238,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_options(
-    parser: argparse.ArgumentParser, *, database: bool = False, rules: bool = False, defaults: bool
-) -> None:
+def _add_options(parser: argparse.ArgumentParser, *, on_database: bool = False, defaults: bool) -> None:
     """Add the options every command takes; without `defaults`, an option left out keeps the value given before."""
 
     def default(value: object) -> object:
         return value if defaults else argparse.SUPPRESS
 
     parser.add_argument("--json", action="store_true", default=default(False), help="print JSON for scripts")
-    if database:
+    if on_database:
         parser.add_argument(
             "--db",
             default=default(os.environ.get("OWNERSHIP_DB")),
             help="a SQLite file's path or a SQLAlchemy URL (default: $OWNERSHIP_DB)",
         )
-    if rules:
         parser.add_argument(
             "--rulebook",
             default=default(os.environ.get("OWNERSHIP_RULEBOOK")),
@@ -371,5 +368,9 @@ def _counted(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def _json_text(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    sys.stdout.write(_json_text(value))

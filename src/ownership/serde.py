@@ -114,10 +114,14 @@ def unstructure(value: object) -> Any:
     name under ``"type"``, so ``structure(data, Event)`` (or `Filter`, `Rule`,
     `Pick`) finds it again.
     """
-    for union in (Event, Filter, Rule, Pick):
-        if isinstance(value, get_args(union)):
+    for members, union in _TAGGED:
+        if isinstance(value, members):
             return _shared().unstructure(value, unstructure_as=union)
     return _shared().unstructure(value)
+
+
+# The unions whose members carry their class name, with their members; a `Pick` is a `Rule` too.
+_TAGGED = tuple((get_args(union), union) for union in (Event, Filter, Rule))
 
 
 def structure(data: Any, cls: type[_T]) -> _T:

@@ -541,7 +541,7 @@ class Ownership:
             self._check_number_free(tx, record)
             wanted = {role: _as_list(given) for role, given in (holders or {}).items()}
             # Holders named here are kept whatever the status; it is holders chosen for the record it refuses.
-            choosing = policy.lifecycle is None or not policy.lifecycle.refuses(record.status, ASSIGN)
+            choosing = not self._refuses(record, ASSIGN)
             if choosing:
                 self._auto_assigned(tx, policy=policy, record=record, home=home, features=features, wanted=wanted)
             if choosing and manual and acting is not None:
@@ -573,8 +573,7 @@ class Ownership:
         with self._writing() as tx:
             found = self._record(tx, record)
             acting = self._actor(tx, actor)
-            if acting.tenant != found.tenant:
-                raise ForeignActorError(f"Only tenant {found.tenant!r} can share {found}; {acting.name} cannot.")
+            _check_home(found, acting, "share")
             self._check_allowed(tx, acting, "edit", found, doing="share")
             self._check_status(found, SHARE, "be shared")
             partner = self._tenant(tx, tenant)
@@ -958,9 +957,7 @@ class Ownership:
             UnknownTenantError: no such tenant.
         """
         with self._repository.transaction() as tx:
-            home = self._tenant(tx, tenant)
-            data = tx.setting(home.id, _numbers_key(kind))
-            return structure(data, NumberRange) if data is not None else None
+            return _range(tx, self._tenant(tx, tenant).id, kind)
 
     @_retried
     def next_number(self, tenant: Tenant | str, kind: str) -> str:
@@ -994,7 +991,7 @@ class Ownership:
         """
         _check_number(number)
         # Drawing from the range takes its tenant's turn, so the record's home is read first.
-        turn = _numbers_turn(self.record(record).tenant, _ref(record).kind) if number is None else None
+        turn = _numbers_turn((read := self.record(record)).tenant, read.kind) if number is None else None
         with self._writing(turn=turn) as tx:
             found = self._record(tx, record)
             self._home_actor(tx, actor, found, "number")
@@ -1005,12 +1002,11 @@ class Ownership:
             return numbered
 
     def _next_number(self, tx: Transaction, tenant: str, kind: str) -> str:
-        data = tx.setting(tenant, _numbers_key(kind))
-        if data is None:
+        numbers = _range(tx, tenant, kind)
+        if numbers is None:
             raise NumberingError(
                 f"Tenant {tenant!r} has no number range for {kind} records; configure one with set_number_range."
             )
-        numbers = structure(data, NumberRange)
         value = numbers.next
         while tx.numbered(tenant, kind, numbers.format(value)) is not None:
             value += 1
@@ -1593,12 +1589,7 @@ class Ownership:
         """The holder a rule picks now, moving its turn on; None if its group has no active live member."""
         if isinstance(rule, ToGroup):
             return Assignee.group(rule.group)
-        moment = self._clock()
-        members = sorted(
-            user.id
-            for m in tx.memberships_of_group(rule.group)
-            if m.live(moment) and (user := tx.user(m.user)) is not None and user.active
-        )
+        members = sorted(user.id for user in self._users_of(tx, [Assignee.group(rule.group)], self._clock()))
         if not members:
             return None
         if isinstance(rule, RoundRobin):
@@ -2151,6 +2142,11 @@ class Ownership:
             found = self._user(tx, user)
             return next((g for g in tx.groups(found.tenant) if g.personal_of == found.id), None)
 
+    def tenants(self) -> tuple[Tenant, ...]:
+        """Return every tenant, by id."""
+        with self._repository.transaction() as tx:
+            return tuple(tx.tenants())
+
     def users(self, tenant: Tenant | str) -> tuple[User, ...]:
         """Return a tenant's users, by id.
 
@@ -2607,8 +2603,10 @@ def _known(assignee: Assignee, users: set[str], groups: set[str]) -> bool:
     return assignee.kind is AssigneeKind.EVERYONE or assignee.id in groups
 
 
-def _ref(record: RecordLike) -> RecordRef:
-    return record.ref if isinstance(record, Record) else record
+def _range(tx: Transaction, tenant: str, kind: str) -> NumberRange | None:
+    """The tenant's number range for `kind`, as stored, or None."""
+    data = tx.setting(tenant, _numbers_key(kind))
+    return structure(data, NumberRange) if data is not None else None
 
 
 def _check_home(record: Record, acting: User, doing: str) -> None:

@@ -53,7 +53,7 @@ from ownership.ports import Repository
 from ownership.segments import Criterion, held_by, labelled, named, status_in, unassigned
 from ownership.service import Ownership, Snapshot
 from ownership.testing.notifier import RecordingNotifier
-from ownership.testing.strategies import worlds
+from ownership.testing.strategies import _features_named, worlds
 
 DEFAULT_RULEBOOK = presets.account_managers().only("deal") | presets.lead_exchange() | presets.contact_desk()
 """Deals with a mandatory responsible and a switched second one, private colleagues on shared leads, and contacts
@@ -211,14 +211,6 @@ class RepositoryAgreement(RuleBasedStateMachine):
     def _kind(self, data: st.DataObject) -> str:
         return data.draw(st.sampled_from(self.rulebook.kinds), label="kind")
 
-    def _features(self) -> list[str]:
-        book = self.rulebook
-        return sorted(
-            {r.requires for p in book.policies for r in p.roles if r.requires}
-            | {p.requires for p in book.policies if p.requires}
-            | {f for plan in book.plans for f in plan.features}
-        )
-
     # --- the steps ------------------------------------------------------------------------------------
 
     @initialize(data=st.data())
@@ -267,7 +259,8 @@ class RepositoryAgreement(RuleBasedStateMachine):
         """Change a tenant's plan or switches: roles behind a feature appear and disappear."""
         tenant = self._tenant(data)
         plan = data.draw(st.none() | st.sampled_from([*(p.name for p in self.rulebook.plans), _GHOST]), label="plan")
-        switches = data.draw(st.none() | st.frozensets(st.sampled_from(self._features() or [_GHOST])), label="switches")
+        features = st.sampled_from(_features_named(self.rulebook) or [_GHOST])
+        switches = data.draw(st.none() | st.frozensets(features), label="switches")
         self._do("configure_tenant", tenant, plan=plan, switches=switches)
 
     @rule(hours=st.integers(1, 48))

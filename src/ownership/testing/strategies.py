@@ -38,7 +38,7 @@ from ownership.access import (
 )
 from ownership.adapters.memory import MemoryRepository
 from ownership.clock import FakeClock
-from ownership.distribution import AutoAssignment, LeastLoad, RoundRobin, Rule, Territory, ToGroup
+from ownership.distribution import AutoAssignment, LeastLoad, Pick, RoundRobin, Rule, Territory, ToGroup
 from ownership.events import (
     ActivityRecorded,
     Assigned,
@@ -615,22 +615,20 @@ def to_groups(*, role: str | None = None, group: str | None = None) -> st.Search
     return st.builds(ToGroup, role=_pinned(role, ids()), group=_pinned(group, ids()))
 
 
-def territories(*, role: str | None = None, group: str | None = None) -> st.SearchStrategy[Territory]:
-    """Rules that pick only for records meeting criteria a territory may read (names, statuses, labels)."""
-    picks = st.one_of(
+def _picks(role: str | None, group: str | None) -> st.SearchStrategy[Pick]:
+    return st.one_of(
         round_robins(role=role, group=group), least_loads(role=role, group=group), to_groups(role=role, group=group)
     )
-    return st.builds(Territory, criteria=criteria(territorial=True), rule=picks)
+
+
+def territories(*, role: str | None = None, group: str | None = None) -> st.SearchStrategy[Territory]:
+    """Rules that pick only for records meeting criteria a territory may read (names, statuses, labels)."""
+    return st.builds(Territory, criteria=criteria(territorial=True), rule=_picks(role, group))
 
 
 def distribution_rules(*, role: str | None = None, group: str | None = None) -> st.SearchStrategy[Rule]:
     """Auto-assignment rules of every shape; `role` and `group` pin what they fill and draw from."""
-    return st.one_of(
-        round_robins(role=role, group=group),
-        least_loads(role=role, group=group),
-        to_groups(role=role, group=group),
-        territories(role=role, group=group),
-    )
+    return st.one_of(_picks(role, group), territories(role=role, group=group))
 
 
 def auto_assignments(*, kind: str | None = None) -> st.SearchStrategy[AutoAssignment]:
@@ -838,6 +836,15 @@ class World:
         return tuple(a.assignee for a in self.assignments if a.record == ref and a.role == role)
 
 
+def _features_named(book: Rulebook) -> list[str]:
+    """Every feature the rulebook names, in a kind's or role's `requires` or in a plan, sorted."""
+    return sorted(
+        {p.requires for p in book.policies if p.requires}
+        | {r.requires for p in book.policies for r in p.roles if r.requires}
+        | {f for plan in book.plans for f in plan.features}
+    )
+
+
 def _candidates(role: Role, tenant: str, people: Sequence[User], teams: Sequence[Group]) -> list[Assignee]:
     """Every assignee `role` takes in `tenant`'s slot: its active users, its groups of kinds it takes, everyone."""
     return [
@@ -895,11 +902,7 @@ def _worlds(
     moment = at if at is not None else FakeClock().now
     count = draw(st.integers(1, max(1, max_tenants)))
     tenant_ids = [*_TENANT_IDS, *(f"tenant-{n}" for n in range(len(_TENANT_IDS), count))][:count]
-    features = sorted(
-        {p.requires for p in book.policies if p.requires}
-        | {r.requires for p in book.policies for r in p.roles if r.requires}
-        | {f for plan in book.plans for f in plan.features}
-    )
+    features = _features_named(book)
     plan_names = [p.name for p in book.plans] + ([] if book.default_plan is not None else [None])
     made_tenants = sorted(
         (
