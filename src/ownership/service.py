@@ -10,7 +10,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar, Union
@@ -1226,15 +1226,15 @@ class Ownership:
     def _where(self, tx: Transaction, policy: Policy, seeing: Viewer, action: str, criteria: Criterion) -> Filter:
         """The filter of the records `seeing` may do `action` on that meet `criteria`, resolved now."""
         _check_reads(policy, criteria)
-        scope = self._scope(tx, policy, seeing.tenant, self.rulebook.features(self._tenant(tx, seeing.tenant)))
+        scope = self._scope(tx, policy, seeing.tenant, seeing.available)
         return all_of(self._filter_for(seeing, policy.rule(action)), criteria.resolve(scope))
 
-    def _scope(self, tx: Transaction, policy: Policy, tenant: str, features: frozenset[str]) -> Scope:
+    def _scope(self, tx: Transaction, policy: Policy, tenant: str, available: Collection[str]) -> Scope:
         """What resolving criteria in `tenant` needs: the kind's roles it has, and who is in which group now."""
         moment = self._clock()
         return Scope(
             tenant,
-            tuple((role.name, role.private) for role in policy.roles if _has(role, features)),
+            tuple((role.name, role.private) for role in policy.roles if role.name in available),
             lambda user: [m.group for m in tx.memberships_of_user(user) if m.live(moment)],
         )
 
@@ -1574,13 +1574,13 @@ class Ownership:
         wanted: dict[str, list[AssigneeLike]],
     ) -> None:
         """Fill the roles `wanted` leaves empty by the tenant's rules for the kind, first rule first (X4)."""
+        available = {role.name for role in policy.roles if _has(role, features)}
+        scope = self._scope(tx, policy, home.id, available)
         for rule in self._rules(tx, home.id, policy.kind).rules:
             if rule.role in wanted or not _has(policy.role(rule.role), features):
                 continue
-            if isinstance(rule, Territory):
-                scope = self._scope(tx, policy, home.id, features)
-                if not matches(rule.criteria.resolve(scope), record, ()):
-                    continue
+            if isinstance(rule, Territory) and not matches(rule.criteria.resolve(scope), record, ()):
+                continue
             chosen = self._pick(tx, picking(rule), policy.kind, home.id)
             if chosen is not None:
                 wanted[rule.role] = [chosen]
