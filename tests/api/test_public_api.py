@@ -1,0 +1,96 @@
+"""The public API only grows: every name and signature a host used in 0.1.0 is still there, the same.
+
+`public_api.json` beside this file was written from the 0.1.0 code (before `Ownership` was split into
+rooms); regenerate it only for a release that means to break hosts:
+``python tests/api/test_public_api.py > tests/api/public_api.json``.
+"""
+
+import enum
+import inspect
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import ownership
+
+RECORDED = Path(__file__).with_name("public_api.json")
+
+
+def _plain(text: str) -> str:
+    """An annotation or default as text, without the module that defines it, so moving a type is no change."""
+    text = re.sub(r"<class '([\w.]+)'>", r"\1", text)
+    text = re.sub(r"<enum '(\w+)'>", r"\1", text)
+    text = re.sub(r"\b(?:ownership|collections\.abc|typing|datetime|attrs|contextlib)\.(?:[a-z_]\w*\.)*", "", text)
+    text = re.sub(r"<function (\w+) at 0x[0-9a-f]+>", r"\1", text)
+    return re.sub(r"ForwardRef\('([\w.]+)'\)", r"\1", text)
+
+
+def _signature(thing: Any) -> str | None:
+    try:
+        return _plain(str(inspect.signature(thing)))
+    except (TypeError, ValueError):
+        return None
+
+
+def _members(cls: type) -> dict[str, str | None]:
+    return {
+        name: _signature(getattr(cls, name))
+        for name in sorted(dir(cls))
+        if not name.startswith("_") and callable(getattr(cls, name)) and not isinstance(getattr(cls, name), enum.Enum)
+    }
+
+
+def surface() -> dict[str, Any]:
+    """The public names of `ownership` with their signatures, and every public method of `Ownership`."""
+    names: dict[str, Any] = {}
+    for name in ownership.__all__:
+        thing = getattr(ownership, name)
+        if inspect.ismodule(thing):
+            names[name] = "module"
+        elif inspect.isclass(thing):
+            names[name] = {"signature": _signature(thing), "members": _members(thing)}
+        elif callable(thing):
+            names[name] = _signature(thing)
+        else:
+            names[name] = "value"
+    ownership_methods = {
+        name: _signature(getattr(ownership.Ownership, name))
+        for name in sorted(dir(ownership.Ownership))
+        if not name.startswith("_")
+    }
+    return {"__all__": names, "Ownership": ownership_methods}
+
+
+def _missing(old: Any, new: Any, path: str) -> list[str]:
+    """Where `new` lacks or changes what `old` had: a dict may gain keys, never lose or change one."""
+    if isinstance(old, dict):
+        if not isinstance(new, dict):
+            return [f"{path} is no longer what it was"]
+        return [gap for key, value in old.items() for gap in _missing(value, new.get(key, _GONE), f"{path}.{key}")]
+    if new is _GONE:
+        return [f"{path} is gone"]
+    return [] if old == new else [f"{path} changed from {old!r} to {new!r}"]
+
+
+_GONE = object()
+
+
+def test_public_api_is_a_superset_of_the_recorded_one() -> None:
+    recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
+    assert _missing(recorded, surface(), "ownership") == []
+
+
+def test_the_comparison_notices_a_missing_method_and_a_changed_signature() -> None:
+    recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
+    now = surface()
+    del now["Ownership"]["assign"]
+    now["Ownership"]["can"] = "(self, viewer)"
+    assert _missing(recorded, now, "ownership") == [
+        "ownership.Ownership.assign is gone",
+        f"ownership.Ownership.can changed from {recorded['Ownership']['can']!r} to '(self, viewer)'",
+    ]
+
+
+if __name__ == "__main__":
+    print(json.dumps(surface(), indent=1, sort_keys=True))
