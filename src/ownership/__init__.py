@@ -71,7 +71,7 @@ from ownership.model import (
 )
 from ownership.notify import ASSIGNED, Activity, Channel, Dispatched, Notification, Notifier, OutboxEntry
 from ownership.numbering import NumberRange
-from ownership.policy import ACTIONS, Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
+from ownership.policy import ACTIONS, Access, AssignActor, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
 from ownership.ports import Repository, Transaction, Versioned, WritesFirst
 from ownership.segments import (
     Criterion,
@@ -92,6 +92,7 @@ __all__ = [
     "AccessDeniedError",
     "Activity",
     "ActivityRecorded",
+    "AssignActor",
     "Assigned",
     "Assignee",
     "AssigneeKind",

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 from attrs import field, frozen
 
-from ownership.errors import RulebookError
-from ownership.model import nonempty
+from ownership.errors import ConfirmationError, RestrictedStatusError, RulebookError, TransitionError
+from ownership.model import Record, nonempty
 
 ASSIGN = "assign"
 """Giving the record new holders: assign, replace, claim, release, a bulk reassign, auto-assignment."""
@@ -126,6 +126,80 @@ class Lifecycle:
     def start(self, *, manual: bool) -> str:
         """Return the status a new record starts in: `initial` by hand, `imported` by a mechanism."""
         return self.initial if manual or self.imported is None else self.imported
+
+    def check_name(self, kind: str, status: str) -> None:
+        """Refuse a status that is not one of this lifecycle's, for a record of `kind`.
+
+        Raises:
+            TransitionError: no such status.
+        """
+        if status not in self.names:
+            raise TransitionError(f"A {kind} has no status {status!r}; its statuses are: {', '.join(self.names)}.")
+
+    def check_move(self, record: Record, target: str, *, confirmed: bool) -> None:
+        """Refuse moving `record` to `target` when no transition leads there, or when it must be confirmed and is not.
+
+        Raises:
+            TransitionError: there is no way from the record's status to `target`.
+            ConfirmationError: the way must be confirmed, and `confirmed` is false.
+        """
+        way = self.transition(record.status, target)
+        if way is None:
+            onward = [t.target for t in self.transitions if t.source == record.status]
+            raise TransitionError(
+                f"The {record} cannot go from {record.status!r} to {target!r}; "
+                f"from {record.status!r} it can go to: {', '.join(onward) or 'nowhere'}."
+            )
+        if way.confirm and not confirmed:
+            raise ConfirmationError(
+                f"Moving {record} from {record.status!r} to {target!r} must be confirmed; "
+                "ask the user, then call again with confirmed=True."
+            )
+
+
+def required(kind: str, lifecycle: Lifecycle | None) -> Lifecycle:
+    """Return a kind's lifecycle, refusing a kind that has none.
+
+    Raises:
+        TransitionError: the kind's policy declares no lifecycle.
+    """
+    if lifecycle is None:
+        raise TransitionError(f"A {kind} has no statuses: its policy declares no lifecycle.")
+    return lifecycle
+
+
+def first_status(kind: str, lifecycle: Lifecycle | None, status: str | None, *, manual: bool) -> str | None:
+    """Return the status a new record of `kind` starts in: the one asked for, or where its lifecycle starts it (CT1).
+
+    Creating a record is no transition: a host may create a contact as a customer at once.
+
+    Raises:
+        TransitionError: `status` is not one of the kind's statuses, or the kind has none.
+    """
+    if lifecycle is None and status is None:
+        return None
+    statuses = required(kind, lifecycle)
+    if status is None:
+        return statuses.start(manual=manual)
+    statuses.check_name(kind, status)
+    return status
+
+
+def refused(lifecycle: Lifecycle | None, record: Record, operation: str) -> bool:
+    """Return whether `record`'s status refuses `operation` (an inbox contact takes no new holders, CT1)."""
+    return lifecycle is not None and lifecycle.refuses(record.status, operation)
+
+
+def check_status(lifecycle: Lifecycle | None, record: Record, operation: str, doing: str) -> None:
+    """Refuse what the record's status refuses: an inbox or archived contact takes no new holders (CT1).
+
+    Raises:
+        RestrictedStatusError: the status refuses `operation`; `doing` says it in words ("take new holders").
+    """
+    if refused(lifecycle, record, operation):
+        raise RestrictedStatusError(
+            f"The {record} is in status {record.status!r} and cannot {doing}; move it to another status first."
+        )
 
 
 def contacts() -> Lifecycle:

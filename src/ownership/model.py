@@ -5,7 +5,7 @@ storage; the service produces new values and hands them to a repository.
 """
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from attrs import Attribute, field, frozen
@@ -242,3 +242,101 @@ class Assignment:
     tenant: str
     since: datetime
     actor: str | None = None
+
+
+@frozen
+class Row:
+    """One listed record with its assignments, as the viewer's tenant sees them (LD4)."""
+
+    record: Record
+    assignments: tuple[Assignment, ...]
+
+
+@frozen
+class Page:
+    """One page of `Ownership.visible`: rows by id, and the cursor of the next page, or None at the end."""
+
+    rows: tuple[Row, ...]
+    cursor: str | None
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """The page's records, without their assignments."""
+        return tuple(row.record for row in self.rows)
+
+
+UserLike = User | str
+"""A user, or a user's id."""
+GroupLike = Group | str
+"""A group, or a group's id."""
+RecordLike = Record | RecordRef
+"""A record, or its identity."""
+AssigneeLike = Assignee | User | Group
+"""What a role can be given: an `Assignee`, or a user or group to stand for one."""
+HoldersLike = Mapping[str, AssigneeLike | Sequence[AssigneeLike]]
+"""Initial holders by role name: one assignee or several."""
+
+
+def as_assignee(given: AssigneeLike) -> Assignee:
+    """Return what a role is given as an `Assignee`: a user or group stands for itself.
+
+    Raises:
+        InvalidValueError: `given` is neither an assignee, a user nor a group.
+    """
+    if isinstance(given, User):
+        return Assignee.user(given.id)
+    if isinstance(given, Group):
+        return Assignee.group(given.id)
+    if isinstance(given, Assignee):
+        return given
+    raise InvalidValueError(f"An assignee is an Assignee, a User or a Group, not {type(given).__name__}.")
+
+
+def as_assignees(given: AssigneeLike | Sequence[AssigneeLike]) -> list[AssigneeLike]:
+    """Return one role's initial holders as a list: one assignee, or several."""
+    if isinstance(given, Assignee | User | Group):
+        return [given]
+    return list(given)
+
+
+def as_labels(labels: Iterable[str]) -> frozenset[str]:
+    """Return labels as a set; one label given as a bare string would otherwise be split into letters.
+
+    Raises:
+        InvalidValueError: `labels` is a string, or holds an empty or non-string label.
+    """
+    if isinstance(labels, str):
+        raise InvalidValueError(f"labels takes a collection of labels; write labels={{{labels!r}}} for one.")
+    tags = frozenset(labels)
+    bad = sorted(repr(t) for t in tags if not isinstance(t, str) or not t)
+    if bad:
+        raise InvalidValueError(f"A label is a non-empty string, not {bad[0]}.")
+    return tags
+
+
+def as_group_kind(kind: GroupKind | str) -> GroupKind:
+    """Return a group kind given as itself or by its value (``"team"``).
+
+    Raises:
+        InvalidValueError: there is no such group kind.
+    """
+    try:
+        return GroupKind(kind)
+    except ValueError:
+        kinds = ", ".join(k.value for k in GroupKind)
+        raise InvalidValueError(f"There is no group kind {kind!r}; the kinds are: {kinds}.") from None
+
+
+def check_number(number: object) -> None:
+    """Refuse a record number that is not a non-empty string; None (no number) passes.
+
+    Raises:
+        InvalidValueError: `number` is empty or not a string.
+    """
+    if number is not None and (not isinstance(number, str) or not number):
+        raise InvalidValueError(f"A record number is a non-empty string, not {number!r}.")
+
+
+def id_of(user: User | None) -> str | None:
+    """Return a user's id, or None for no user (the host acting)."""
+    return user.id if user is not None else None

@@ -11,10 +11,11 @@ import enum
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import quote
 
 from attrs import field, frozen
 
-from ownership.model import RecordRef, nonempty
+from ownership.model import RecordRef, User, nonempty
 
 
 def _some_names(items: Iterable[str] | None) -> frozenset[str] | None:
@@ -98,3 +99,27 @@ class Notifier(Protocol):
             empty when it delivered them all. Raising delivers none of the batch.
         """
         ...
+
+
+def key(*parts: str) -> str:
+    """Return a key made of `parts`: each quoted, joined by ``/``, so no two sets of parts give one key."""
+    return "/".join(quote(part, safe="") for part in parts)
+
+
+def notification_for(
+    recipient: User, record: RecordRef, activity: str, *, actor: User | None, at: datetime, position: int
+) -> Notification:
+    """Return the notification that tells `recipient` of the event at `position` in the history (X7, CT3, LD7).
+
+    Its key names the record, the event and the recipient, so it is the same however often it is written;
+    the channel follows the recipient's profile; an actor of another tenant than the recipient's reads None.
+    """
+    return Notification(
+        key=key(record.kind, record.id, str(position), recipient.id),
+        recipient=recipient.id,
+        record=record,
+        activity=activity,
+        actor=actor.id if actor is not None and actor.tenant == recipient.tenant else None,
+        at=at,
+        channel=Channel.PUSH if recipient.profile.push else Channel.IN_APP,
+    )

@@ -8,16 +8,24 @@ Everything is checked when it is built, so a rulebook in hand is consistent.
 """
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar, cast
 
 from attrs import evolve, field, frozen
 
 from ownership.access import Predicate, Viewer, always, holds, is_admin, restricted
-from ownership.errors import RulebookError, UnknownActivityError, UnknownKindError, UnknownRoleError
+from ownership.errors import (
+    FeatureDisabledError,
+    MandatoryRoleError,
+    RulebookError,
+    TooManyHoldersError,
+    UnknownActivityError,
+    UnknownKindError,
+    UnknownRoleError,
+)
 from ownership.filters import FILTER_TYPES
 from ownership.lifecycle import Lifecycle
-from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Tenant, User, names, nonempty
+from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Record, RecordRef, Tenant, User, names, nonempty
 from ownership.notify import Activity
 
 _T = TypeVar("_T")
@@ -31,7 +39,7 @@ def _roles(items: Iterable["Role"]) -> tuple["Role", ...]:
     return tuple(items)
 
 
-def _triggers(items: Iterable["AutoAssign"]) -> tuple["AutoAssign", ...]:
+def _triggers(items: Iterable["AssignActor"]) -> tuple["AssignActor", ...]:
     return tuple(items)
 
 
@@ -64,7 +72,10 @@ def _check_bounds(role: "Role", _attribute: object, maximum: int | None) -> None
 
 @frozen
 class Role:
-    """A named slot on a record kind that holds assignees.
+    """A named part every record of a kind has, which holds assignees (the deal's ``responsible``).
+
+    Each tenant taking part in a record reads and writes the role's holders in
+    one *slot*: the home tenant's, or for a private role its own (`Role.slot`).
 
     Attributes:
         name: the role's name, unique within its policy.
@@ -118,13 +129,64 @@ class Role:
             parts.append("everyone")
         return " or ".join(parts)
 
+    def available(self, features: frozenset[str]) -> bool:
+        """Return whether a tenant with these features has the role (TL5, TL10, CG8)."""
+        return self.requires is None or self.requires in features
+
+    def slot(self, record: Record, tenant: str) -> str:
+        """Return the tenant whose holders of the role `tenant` reads and writes on `record`.
+
+        That is `tenant` itself for a private role (LD7), and the record's home tenant for any other.
+        """
+        return tenant if self.private else record.tenant
+
+    def check_at_least(self, record: Record | RecordRef, count: int, why: str) -> None:
+        """Refuse leaving `count` holders when the role must keep more (TL2, TL7); `why` ends the sentence.
+
+        Raises:
+            MandatoryRoleError: `count` is below the role's minimum.
+        """
+        if count < self.min:
+            raise MandatoryRoleError(f"A {record.kind} must keep {self.min} {self.name}; {why}")
+
+    def check_at_most(self, record: Record | RecordRef, count: int, why: str) -> None:
+        """Refuse giving the role `count` holders when it holds fewer at most (LD1, LD5); `why` ends the sentence.
+
+        Raises:
+            TooManyHoldersError: `count` is above the role's maximum.
+        """
+        if self.max is not None and count > self.max:
+            raise TooManyHoldersError(f"The {self.name} of {record} holds at most {self.max}; {why}")
+
+    def check_handover(
+        self, record: Record | RecordRef, held: Sequence[Assignee], *, leaving: Assignee, coming: Assignee
+    ) -> None:
+        """Refuse handing `leaving`'s part to `coming` when `coming` holds it already and the role would fall short.
+
+        Raises:
+            MandatoryRoleError: the role would keep fewer holders than its minimum.
+        """
+        if coming in held:
+            left = len(held) - 1
+            self.check_at_least(
+                record, left, f"{coming} holds it already, so handing {leaving}'s part to them would leave {left}."
+            )
+
 
 @frozen
-class AutoAssign:
-    """A trigger that makes the acting user a holder of a role (LD6, TL2)."""
+class AssignActor:
+    """A trigger that makes the acting user a holder of a role (LD6, TL2).
+
+    It was first named `AutoAssign`, a name that reads as the tenants' auto-assignment
+    rules (`AutoAssignment`); the old name stays as an alias.
+    """
 
     on: Trigger
     role: str
+
+
+AutoAssign = AssignActor
+"""The name `AssignActor` was first given; kept so hosts that use it go on working."""
 
 
 ACTIONS = ("view", "edit", "assign")
@@ -165,7 +227,7 @@ class Policy:
 
     kind: str = field(validator=nonempty)
     roles: tuple[Role, ...] = field(default=(), converter=_roles)
-    auto_assign: tuple[AutoAssign, ...] = field(default=(), converter=_triggers)
+    auto_assign: tuple[AssignActor, ...] = field(default=(), converter=_triggers)
     requires: str | None = None
     access: Access = Access()
     activities: tuple[Activity, ...] | None = None
@@ -283,6 +345,62 @@ class Policy:
             known = ", ".join(r.name for r in self.roles) or "none"
             raise UnknownRoleError(f"A {self.kind} has no role {name!r}; its roles are: {known}.")
         return role
+
+    def triggered(self, trigger: Trigger, features: frozenset[str]) -> list[Role]:
+        """Return the roles the acting user is given on `trigger`, among those a tenant with `features` has (LD6)."""
+        return [
+            role
+            for auto in self.auto_assign
+            if auto.on is trigger and (role := self.role(auto.role)).available(features)
+        ]
+
+    def check_available(self, role: Role, tenant: str, features: frozenset[str]) -> None:
+        """Refuse a role whose feature the tenant of its slot lacks (TL5, TL10, CG8).
+
+        Raises:
+            FeatureDisabledError: `tenant`, with `features`, lacks what the role requires.
+        """
+        if not role.available(features):
+            raise FeatureDisabledError(
+                f"The {role.name} of a {self.kind} needs {role.requires!r}, "
+                f"which tenant {tenant!r} has not switched on."
+            )
+
+    def check_new_slot(
+        self,
+        record: Record,
+        planned: Sequence[tuple[Role, Assignee]],
+        features: frozenset[str],
+        tenant: str,
+        *,
+        private_only: bool = False,
+    ) -> None:
+        """Refuse a new slot whose planned holders break a role's min or max, or name one twice (TL2, TL7, LD6).
+
+        Args:
+            record: the record whose slot it is.
+            planned: each role with one assignee it will start with.
+            features: the features of the slot's tenant; roles it lacks are left out.
+            tenant: the slot's tenant.
+            private_only: check only the private roles (a tenant accepting a shared record).
+
+        Raises:
+            TooManyHoldersError: a role names one assignee twice, or more than it holds at most.
+            MandatoryRoleError: a role would start with fewer holders than its minimum.
+        """
+        for role in self.roles:
+            if not role.available(features) or (private_only and not role.private):
+                continue
+            mine = [assignee for r, assignee in planned if r is role]
+            if len(set(mine)) != len(mine):
+                raise TooManyHoldersError(f"The {role.name} of {record} names the same assignee twice.")
+            if role.max is not None and len(mine) > role.max:
+                raise TooManyHoldersError(f"The {role.name} of a {record.kind} holds at most {role.max}.")
+            if len(mine) < role.min:
+                raise MandatoryRoleError(
+                    f"A {record.kind} needs {role.min} {role.name} in tenant {tenant!r}; name "
+                    f"{'one' if role.min == 1 else 'them'} in holders=..., or create it as a user who can hold it."
+                )
 
     def with_role(self, role: Role) -> "Policy":
         """Return this policy with `role` added at the end, or put in the place of the role of that name.

@@ -12,7 +12,7 @@ from ownership.access import in_caretaker_group, is_admin
 from ownership.lifecycle import contacts
 from ownership.model import GroupKind
 from ownership.notify import Activity
-from ownership.policy import Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
+from ownership.policy import Access, AssignActor, Plan, Policy, Role, Rulebook, Trigger
 
 SECOND_ACCOUNT_MANAGER = "second_account_manager"
 """The switch support turns on for a second manager on companies and deals (TL5)."""
@@ -83,7 +83,7 @@ def account_managers() -> Rulebook:
                     Role("responsible", min=1, grants_access=True, notified=True),
                     Role("second_responsible", grants_access=True, notified=True, requires=SECOND_ACCOUNT_MANAGER),
                 ),
-                auto_assign=(AutoAssign(Trigger.CREATED, "responsible"),),
+                auto_assign=(AssignActor(Trigger.CREATED, "responsible"),),
             ),
             Policy("contact"),
             Policy("invoice"),
@@ -93,7 +93,7 @@ def account_managers() -> Rulebook:
                     Role("manager", min=1, max=None, grants_access=True, notified=True),
                     Role("collaborator", max=None, grants_access=True),
                 ),
-                auto_assign=(AutoAssign(Trigger.CREATED, "manager"),),
+                auto_assign=(AssignActor(Trigger.CREATED, "manager"),),
                 requires=PROJECTS,
             ),
             Policy(
@@ -122,7 +122,7 @@ def lead_exchange() -> Rulebook:
             Policy(
                 "lead",
                 (Role("colleague", notified=True, private=True),),
-                auto_assign=(AutoAssign(Trigger.CREATED, "colleague"), AutoAssign(Trigger.ACCEPTED, "colleague")),
+                auto_assign=(AssignActor(Trigger.CREATED, "colleague"), AssignActor(Trigger.ACCEPTED, "colleague")),
             ),
         )
     )

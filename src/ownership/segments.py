@@ -15,7 +15,7 @@ tenant's dynamic group.
 import abc
 from collections.abc import Callable, Iterable, Iterator
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from ownership.errors import InvalidValueError
 from ownership.filters import (
@@ -34,6 +34,7 @@ from ownership.filters import (
     negate,
 )
 from ownership.model import Assignee, AssigneeKind, Group, Record, RecordRef, User, names, nonempty
+from ownership.policy import Policy
 
 
 @frozen
@@ -108,7 +109,7 @@ class Anything(Criterion):
 
 
 @frozen
-class Named(Criterion):
+class NamedCriterion(Criterion):
     """The record's name contains `text`, ignoring case (CT5)."""
 
     text: str
@@ -121,7 +122,7 @@ class Named(Criterion):
 
 
 @frozen
-class InStatus(Criterion):
+class StatusInCriterion(Criterion):
     """The record is in one of `statuses` (CT1)."""
 
     statuses: frozenset[str] = field(converter=names)
@@ -134,7 +135,7 @@ class InStatus(Criterion):
 
 
 @frozen
-class HasLabel(Criterion):
+class LabelledCriterion(Criterion):
     """The host tagged the record with `label` (a region, a source)."""
 
     label: str
@@ -147,7 +148,7 @@ class HasLabel(Criterion):
 
 
 @frozen
-class InRecordGroup(Criterion):
+class InGroupCriterion(Criterion):
     """The record belongs to the record group with id `group` (CT6)."""
 
     group: str
@@ -160,7 +161,7 @@ class InRecordGroup(Criterion):
 
 
 @frozen
-class HeldBy(Criterion):
+class HeldByCriterion(Criterion):
     """`assignee` holds one of `roles` (any role if empty); a user also through the groups they are in (CT5, TL9).
 
     Holders are read in the viewer's tenant's slots; a role that is not
@@ -190,10 +191,10 @@ class HeldBy(Criterion):
 
 
 @frozen
-class Unassigned(Criterion):
+class UnassignedCriterion(Criterion):
     """No one holds any of `roles` (CT5, CG2): work still to hand out.
 
-    As for `HeldBy`, a role not private to each tenant is read in the home
+    As for `HeldByCriterion`, a role not private to each tenant is read in the home
     tenant's slot, so only the viewer's tenant's own records match it.
     """
 
@@ -267,17 +268,17 @@ ANYTHING = Anything()
 
 def named(text: str) -> Criterion:
     """Records whose name contains `text`, ignoring case (CT5)."""
-    return Named(text)
+    return NamedCriterion(text)
 
 
 def status_in(*statuses: str) -> Criterion:
     """Records in one of these statuses (CT1)."""
-    return InStatus(frozenset(statuses))
+    return StatusInCriterion(frozenset(statuses))
 
 
 def labelled(label: str) -> Criterion:
     """Records the host tagged with `label`."""
-    return HasLabel(label)
+    return LabelledCriterion(label)
 
 
 def in_group(group: Record | RecordRef | str) -> Criterion:
@@ -290,7 +291,7 @@ def in_group(group: Record | RecordRef | str) -> Criterion:
         raise InvalidValueError(
             f"{group.name!r} is a group of users, not a record group; held_by() finds the records it holds."
         )
-    return InRecordGroup(group if isinstance(group, str) else group.id)
+    return InGroupCriterion(group if isinstance(group, str) else group.id)
 
 
 def held_by(who: User | Group | Assignee | str, *roles: str, through_groups: bool = True) -> Criterion:
@@ -306,12 +307,12 @@ def held_by(who: User | Group | Assignee | str, *roles: str, through_groups: boo
         assignee = Assignee.user(who)
     else:
         assignee = who
-    return HeldBy(assignee, frozenset(roles), through_groups)
+    return HeldByCriterion(assignee, frozenset(roles), through_groups)
 
 
 def unassigned(*roles: str) -> Criterion:
     """Records in which none of `roles` has a holder (CT5, CG2)."""
-    return Unassigned(frozenset(roles))
+    return UnassignedCriterion(frozenset(roles))
 
 
 @frozen
@@ -347,7 +348,83 @@ def nodes(criteria: Criterion) -> Iterator[Criterion]:
 
 
 CRITERIA: dict[str, type[Criterion]] = {
-    cls.__name__: cls
-    for cls in (Anything, Named, InStatus, HasLabel, InRecordGroup, HeldBy, Unassigned, Every, Some, Without)
+    "Anything": Anything,
+    "Named": NamedCriterion,
+    "InStatus": StatusInCriterion,
+    "HasLabel": LabelledCriterion,
+    "InRecordGroup": InGroupCriterion,
+    "HeldBy": HeldByCriterion,
+    "Unassigned": UnassignedCriterion,
+    "Every": Every,
+    "Some": Some,
+    "Without": Without,
 }
-"""Every class of criterion by name, for turning saved criteria back into values."""
+"""Every class of criterion by the tag saved segments carry, for turning saved criteria back into values.
+
+The tags are the classes' first names and stay as they were written: a segment saved before a class
+was renamed reads back the same.
+"""
+
+# The names the criteria had at first, before each was named for the function that builds it; kept for hosts.
+Named = NamedCriterion
+InStatus = StatusInCriterion
+HasLabel = LabelledCriterion
+InRecordGroup = InGroupCriterion
+HeldBy = HeldByCriterion
+Unassigned = UnassignedCriterion
+
+
+def segment_of(what: Segment | str, criteria: Criterion | None) -> Segment:
+    """Return the segment `find` runs: a segment, or a kind, narrowed by `criteria` if any.
+
+    Raises:
+        InvalidValueError: `what` is neither a segment nor a kind, or `criteria` is no criterion.
+    """
+    if criteria is not None and not isinstance(criteria, Criterion):
+        raise InvalidValueError(
+            f"Criteria are built from named(), held_by(), status_in() and the like, not a {type(criteria).__name__}."
+        )
+    if not isinstance(what, Segment | str):
+        raise InvalidValueError(f"find() takes a Segment or a record kind, not a {type(what).__name__}.")
+    if isinstance(what, Segment):
+        return what if criteria is None else evolve(what, criteria=what.criteria & criteria)
+    return Segment(what, criteria if criteria is not None else ANYTHING)
+
+
+def check_reads(policy: Policy, criteria: Criterion) -> None:
+    """Refuse criteria that name a role the kind lacks.
+
+    Raises:
+        UnknownRoleError: the policy has no role the criteria read.
+    """
+    for role in sorted(criteria.reads()):
+        policy.role(role)
+
+
+def check_saved(criteria: Criterion) -> None:
+    """Refuse to keep criteria that could not be read back: a host's own kind of criterion.
+
+    Raises:
+        InvalidValueError: a part of `criteria` is not one of the built-in criteria.
+    """
+    built_in = set(CRITERIA.values())
+    for part in nodes(criteria):
+        if type(part) not in built_in:
+            raise InvalidValueError(
+                f"Only the built-in criteria can be saved, not a {type(part).__name__}; "
+                "build the segment from named(), held_by(), status_in() and the like."
+            )
+
+
+def check_territory(criteria: Criterion) -> None:
+    """Refuse a territory whose criteria read what a record has only after it is created: holders, record groups.
+
+    Raises:
+        InvalidValueError: `criteria` read holders or record groups.
+    """
+    for part in nodes(criteria):
+        if isinstance(part, HeldByCriterion | UnassignedCriterion | InGroupCriterion):
+            raise InvalidValueError(
+                f"A territory is chosen before a record has holders or groups, so it cannot read {part}; "
+                "use its name, status or labels."
+            )

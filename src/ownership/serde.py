@@ -82,10 +82,11 @@ def _fields(cls: type) -> "tuple[attrs.Attribute[Any], ...]":
 
 
 def _configure_tree(made: JsonConverter, base: type, classes: dict[str, type]) -> None:
-    """A recursive tree of classes under an abstract `base`; each node carries its class name under ``"type"``."""
+    """A recursive tree of classes under an abstract `base`; each node carries its tag in `classes` under ``"type"``."""
+    tags = {cls: tag for tag, cls in classes.items()}
 
     def unstructure_node(node: Any) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": type(node).__name__}
+        data: dict[str, Any] = {"type": tags.get(type(node), type(node).__name__)}
         for one in _fields(type(node)):
             data[one.name] = made.unstructure(getattr(node, one.name), unstructure_as=one.type)
         return data

@@ -62,6 +62,21 @@ def surface() -> dict[str, Any]:
     return {"__all__": names, "Ownership": ownership_methods}
 
 
+# A class renamed since, whose old name is still exported for it: `AutoAssign` is `AssignActor`.
+_RENAMED = {
+    name: cls.__name__
+    for name in ownership.__all__
+    if inspect.isclass(cls := getattr(ownership, name)) and cls.__name__ != name
+}
+
+
+def _canonical(text: str) -> str:
+    """`text` with every old name of a renamed class written as its new name, so an alias is no change."""
+    for old, new in _RENAMED.items():
+        text = re.sub(rf"\b{old}\b", new, text)
+    return text
+
+
 def _missing(old: Any, new: Any, path: str) -> list[str]:
     """Where `new` lacks or changes what `old` had: a dict may gain keys, never lose or change one."""
     if isinstance(old, dict):
@@ -70,7 +85,8 @@ def _missing(old: Any, new: Any, path: str) -> list[str]:
         return [gap for key, value in old.items() for gap in _missing(value, new.get(key, _GONE), f"{path}.{key}")]
     if new is _GONE:
         return [f"{path} is gone"]
-    return [] if old == new else [f"{path} changed from {old!r} to {new!r}"]
+    same = old == new or (isinstance(old, str) and isinstance(new, str) and _canonical(old) == _canonical(new))
+    return [] if same else [f"{path} changed from {old!r} to {new!r}"]
 
 
 _GONE = object()

@@ -22,6 +22,7 @@ STRATEGIES = {
     "Assigned": "events",
     "Assignee": "assignees",
     "Assignment": "assignments",
+    "AssignActor": "auto_assigns",
     "AutoAssign": "auto_assigns",
     "AutoAssignment": "auto_assignments",
     "Criterion": "criteria",

@@ -82,7 +82,7 @@ from ownership.model import (
 )
 from ownership.notify import Activity, Channel, Dispatched, Notification, Notifier, OutboxEntry
 from ownership.numbering import NumberRange
-from ownership.policy import Access, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
+from ownership.policy import Access, AssignActor, Plan, Policy, Role, Rulebook, Trigger
 from ownership.ports import Repository
 from ownership.segments import ANYTHING, Criterion, Segment, held_by, in_group, labelled, named, status_in, unassigned
 from ownership.service import Finding, Ownership, Page, Row, Setting, Snapshot
@@ -432,9 +432,9 @@ def _roles(draw: st.DrawFn, *, name: str | None = None) -> Role:
     )
 
 
-def auto_assigns(*, roles: Collection[str] | None = None) -> st.SearchStrategy[AutoAssign]:
+def auto_assigns(*, roles: Collection[str] | None = None) -> st.SearchStrategy[AssignActor]:
     """Triggers that make the acting user a holder of one of `roles` (any ids if None)."""
-    return st.builds(AutoAssign, on=st.sampled_from(Trigger), role=st.sampled_from(sorted(roles)) if roles else ids())
+    return st.builds(AssignActor, on=st.sampled_from(Trigger), role=st.sampled_from(sorted(roles)) if roles else ids())
 
 
 def states(*, name: str | None = None) -> st.SearchStrategy[State]:

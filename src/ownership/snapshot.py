@@ -1,0 +1,142 @@
+"""A whole state as one value, `Snapshot`, and the checks a snapshot must pass before it is restored.
+
+`Ownership.snapshot` reads one; `Ownership.restore` writes one into an empty
+repository after `check_whole` found nothing a repository could not have given.
+"""
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from attrs import frozen
+
+from ownership.errors import InvalidValueError
+from ownership.events import Assigned, Event, Unassigned
+from ownership.model import Assignee, AssigneeKind, Assignment, Group, Membership, Record, RecordRef, Tenant, User
+from ownership.notify import OutboxEntry
+
+
+@frozen
+class Setting:
+    """One tenant's setting, as `Snapshot` lists them: number ranges, segments, auto-assignment rules and turns."""
+
+    tenant: str
+    key: str
+    value: Any
+
+
+@frozen
+class Snapshot:
+    """Everything a repository holds, in a stable order; for exports and for comparing states."""
+
+    tenants: tuple[Tenant, ...]
+    users: tuple[User, ...]
+    groups: tuple[Group, ...]
+    memberships: tuple[Membership, ...]
+    records: tuple[Record, ...]
+    assignments: tuple[Assignment, ...]
+    events: tuple[Event, ...]
+    outbox: tuple[OutboxEntry, ...] = ()
+    settings: tuple[Setting, ...] = ()
+
+
+def check_whole(snapshot: Snapshot) -> None:
+    """Refuse a snapshot no repository could have given (a file edited by hand, or put together from two).
+
+    It must hold everything it refers to, hold nothing twice, and link no
+    tenant's user, group or record to another tenant's.
+
+    Raises:
+        InvalidValueError: the first problem found, in a sentence naming the entry.
+    """
+    for problem in (*_missing(snapshot), *_repeated(snapshot), *_crossing(snapshot)):
+        raise InvalidValueError(f"The snapshot {problem}; export the whole state again.")
+
+
+def _missing(snapshot: Snapshot) -> Iterator[str]:
+    tenants = {t.id for t in snapshot.tenants}
+    users = {u.id for u in snapshot.users}
+    groups = {g.id for g in snapshot.groups}
+    records = {r.ref for r in snapshot.records}
+    record_ids = {r.id for r in snapshot.records}
+    notified = [entry.notification for entry in snapshot.outbox]
+    changes = (*snapshot.assignments, *snapshot.events)
+    named = (
+        *((f"tenant {u.tenant!r} of user {u.id!r}", u.tenant in tenants) for u in snapshot.users),
+        *((f"tenant {g.tenant!r} of group {g.id!r}", g.tenant in tenants) for g in snapshot.groups),
+        *(
+            (f"user {g.personal_of!r} of group {g.id!r}", g.personal_of in users)
+            for g in snapshot.groups
+            if g.personal_of
+        ),
+        *((f"tenant {t!r} of {r}", t in tenants) for r in snapshot.records for t in sorted(r.tenants | r.offered_to)),
+        *((f"record group {g!r} of {r}", g in record_ids) for r in snapshot.records for g in sorted(r.groups)),
+        *((f"group {m.group!r} of a membership", m.group in groups) for m in snapshot.memberships),
+        *((f"user {m.user!r} of a membership", m.user in users) for m in snapshot.memberships),
+        *((f"{c.record}, which its history or holders name", c.record in records) for c in changes),
+        *((f"tenant {c.tenant!r} named for {c.record}", c.tenant in tenants) for c in changes),
+        *(
+            (f"tenant {e.private_to!r} named for {e.record}", e.private_to in tenants)
+            for e in snapshot.events
+            if e.private_to
+        ),
+        *((f"{a.assignee} holding {a.record}", _known(a.assignee, users, groups)) for a in snapshot.assignments),
+        *(
+            (f"{e.assignee} named in the history of {e.record}", _known(e.assignee, users, groups))
+            for e in snapshot.events
+            if isinstance(e, Assigned | Unassigned)
+        ),
+        *((f"user {actor!r} who acted on {r}", actor in users) for r, actor in _actors(snapshot)),
+        *((f"user {n.recipient!r} told of {n.record}", n.recipient in users) for n in notified),
+        *((f"{n.record} of notification {n.key!r}", n.record in records) for n in notified),
+        *((f"tenant {s.tenant!r} of setting {s.key!r}", s.tenant in tenants) for s in snapshot.settings),
+    )
+    yield from (f"does not hold the {what}" for what, held in named if not held)
+
+
+def _repeated(snapshot: Snapshot) -> Iterator[str]:
+    keyed: tuple[tuple[str, Iterable[object]], ...] = (
+        ("tenant", (t.id for t in snapshot.tenants)),
+        ("user", (u.id for u in snapshot.users)),
+        ("group", (g.id for g in snapshot.groups)),
+        ("record", (str(r.ref) for r in snapshot.records)),
+        ("membership", ((m.group, m.user) for m in snapshot.memberships)),
+        ("holding", ((str(a.record), a.role, str(a.assignee), a.tenant) for a in snapshot.assignments)),
+        ("number", ((r.tenant, r.kind, r.number) for r in snapshot.records if r.number is not None)),
+        ("notification", (e.notification.key for e in snapshot.outbox)),
+        ("setting", ((s.tenant, s.key) for s in snapshot.settings)),
+    )
+    for what, keys in keyed:
+        seen: set[object] = set()
+        for key in keys:
+            if key in seen:
+                yield f"holds {what} {key!r} twice"
+            seen.add(key)
+
+
+def _crossing(snapshot: Snapshot) -> Iterator[str]:
+    home = {u.id: u.tenant for u in snapshot.users} | {g.id: g.tenant for g in snapshot.groups}
+    taking_part = {r.ref: r.tenants for r in snapshot.records}
+    for m in snapshot.memberships:
+        if home.get(m.user) != home.get(m.group):
+            yield f"puts user {m.user!r} of tenant {home.get(m.user)!r} in group {m.group!r} of another tenant"
+    for a in snapshot.assignments:
+        if a.tenant not in taking_part.get(a.record, {a.tenant}):
+            yield f"gives tenant {a.tenant!r} holders of {a.record}, which it does not take part in"
+        if a.assignee.id is not None and home.get(a.assignee.id, a.tenant) != a.tenant:
+            yield f"makes {a.assignee}, of tenant {home[a.assignee.id]!r}, a holder of {a.record} for {a.tenant!r}"
+
+
+def _actors(snapshot: Snapshot) -> Iterator[tuple[RecordRef, str]]:
+    """Every user named as having done something, with the record it was done to."""
+    for change in (*snapshot.assignments, *snapshot.events):
+        if change.actor is not None:
+            yield change.record, change.actor
+    for entry in snapshot.outbox:
+        if entry.notification.actor is not None:
+            yield entry.notification.record, entry.notification.actor
+
+
+def _known(assignee: Assignee, users: set[str], groups: set[str]) -> bool:
+    if assignee.kind is AssigneeKind.USER:
+        return assignee.id in users
+    return assignee.kind is AssigneeKind.EVERYONE or assignee.id in groups

@@ -1,0 +1,152 @@
+"""The base of every room: the state `Ownership` is built with, units of work, retried use cases, progress.
+
+A use case that changes state runs in one unit of work from `_writing`; a
+read runs in one from `_reading`. A use case whose unit met another at the
+same moment (`ConflictError`) runs again, `retries` times at most, and each
+retry is logged on the ``ownership`` logger.
+"""
+
+import functools
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
+
+from attrs import define, field
+
+from ownership.access import Viewer
+from ownership.clock import utcnow
+from ownership.errors import ConflictError, InvalidValueError
+from ownership.filters import Test
+from ownership.notify import Notifier
+from ownership.policy import Rulebook
+from ownership.ports import Repository, Transaction, Versioned, WritesFirst
+
+logger = logging.getLogger("ownership")
+"""Where `ownership` tells what it did not let reach the caller: retried conflicts, failed deliveries."""
+
+Progress = Callable[[int, int], object]
+"""Called as ``progress(done, total)`` while a bulk action goes on, so a CLI can draw a bar."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_T = TypeVar("_T")
+
+_BACKOFF = 0.002  # seconds: the longest first pause before trying a conflicting use case again
+CHUNK = 1_000  # records a bulk action prepares and writes at a time, reporting progress after each
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@define
+class ResolvedViewer:
+    """A viewer resolved at one generation of the repository, when it stops being right, and its compiled rules."""
+
+    viewer: Viewer
+    until: datetime | None
+    tests: dict[str, Test] = field(factory=dict)
+
+
+class Units:
+    """The state every room shares, and the units of work its use cases run in.
+
+    Args:
+        rulebook: the policies of the record kinds and the tenants' plans.
+        repository: where state is kept (`MemoryRepository` for the embedded default).
+        clock: returns the current moment; tests pass a fake one.
+        ids: returns a fresh id for a tenant, user, group or record created without one.
+        notifier: where `dispatch` delivers notifications from the outbox, if anywhere.
+        retries: how often a use case that changes state is run again when its unit of work met
+            another at the same moment, before `ConflictError` reaches the caller.
+    """
+
+    def __init__(
+        self,
+        rulebook: Rulebook,
+        repository: Repository,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        ids: Callable[[], str] = _new_id,
+        notifier: Notifier | None = None,
+        retries: int = 5,
+    ) -> None:
+        if retries < 0:
+            raise InvalidValueError(f"retries counts the runs after the first; {retries} is below 0.")
+        self._retries = retries
+        self.rulebook = rulebook
+        self._repository = repository
+        self._notifier = notifier
+        self._clock = clock
+        self._ids = ids
+        self._versioned = repository if isinstance(repository, Versioned) else None
+        self._writes_first = repository if isinstance(repository, WritesFirst) else None
+        # Viewers resolved at one generation of the repository, with the moment they stop being right.
+        self._viewers: dict[tuple[str, str], ResolvedViewer] = {}
+        self._viewers_generation = -1
+
+    def _writing(self, turn: str | None = None) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that will write: with the repository's write locks taken first, where it offers that.
+
+        Units naming the same `turn` wait for each other rather than conflict, where the repository offers that.
+        """
+        if self._writes_first is not None:
+            return self._writes_first.writing(turn)
+        return self._repository.transaction()
+
+    def _reading(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that only reads."""
+        return self._repository.transaction()
+
+
+_U = TypeVar("_U", bound=Units)
+
+
+def retried(use_case: Callable[Concatenate[_U, _P], _R]) -> Callable[Concatenate[_U, _P], _R]:
+    """Run a use case again when its unit of work met another at the same moment (`ConflictError`).
+
+    A use case reads what it decides on inside its own unit, so running it
+    again decides on what is there now: the outcome is that of the two calls
+    one after the other. `Ownership(retries=...)` says how often it tries;
+    each retry is logged at INFO, and the conflict that reaches the caller at WARNING.
+    """
+
+    @functools.wraps(use_case)
+    def run(self: _U, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        attempt = 0
+        while True:
+            try:
+                return use_case(self, *args, **kwargs)
+            except ConflictError as conflict:
+                attempt += 1
+                if attempt > self._retries:
+                    logger.warning("%s gave up after %d runs: %s", run.__name__, attempt, conflict)
+                    raise
+                logger.info(
+                    "%s met another unit of work; running it again (%d of %d)", run.__name__, attempt, self._retries
+                )
+                time.sleep(random.uniform(0, _BACKOFF * 2**attempt))
+
+    return run
+
+
+def chunks(items: Sequence[_T], size: int = CHUNK) -> Iterable[Sequence[_T]]:
+    """`items` in slices of `size`, in order."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def step(total: int) -> int:
+    """How many records a bulk action does between two progress reports: about a hundred reports, at most a chunk."""
+    return max(1, min(CHUNK, total // 100))
+
+
+def report(progress: Progress | None, done: int, total: int) -> None:
+    """Call `progress` after every `step` of the work, and at its end."""
+    if progress is not None and (done % step(total) == 0 or done == total):
+        progress(done, total)

@@ -1,0 +1,175 @@
+"""What a viewer may see and do: the viewer resolved once and reused, the rule compiled, rows as a tenant sees them.
+
+One rule per kind decides one record (`_allowed`), and compiled into a
+`Filter` lists many (`_filter_for`); criteria are resolved into filters in
+the viewer's tenant (`_where`). The resolved viewer is kept while the
+repository's generation is unchanged and no membership of theirs expires.
+"""
+
+from collections.abc import Collection, Iterable, Sequence
+
+from attrs import evolve
+
+from ownership.access import GATE, Facts, Predicate, Viewer
+from ownership.errors import AccessDeniedError, ForeignActorError
+from ownership.filters import Filter, all_of, compiled
+from ownership.model import Assignee, Assignment, Page, Record, RecordLike, Row, User, UserLike
+from ownership.policy import Policy, Role
+from ownership.ports import Transaction
+from ownership.segments import Criterion, Scope, check_reads
+from ownership.usecases._lookups import Lookups, check_home
+from ownership.usecases._unit import ResolvedViewer
+
+
+class Viewing(Lookups):
+    """Resolving viewers and deciding what they may do, for the rooms that ask or list."""
+
+    def _viewer(self, tx: Transaction, user: UserLike, kind: str) -> Viewer:
+        """Resolve what the rules need of a user; reused while the repository is unchanged and no membership expires."""
+        moment = self._clock()
+        key = (user.id if isinstance(user, User) else user, kind)
+        if self._versioned is not None:
+            generation = self._versioned.generation
+            if generation != self._viewers_generation:
+                self._viewers.clear()
+                self._viewers_generation = generation
+            cached = self._viewers.get(key)
+            if cached is not None and (cached.until is None or moment < cached.until):
+                return cached.viewer
+        found = self._user(tx, user)
+        features = self.rulebook.features(self._tenant(tx, found.tenant))
+        live = [m for m in tx.memberships_of_user(found.id) if m.live(moment)]
+        viewer = Viewer(
+            found,
+            frozenset(m.group for m in live),
+            frozenset(role.name for role in self.rulebook.policy(kind).roles if role.available(features)),
+        )
+        if self._versioned is not None:
+            # Replacing the entry drops the rules compiled for the viewer it held.
+            until = min((m.until for m in live if m.until is not None), default=None)
+            self._viewers[key] = ResolvedViewer(viewer, until)
+        return viewer
+
+    @staticmethod
+    def _filter_for(viewer: Viewer, rule: Predicate) -> Filter:
+        return (GATE & rule).compile(viewer)
+
+    def _allowed(
+        self, seeing: Viewer, action: str, rule: Predicate, record: Record, held: Sequence[Assignment]
+    ) -> bool:
+        """Decide one record: gated on an active viewer of a tenant taking part, then the rule."""
+        if self._versioned is not None:
+            # The viewer is reused until the repository changes: so is the rule compiled for them.
+            resolved = self._viewers.get((seeing.user.id, record.kind))
+            if resolved is not None and resolved.viewer is seeing:
+                test = resolved.tests.get(action)
+                if test is None:
+                    test = resolved.tests[action] = compiled(self._filter_for(seeing, rule))
+                return test(record, held)
+        return (GATE & rule).decide(seeing, Facts(record, held))
+
+    def _check_allowed(self, tx: Transaction, acting: User, action: str, record: Record, *, doing: str) -> None:
+        rule = self.rulebook.policy(record.kind).rule(action)
+        if not self._allowed(self._viewer(tx, acting, record.kind), action, rule, record, tx.assignments(record.ref)):
+            raise AccessDeniedError(
+                f"{acting.name} may not {doing} {record}: the rule to {action} a {record.kind} is {rule}."
+            )
+
+    def _home_actor(self, tx: Transaction, actor: UserLike | None, record: Record, doing: str) -> User | None:
+        """The acting user, who must be of the record's home tenant and allowed to edit it; None for the host."""
+        if actor is None:
+            return None
+        acting = self._actor(tx, actor)
+        check_home(record, acting, doing)
+        self._check_allowed(tx, acting, "edit", record, doing=doing)
+        return acting
+
+    def _view(self, tx: Transaction, record: RecordLike, viewer: UserLike | None) -> tuple[Record, str]:
+        """The record, and the tenant whose view of it to take: the viewer's, who must take part; the home's if None."""
+        found = self._record(tx, record)
+        if viewer is None:
+            return found, found.tenant
+        seeing = self._user(tx, viewer)
+        if seeing.tenant not in found.tenants:
+            raise ForeignActorError(
+                f"{found} is not shared with tenant {seeing.tenant!r}; {seeing.name} cannot see it."
+            )
+        return found, seeing.tenant
+
+    def _available_role(self, policy: Policy, name: str, tx: Transaction, record: Record, tenant: str) -> Role:
+        """The role called `name`, refused if the tenant of the slot `tenant` reads lacks its feature."""
+        role = policy.role(name)
+        slot = self._tenant(tx, role.slot(record, tenant))
+        policy.check_available(role, slot.id, self.rulebook.features(slot))
+        return role
+
+    @staticmethod
+    def _held(tx: Transaction, record: Record, role: Role, slot: str) -> list[Assignee]:
+        """Who holds `role` of `record` in `slot`, oldest first."""
+        return [a.assignee for a in tx.assignments(record.ref) if a.role == role.name and a.tenant == slot]
+
+    def _seen_assignments(
+        self,
+        tx: Transaction,
+        record: Record,
+        tenant: str,
+        features: dict[str, frozenset[str]] | None = None,
+        held: Sequence[Assignment] | None = None,
+    ) -> tuple[Assignment, ...]:
+        """A record's assignments as `tenant` sees them: each role's own slot, if the slot's tenant has the role.
+
+        `features` remembers each tenant's features across the rows of one page; `held` is the record's
+        assignments, when they were read already.
+        """
+        features = {} if features is None else features
+        for t in (tenant, record.tenant):
+            if t not in features:
+                features[t] = self.rulebook.features(self._tenant(tx, t))
+        slots = {
+            role.name: slot
+            for role in self.rulebook.policy(record.kind).roles
+            if role.available(features[slot := role.slot(record, tenant)])
+        }
+        # An assignment another tenant's user made reads with no actor, as in `history` (LD7).
+        return tuple(
+            a if a.actor is None or a.tenant == tenant else evolve(a, actor=None)
+            for a in (tx.assignments(record.ref) if held is None else held)
+            if slots.get(a.role) == a.tenant
+        )
+
+    def _scope(self, tx: Transaction, policy: Policy, tenant: str, available: Collection[str]) -> Scope:
+        """What resolving criteria in `tenant` needs: the kind's roles it has, and who is in which group now."""
+        moment = self._clock()
+        return Scope(
+            tenant,
+            tuple((role.name, role.private) for role in policy.roles if role.name in available),
+            lambda user: [m.group for m in tx.memberships_of_user(user) if m.live(moment)],
+        )
+
+    def _where(self, tx: Transaction, policy: Policy, seeing: Viewer, action: str, criteria: Criterion) -> Filter:
+        """The filter of the records `seeing` may do `action` on that meet `criteria`, resolved now."""
+        check_reads(policy, criteria)
+        scope = self._scope(tx, policy, seeing.tenant, seeing.available)
+        return all_of(self._filter_for(seeing, policy.rule(action)), criteria.resolve(scope))
+
+    def _page(
+        self, tx: Transaction, kind: str, where: Filter, seeing: Viewer, *, limit: int, after: str | None
+    ) -> Page:
+        """One page of the records of `kind` matching `where`, each with its holders as `seeing`'s tenant sees them."""
+        found = tx.select(kind, where, limit=limit + 1, after=after)
+        shown = found[:limit]
+        held = tx.assignments_of([r.ref for r in shown])
+        features: dict[str, frozenset[str]] = {}
+        rows = tuple(Row(r, self._seen_assignments(tx, r, seeing.tenant, features, held.get(r.ref, ()))) for r in shown)
+        return Page(rows, rows[-1].record.id if len(found) > limit else None)
+
+
+def all_selected(tx: Transaction, kind: str, where: Filter, page: int = 1_000) -> Iterable[Record]:
+    """Every record of `kind` matching `where`, read a page at a time."""
+    after = None
+    while True:
+        found = tx.select(kind, where, limit=page, after=after)
+        yield from found
+        if len(found) < page:
+            return
+        after = found[-1].id

@@ -1,0 +1,220 @@
+"""The one writer of holders: each change of a role's holders, the event that records it, and who must hear of it.
+
+Every room that gives or takes a role (creating, assigning, offboarding,
+bulk reassigning) plans `Change`s and hands them to `_apply`, which writes
+them in batches (removals before additions), appends their events, and
+enqueues the notices of roles that are notified (LD8, TL8).
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from attrs import frozen
+
+from ownership.errors import AssigneeKindError, ForeignActorError, ForeignTenantError
+from ownership.events import Assigned, Unassigned
+from ownership.lifecycle import check_status, refused
+from ownership.model import (
+    Assignee,
+    AssigneeKind,
+    AssigneeLike,
+    Assignment,
+    Group,
+    Record,
+    RecordLike,
+    RecordRef,
+    Tenant,
+    User,
+    UserLike,
+    as_assignee,
+    id_of,
+)
+from ownership.notify import ASSIGNED, Notification, notification_for
+from ownership.policy import Policy, Role
+from ownership.ports import Transaction
+from ownership.usecases._lookups import check_active
+from ownership.usecases._viewing import Viewing
+
+
+@frozen
+class Change:
+    """One change of holders to write: an assignee begins (`Assigned`) or stops (`Unassigned`) holding a role.
+
+    Attributes:
+        event: `Assigned` or `Unassigned`: the event that will record it.
+        record: the record.
+        role: the role.
+        assignee: who begins or stops holding it.
+        slot: the tenant whose holders of the role change (`Role.slot`).
+    """
+
+    event: type[Assigned | Unassigned]
+    record: RecordRef
+    role: Role
+    assignee: Assignee
+    slot: str
+
+
+_WHAT = {AssigneeKind.USER: "a user", AssigneeKind.EVERYONE: "everyone", AssigneeKind.GROUP: "a group"}
+
+
+class Writer(Viewing):
+    """Checking who may hold a role, and writing changes of holders with their events and notices."""
+
+    def _slot(
+        self, tx: Transaction, record: RecordLike, role: str, actor: UserLike
+    ) -> tuple[Record, Role, Tenant, User]:
+        """Resolve what a change of holders works on: the record, the role, the slot's tenant, and who acts."""
+        found = self._record(tx, record)
+        acting = self._actor(tx, actor)
+        if acting.tenant not in found.tenants:
+            raise ForeignActorError(
+                f"{found} is not shared with tenant {acting.tenant!r}; {acting.name} cannot change its holders."
+            )
+        policy = self.rulebook.policy(found.kind)
+        self._check_allowed(tx, acting, "assign", found, doing="change who holds")
+        wanted = self._available_role(policy, role, tx, found, acting.tenant)
+        slot = self._tenant(tx, wanted.slot(found, acting.tenant))
+        if slot.id != acting.tenant:
+            raise ForeignActorError(
+                f"Only tenant {slot.id!r} changes the {role} of {found}; {acting.name} of {acting.tenant!r} cannot."
+            )
+        return found, wanted, slot, acting
+
+    def _refuses(self, record: Record, operation: str) -> bool:
+        """Whether the record's status refuses `operation` (CT1)."""
+        return refused(self.rulebook.policy(record.kind).lifecycle, record, operation)
+
+    def _check_status(self, record: Record, operation: str, doing: str) -> None:
+        """Refuse what the record's status refuses: an inbox or archived contact takes no new holders (CT1)."""
+        check_status(self.rulebook.policy(record.kind).lifecycle, record, operation, doing)
+
+    @staticmethod
+    def _held_group(tx: Transaction, assignee: Assignee) -> Group | None:
+        return tx.group(assignee.id) if assignee.kind is AssigneeKind.GROUP else None
+
+    def _assignee(self, tx: Transaction, given: AssigneeLike, role: Role, record: Record, slot: Tenant) -> Assignee:
+        """Check that `given` may hold `role` in `slot`'s part of the record, and return it as an Assignee."""
+        assignee = as_assignee(given)
+        group = None
+        if assignee.kind is AssigneeKind.USER:
+            user = self._user(tx, assignee.id)
+            if user.tenant != slot.id:
+                raise ForeignTenantError(
+                    f"{user.name} belongs to tenant {user.tenant!r}; the {role.name} of {record} "
+                    f"must be of tenant {slot.id!r}."
+                )
+            check_active(user, "be assigned")
+        elif assignee.kind is AssigneeKind.GROUP:
+            group = self._group(tx, assignee.id)
+            if group.tenant != slot.id:
+                raise ForeignTenantError(
+                    f"Group {group.name!r} belongs to tenant {group.tenant!r}; the {role.name} of {record} "
+                    f"must be of tenant {slot.id!r}."
+                )
+        if not role.takes(assignee, group):
+            what = f"a {group.kind.value} group" if group is not None else _WHAT[assignee.kind]
+            raise AssigneeKindError(f"The {role.name} of a {record.kind} takes {role.describe_takes()}, not {what}.")
+        return assignee
+
+    @staticmethod
+    def _resolve(
+        policy: Policy, wanted: Mapping[str, list[AssigneeLike]], features: frozenset[str], tenant: Tenant
+    ) -> list[tuple[Role, list[AssigneeLike]]]:
+        """The roles `wanted` names, each with its holders; refused if the tenant lacks one's feature."""
+        resolved = []
+        for name, given in wanted.items():
+            role = policy.role(name)
+            policy.check_available(role, tenant.id, features)
+            resolved.append((role, given))
+        return resolved
+
+    def _write(
+        self,
+        tx: Transaction,
+        event: type[Assigned | Unassigned],
+        record: Record,
+        role: Role,
+        assignee: Assignee,
+        *,
+        slot: str,
+        actor: User | None,
+        at: datetime,
+    ) -> None:
+        """Write one change of holders and the event that records it."""
+        self._apply(tx, [Change(event, record.ref, role, assignee, slot)], actor=actor, at=at)
+
+    def _apply(self, tx: Transaction, changes: Sequence[Change], *, actor: User | None, at: datetime) -> None:
+        """Write changes of holders, the events that record them, and who must hear of them, a kind of write at a time.
+
+        Every removal comes before every addition, so a slot handed from one
+        assignee to another never holds both, and a repository can write
+        each kind of row in one batch.
+        """
+        by = id_of(actor)
+        assignments = [Assignment(c.record, c.role.name, c.assignee, c.slot, at, by) for c in changes]
+        for change, assignment in zip(changes, assignments, strict=True):
+            if change.event is Unassigned:
+                tx.remove_assignment(assignment)
+        for change, assignment in zip(changes, assignments, strict=True):
+            if change.event is Assigned:
+                tx.add_assignment(assignment)
+        positions = tx.append_events(
+            [
+                c.event(c.record, c.role.name, c.assignee, c.slot, by, at, c.slot if c.role.private else None)
+                for c in changes
+            ]
+        )
+        recipients: dict[Assignee, list[User]] = {}
+        features: dict[str, frozenset[str]] = {}
+        for change, position in zip(changes, positions, strict=True):
+            policy = self.rulebook.policy(change.record.kind)
+            if change.event is Assigned and change.role.notified and policy.knows(ASSIGNED):
+                if change.slot not in features:
+                    features[change.slot] = self.rulebook.features(self._tenant(tx, change.slot))
+                if not change.role.available(features[change.slot]):
+                    continue  # a role switched off is moved (by `transfer`) unseen, and unheard of
+                # LD8: whoever a notified role is given to hears of it, unless they gave it to themselves;
+                # a kind that lists its activities hears of assignments only if it lists them (TL8).
+                if change.assignee not in recipients:
+                    recipients[change.assignee] = self._users_of(tx, [change.assignee], at)
+                self._notify(
+                    tx, change.record, ASSIGNED, recipients[change.assignee], actor=actor, at=at, position=position
+                )
+
+    def _users_of(self, tx: Transaction, assignees: Iterable[Assignee], at: datetime) -> list[User]:
+        """The active users the assignees stand for: users themselves, live members of groups; never everyone."""
+        users: dict[str, User] = {}
+        for assignee in assignees:
+            if assignee.kind is AssigneeKind.USER:
+                ids = [assignee.id]
+            elif assignee.kind is AssigneeKind.GROUP:
+                ids = [m.user for m in tx.memberships_of_group(assignee.id) if m.live(at)]
+            else:
+                ids = []
+            for user_id in ids:
+                user = tx.user(user_id)
+                if user is not None and user.active:
+                    users.setdefault(user.id, user)
+        return list(users.values())
+
+    @staticmethod
+    def _notify(
+        tx: Transaction,
+        record: RecordRef,
+        activity: str,
+        recipients: Iterable[User],
+        *,
+        actor: User | None,
+        at: datetime,
+        position: int,
+    ) -> tuple[Notification, ...]:
+        """Write one notification per recipient but the actor, keyed by the event's place in the history."""
+        written = []
+        for user in recipients:
+            if actor is not None and user.id == actor.id:
+                continue
+            notification = notification_for(user, record, activity, actor=actor, at=at, position=position)
+            tx.enqueue(notification)
+            written.append(notification)
+        return tuple(written)

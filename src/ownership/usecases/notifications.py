@@ -1,0 +1,116 @@
+"""Notifications: recording what happened to a record, and delivering who must hear of it from the outbox (X7).
+
+A notice is written to the outbox in the same unit of work as what caused it;
+`dispatch` hands pending ones to the host's `Notifier` afterwards, at least
+once, and logs on the ``ownership`` logger what the notifier refused or raised on.
+"""
+
+from ownership.errors import ForeignActorError, InvalidValueError
+from ownership.events import ActivityRecorded
+from ownership.lifecycle import NOTIFY
+from ownership.model import RecordLike, UserLike, id_of
+from ownership.notify import Dispatched, Notification, Notifier, OutboxEntry
+from ownership.usecases._unit import logger, retried
+from ownership.usecases._writer import Writer
+
+
+class Notifications(Writer):
+    """Recording activities, and delivering and listing the outbox (TL3, TL8, LD8, CT3, X7)."""
+
+    @retried
+    def record_activity(self, record: RecordLike, activity: str, *, actor: UserLike | None) -> tuple[Notification, ...]:
+        """Record that something happened to a record, and notify who must hear of it (TL3, TL8, LD8, CT3).
+
+        The recipients are the holders of the roles that hear of the activity
+        (by default, every role marked notified), in every tenant's slot: users
+        directly and the live members of held groups, never *everyone*, each
+        once, active, and not the actor. The notifications are written to the
+        outbox in the same unit of work as the activity; `dispatch` delivers them.
+
+        Args:
+            record: the record it happened to.
+            activity: the activity's name; the policy must know it, unless it takes any.
+            actor: who did it, or None for the host (a customer's reply, a mechanism).
+
+        Returns:
+            The notifications written to the outbox.
+
+        Raises:
+            UnknownRecordError, UnknownUserError: no such record or actor.
+            UnknownActivityError: the kind's policy knows no such activity.
+            ForeignActorError: the actor's tenant has no part in the record.
+            InactiveUserError: the actor is inactive.
+        """
+        with self._writing() as tx:
+            found = self._record(tx, record)
+            policy = self.rulebook.policy(found.kind)
+            known = policy.activity(activity)
+            self._check_status(found, NOTIFY, "have activities recorded")
+            acting = self._actor(tx, actor) if actor is not None else None
+            if acting is not None and acting.tenant not in found.tenants:
+                raise ForeignActorError(
+                    f"{found} is not shared with tenant {acting.tenant!r}; {acting.name} cannot act on it."
+                )
+            at = self._clock()
+            [position] = tx.append_events(
+                [ActivityRecorded(found.ref, known.name, acting.tenant if acting else found.tenant, id_of(acting), at)]
+            )
+            hearing = {role.name for role in policy.hears(known)}
+            slots = {a.tenant: self.rulebook.features(self._tenant(tx, a.tenant)) for a in tx.assignments(found.ref)}
+            held = [
+                a.assignee
+                for a in tx.assignments(found.ref)
+                if a.role in hearing and policy.role(a.role).available(slots[a.tenant])
+            ]
+            return self._notify(
+                tx, found.ref, known.name, self._users_of(tx, held, at), actor=acting, at=at, position=position
+            )
+
+    def dispatch(self, notifier: Notifier | None = None, *, limit: int = 100) -> Dispatched:
+        """Deliver up to `limit` pending notifications, oldest first, to the notifier (X7).
+
+        Delivery is at least once: what the notifier refuses, or everything in
+        a batch it raises on, stays pending with one more attempt counted, for
+        the next call. A key it acknowledged is never handed to it again.
+
+        Args:
+            notifier: where to deliver; the one given to `Ownership` if None.
+            limit: the most notifications in this batch.
+
+        Returns:
+            The keys delivered, and the keys left pending.
+
+        Raises:
+            InvalidValueError: no notifier was given here or to `Ownership`, or `limit` is below 1.
+        """
+        target = notifier if notifier is not None else self._notifier
+        if target is None:
+            raise InvalidValueError("There is no notifier to deliver to; pass one to dispatch() or to Ownership().")
+        if limit < 1:
+            raise InvalidValueError(f"A batch holds at least one notification; limit={limit} asks for none.")
+        with self._reading() as tx:
+            batch = [entry.notification for entry in tx.outbox(pending=True, limit=limit)]
+        if not batch:
+            return Dispatched((), ())
+        keys = [n.key for n in batch]
+        try:
+            refused = set(target.deliver(batch) or ())
+        except Exception:
+            # At least once: a notifier that raises delivered none of the batch; all of it is tried again.
+            logger.exception("The notifier raised on a batch of %d notifications; they stay pending", len(keys))
+            refused = set(keys)
+        else:
+            if refused:
+                logger.warning(
+                    "The notifier refused %d of %d notifications; they stay pending", len(refused), len(keys)
+                )
+        delivered = tuple(k for k in keys if k not in refused)
+        failed = tuple(k for k in keys if k in refused)
+        with self._reading() as tx:
+            tx.settle(delivered, failed)
+        return Dispatched(delivered, failed)
+
+    def outbox(self, *, pending: bool = False) -> tuple[OutboxEntry, ...]:
+        """Return the outbox in the order it was filled: every entry, or only those still pending."""
+        with self._reading() as tx:
+            return tuple(tx.outbox(pending=pending))
