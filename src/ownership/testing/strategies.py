@@ -14,65 +14,20 @@ Text that people see (names, messages, settings) has no control characters and
 no lone surrogates, so a value drawn here can be stored in any database.
 """
 
-from collections.abc import Callable, Collection, Sequence
-from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from attrs import frozen
 from hypothesis import strategies as st
 
-from ownership.access import (
-    Decision,
-    Facts,
-    Predicate,
-    Reason,
-    Viewer,
-    always,
-    holds,
-    in_caretaker_group,
-    is_admin,
-    never,
-    restricted,
-    same_tenant,
-    shared_with_viewer,
-)
 from ownership.adapters.memory import MemoryRepository
 from ownership.clock import FakeClock
-from ownership.distribution import AutoAssignment, LeastLoad, Pick, RoundRobin, Rule, Territory, ToGroup
-from ownership.events import (
-    ActivityRecorded,
-    Assigned,
-    Event,
-    RecordCreated,
-    RecordShared,
-    ShareAccepted,
-    StatusChanged,
-    Unassigned,
-)
-from ownership.filters import (
-    EVERYTHING,
-    NOTHING,
-    And,
-    Filter,
-    HasAssignee,
-    Held,
-    HomeIs,
-    InGroup,
-    Labelled,
-    NameHas,
-    Not,
-    Or,
-    SharedWith,
-    StatusIn,
-)
-from ownership.lifecycle import OPERATIONS, Lifecycle, State, Transition
 from ownership.model import (
     EVERYONE,
     Assignee,
-    AssigneeKind,
     Assignment,
     Group,
-    GroupKind,
     Membership,
     Profile,
     Record,
@@ -80,597 +35,113 @@ from ownership.model import (
     Tenant,
     User,
 )
-from ownership.notify import Activity, Channel, Dispatched, Notification, Notifier, OutboxEntry
-from ownership.numbering import NumberRange
-from ownership.policy import Access, AssignActor, Plan, Policy, Role, Rulebook, Trigger
+from ownership.notify import Notifier
+from ownership.policy import Policy, Role, Rulebook
 from ownership.ports import Repository
-from ownership.segments import ANYTHING, Criterion, Segment, held_by, in_group, labelled, named, status_in, unassigned
 from ownership.service import Finding, Ownership, Page, Row, Setting, Snapshot
-
-_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
-
-EVENT_TYPES: tuple[type[Event], ...] = (
-    RecordCreated,
-    Assigned,
-    Unassigned,
-    RecordShared,
-    ShareAccepted,
-    ActivityRecorded,
-    StatusChanged,
+from ownership.testing._rules import (
+    access_rules,
+    auto_assignments,
+    auto_assigns,
+    criteria,
+    decisions,
+    distribution_rules,
+    facts,
+    filters,
+    least_loads,
+    lifecycles,
+    number_ranges,
+    plans,
+    policies,
+    predicates,
+    reasons,
+    roles,
+    round_robins,
+    rulebooks,
+    segments,
+    states,
+    territories,
+    to_groups,
+    transitions,
+    viewers,
 )
-"""Every class of event, in the order `events()` draws them."""
-
-FINDING_KINDS = ("unseen_record", "inactive_holder", "no_caretaker_group", "group_without_members", "expired_deputy")
-"""The kinds of `Finding` that `Ownership.audit` reports."""
-
-
-def _pinned(value: Any, otherwise: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """`value` itself if it is pinned (not None), else what `otherwise` draws."""
-    return st.just(value) if value is not None else otherwise
-
-
-_Node = TypeVar("_Node", Predicate, Criterion)
-
-
-def _algebra(leaves: Sequence[st.SearchStrategy[_Node]]) -> st.SearchStrategy[_Node]:
-    """Trees of up to five leaves joined with ``&``, ``|`` and ``~``: predicates and criteria alike."""
-    return st.recursive(
-        st.one_of(leaves),
-        lambda inner: st.one_of(
-            st.tuples(inner, inner).map(lambda pair: pair[0] & pair[1]),
-            st.tuples(inner, inner).map(lambda pair: pair[0] | pair[1]),
-            inner.map(lambda part: ~part),
-        ),
-        max_leaves=5,
-    )
-
-
-def ids() -> st.SearchStrategy[str]:
-    """Short non-empty ids of lower-case letters, digits and dashes."""
-    return st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=8)
-
-
-def names() -> st.SearchStrategy[str]:
-    """Names to show people: any text without control characters or lone surrogates."""
-    return st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=12)
-
-
-def moments() -> st.SearchStrategy[datetime]:
-    """Aware UTC moments within a few years of 2026, to the microsecond."""
-    return st.integers(0, 3 * 365 * 86_400 * 10**6).map(lambda us: _EPOCH + timedelta(microseconds=us))
-
-
-def group_kinds() -> st.SearchStrategy[GroupKind]:
-    """Caretaker, competence or team."""
-    return st.sampled_from(GroupKind)
-
-
-# --- tenants, users, groups --------------------------------------------------------------------
-
-
-def tenants(*, id: str | None = None, plan: str | None = None) -> st.SearchStrategy[Tenant]:
-    """Tenants, with or without a plan and switches; `id` and `plan` pin those."""
-    return st.builds(
-        Tenant,
-        id=_pinned(id, ids()),
-        name=names(),
-        plan=_pinned(plan, st.none() | ids()),
-        switches=st.frozensets(ids(), max_size=3),
-    )
-
-
-def profiles() -> st.SearchStrategy[Profile]:
-    """User profiles: restricted kinds and the push opt-in."""
-    return st.builds(Profile, restricted=st.frozensets(ids(), max_size=3), push=st.booleans())
-
-
-def users(
-    *, tenant: str | None = None, id: str | None = None, active: bool | None = None, admin: bool | None = None
-) -> st.SearchStrategy[User]:
-    """Users, active or not, admin or not; each knob pins its field."""
-    return st.builds(
-        User,
-        id=_pinned(id, ids()),
-        tenant=_pinned(tenant, ids()),
-        name=names(),
-        active=_pinned(active, st.booleans()),
-        admin=_pinned(admin, st.booleans()),
-        profile=profiles(),
-    )
-
-
-def groups(
-    *, tenant: str | None = None, kind: GroupKind | None = None, id: str | None = None
-) -> st.SearchStrategy[Group]:
-    """Groups of every kind, some personal; each knob pins its field."""
-    return st.builds(
-        Group,
-        id=_pinned(id, ids()),
-        tenant=_pinned(tenant, ids()),
-        name=names(),
-        kind=_pinned(kind, group_kinds()),
-        personal_of=st.none() | ids(),
-    )
-
-
-def memberships(*, group: str | None = None, user: str | None = None) -> st.SearchStrategy[Membership]:
-    """Memberships, for good or until a moment; `group` and `user` pin whose."""
-    return st.builds(Membership, group=_pinned(group, ids()), user=_pinned(user, ids()), until=st.none() | moments())
-
-
-def assignees(*, kind: AssigneeKind | None = None) -> st.SearchStrategy[Assignee]:
-    """Users, groups and everyone; `kind` pins which of the three."""
-    drawn = {
-        AssigneeKind.USER: ids().map(Assignee.user),
-        AssigneeKind.GROUP: ids().map(Assignee.group),
-        AssigneeKind.EVERYONE: st.just(EVERYONE),
-    }
-    return drawn[kind] if kind is not None else st.one_of(*drawn.values())
-
-
-# --- records, holders, history ------------------------------------------------------------------
-
-
-def record_refs(*, kind: str | None = None) -> st.SearchStrategy[RecordRef]:
-    """Record identities; `kind` pins the kind."""
-    return st.builds(RecordRef, kind=_pinned(kind, ids()), id=ids())
-
-
-def records(*, kind: str | None = None, tenant: str | None = None, id: str | None = None) -> st.SearchStrategy[Record]:
-    """Tracked records, some shared or offered, some with a name, status, number, labels or record groups."""
-    return st.builds(
-        Record,
-        kind=_pinned(kind, ids()),
-        id=_pinned(id, ids()),
-        tenant=_pinned(tenant, ids()),
-        created_at=moments(),
-        shared_with=st.frozensets(ids(), max_size=2),
-        offered_to=st.frozensets(ids(), max_size=2),
-        name=st.none() | names(),
-        status=st.none() | ids(),
-        number=st.none() | ids(),
-        labels=st.frozensets(ids(), max_size=2),
-        groups=st.frozensets(ids(), max_size=2),
-    )
-
-
-def assignments(
-    *, record: RecordRef | None = None, role: str | None = None, tenant: str | None = None
-) -> st.SearchStrategy[Assignment]:
-    """Assignments of any assignee to any role; each knob pins its field."""
-    return st.builds(
-        Assignment,
-        record=_pinned(record, record_refs()),
-        role=_pinned(role, ids()),
-        assignee=assignees(),
-        tenant=_pinned(tenant, ids()),
-        since=moments(),
-        actor=st.none() | ids(),
-    )
-
-
-def _events_of(cls: type[Event], record: RecordRef | None) -> st.SearchStrategy[Event]:
-    fields: dict[str, st.SearchStrategy[Any]] = {
-        "record": _pinned(record, record_refs()),
-        "tenant": ids(),
-        "actor": st.none() | ids(),
-        "at": moments(),
-        "private_to": st.none() | ids(),
-    }
-    if cls in (Assigned, Unassigned):
-        fields |= {"role": ids(), "assignee": assignees()}
-    elif cls is ActivityRecorded:
-        fields |= {"activity": ids()}
-    elif cls is StatusChanged:
-        fields |= {"source": st.none() | ids(), "target": ids()}
-    return st.builds(cls, **fields)
-
-
-def events(*, record: RecordRef | None = None, types: Sequence[type[Event]] | None = None) -> st.SearchStrategy[Event]:
-    """Events of every class, or of `types` only; `record` pins the record they are about."""
-    return st.one_of(*(_events_of(cls, record) for cls in (types or EVENT_TYPES)))
-
-
-# --- notifications -------------------------------------------------------------------------------
-
-
-def activities(*, roles: list[str] | None = None) -> st.SearchStrategy[Activity]:
-    """Activities heard of by every notified role, or by some of `roles` (any ids if None; none if empty)."""
-    if roles is not None and not roles:
-        return st.builds(Activity, name=ids())
-    drawn = st.sampled_from(roles) if roles else ids()
-    return st.builds(Activity, name=ids(), roles=st.none() | st.frozensets(drawn, max_size=3))
-
-
-def notifications(*, recipient: str | None = None) -> st.SearchStrategy[Notification]:
-    """Notifications of any activity, by push or in-app; `recipient` pins who is told."""
-    return st.builds(
-        Notification,
-        key=ids(),
-        recipient=_pinned(recipient, ids()),
-        record=record_refs(),
-        activity=ids(),
-        actor=st.none() | ids(),
-        at=moments(),
-        channel=st.sampled_from(Channel),
-    )
-
-
-def outbox_entries() -> st.SearchStrategy[OutboxEntry]:
-    """Outbox entries, pending or delivered, with attempts."""
-    return st.builds(OutboxEntry, notification=notifications(), attempts=st.integers(0, 5), delivered=st.booleans())
-
-
-def dispatch_reports() -> st.SearchStrategy[Dispatched]:
-    """What one `dispatch` did: distinct keys, each either delivered or failed."""
-    return _dispatch_reports()
-
-
-@st.composite
-def _dispatch_reports(draw: st.DrawFn) -> Dispatched:
-    """What one `dispatch` did: distinct keys, each either delivered or failed."""
-    keys = draw(st.lists(ids(), max_size=6, unique=True))
-    delivered = draw(st.lists(st.booleans(), min_size=len(keys), max_size=len(keys)))
-    return Dispatched(
-        tuple(k for k, ok in zip(keys, delivered, strict=True) if ok),
-        tuple(k for k, ok in zip(keys, delivered, strict=True) if not ok),
-    )
-
-
-# --- access: predicates, viewers, facts, decisions ---------------------------------------------------
-
-
-def predicates(
-    *, roles: Collection[str] | None = None, kinds: Collection[str] | None = None
-) -> st.SearchStrategy[Predicate]:
-    """Access rules built from the built-in leaves with ``&``, ``|`` and ``~``.
-
-    Args:
-        roles: the roles `holds` and `in_caretaker_group` may name; any ids if None, and
-            neither leaf if empty.
-        kinds: the kinds `restricted` may name; any ids if None, and no such leaf if empty.
-    """
-    constants = st.sampled_from([always, never, is_admin, same_tenant, shared_with_viewer])
-    leaves: list[st.SearchStrategy[Predicate]] = [constants]
-    if roles is None or roles:
-        role_names = st.sampled_from(sorted(roles)) if roles else ids()
-        named_roles = st.lists(role_names, min_size=1, max_size=3, unique=True)
-        leaves += [named_roles.map(lambda r: holds(*r)), named_roles.map(lambda r: in_caretaker_group(*r))]
-    if kinds is None or kinds:
-        leaves.append((st.sampled_from(sorted(kinds)) if kinds else ids()).map(restricted))
-    return _algebra(leaves)
-
-
-def access_rules(*, roles: Collection[str] | None = None) -> st.SearchStrategy[Access]:
-    """Who may view, edit and assign: each a predicate over `roles` (see `predicates`), or None for the default."""
-    rule = st.none() | predicates(roles=roles)
-    return st.builds(Access, view=rule, edit=rule, assign=rule)
-
-
-def viewers(*, tenant: str | None = None, roles: Collection[str] | None = None) -> st.SearchStrategy[Viewer]:
-    """What a predicate knows of who asks: a user of `tenant`, their groups, and the kind's `roles` available."""
-    available = st.frozensets(st.sampled_from(sorted(roles))) if roles else st.frozensets(ids(), max_size=3)
-    return st.builds(Viewer, user=users(tenant=tenant), groups=st.frozensets(ids(), max_size=3), available=available)
-
-
-def facts(*, roles: Collection[str] | None = None) -> st.SearchStrategy[Facts]:
-    """A record and its current assignments, in the slots of the tenants taking part; roles among `roles` if given."""
-    return _facts(roles=roles)
-
-
-@st.composite
-def _facts(draw: st.DrawFn, *, roles: Collection[str] | None = None) -> Facts:
-    """A record and its current assignments, in the slots of the tenants taking part; roles among `roles` if given."""
-    record = draw(records())
-    role_names = st.sampled_from(sorted(roles)) if roles else ids()
-    slots = st.sampled_from(sorted(record.tenants))
-    held = draw(
-        st.lists(
-            st.builds(
-                Assignment,
-                record=st.just(record.ref),
-                role=role_names,
-                assignee=assignees(),
-                tenant=slots,
-                since=moments(),
-                actor=st.none() | ids(),
-            ),
-            max_size=4,
-            unique_by=lambda a: (a.role, a.assignee, a.tenant),
-        )
-    )
-    return Facts.of(record, held)
-
-
-def reasons() -> st.SearchStrategy[Reason]:
-    """Leaves of a rule, matched or not, with why."""
-    return st.builds(Reason, leaf=names(), matched=st.booleans(), because=names())
-
-
-def decisions() -> st.SearchStrategy[Decision]:
-    """Decisions as `Ownership.explain` makes them: a drawn rule explained for a drawn viewer and record."""
-    return _decisions()
-
-
-@st.composite
-def _decisions(draw: st.DrawFn) -> Decision:
-    """Decisions as `Ownership.explain` makes them: a drawn rule explained for a drawn viewer and record."""
-    roles = ("owner", "helper")
-    rule = draw(predicates(roles=roles))
-    seen = draw(facts(roles=roles))
-    allowed, why = rule.explain(draw(viewers(roles=roles)), seen)
-    return Decision(allowed, str(rule), why)
-
-
-# --- policies and rulebooks ------------------------------------------------------------------------
-
-
-def roles(*, name: str | None = None) -> st.SearchStrategy[Role]:
-    """Consistent roles: bounds in order, and at least one kind of assignee; `name` pins the name."""
-    return _roles(name=name)
-
-
-@st.composite
-def _roles(draw: st.DrawFn, *, name: str | None = None) -> Role:
-    """Consistent roles: bounds in order, and at least one kind of assignee; `name` pins the name."""
-    minimum = draw(st.integers(0, 2))
-    maximum = draw(st.none() | st.integers(max(minimum, 1), 3))
-    users_ok = draw(st.booleans())
-    kinds = draw(st.frozensets(group_kinds()))
-    everyone = draw(st.booleans()) or not (users_ok or kinds)
-    return Role(
-        name if name is not None else draw(ids()),
-        min=minimum,
-        max=maximum,
-        users=users_ok,
-        groups=kinds,
-        everyone=everyone,
-        grants_access=draw(st.booleans()),
-        notified=draw(st.booleans()),
-        requires=draw(st.none() | ids()),
-        private=draw(st.booleans()),
-    )
-
-
-def auto_assigns(*, roles: Collection[str] | None = None) -> st.SearchStrategy[AssignActor]:
-    """Triggers that make the acting user a holder of one of `roles` (any ids if None)."""
-    return st.builds(AssignActor, on=st.sampled_from(Trigger), role=st.sampled_from(sorted(roles)) if roles else ids())
-
-
-def states(*, name: str | None = None) -> st.SearchStrategy[State]:
-    """Statuses, each refusing some of the operations; `name` pins the name."""
-    return _states(name=name)
-
-
-@st.composite
-def _states(draw: st.DrawFn, *, name: str | None = None) -> State:
-    """Statuses, each refusing some of the operations; `name` pins the name."""
-    return State(name if name is not None else draw(ids()), refuses=draw(st.frozensets(st.sampled_from(OPERATIONS))))
-
-
-def transitions(*, source: str | None = None, target: str | None = None) -> st.SearchStrategy[Transition]:
-    """Ways from one status to another, confirmed or not; `source` and `target` pin the ends."""
-    return st.builds(Transition, source=_pinned(source, ids()), target=_pinned(target, ids()), confirm=st.booleans())
-
-
-def lifecycles() -> st.SearchStrategy[Lifecycle]:
-    """Consistent lifecycles: distinct states, and every status they name among them."""
-    return _lifecycles()
-
-
-@st.composite
-def _lifecycles(draw: st.DrawFn) -> Lifecycle:
-    """Consistent lifecycles: distinct states, and every status they name among them."""
-    state_names = draw(st.lists(ids(), min_size=1, max_size=4, unique=True))
-    some = st.sampled_from(state_names)
-    ways = draw(st.lists(st.tuples(some, some), max_size=6, unique=True))
-    return Lifecycle(
-        tuple(draw(states(name=n)) for n in state_names),
-        initial=draw(some),
-        transitions=tuple(Transition(s, t, confirm=draw(st.booleans())) for s, t in ways),
-        imported=draw(st.none() | some),
-        archived=draw(st.none() | some),
-    )
-
-
-def policies(*, kind: str | None = None) -> st.SearchStrategy[Policy]:
-    """Consistent policies: distinct role names, triggers only on roles that take users.
-
-    Some have their own access rules (a view rule reads only roles that grant
-    access), some a lifecycle; `kind` pins the kind.
-    """
-    return _policies(kind=kind)
-
-
-@st.composite
-def _policies(draw: st.DrawFn, *, kind: str | None = None) -> Policy:
-    """Consistent policies: distinct role names, triggers only on roles that take users.
-
-    Some have their own access rules (a view rule reads only roles that grant
-    access), some a lifecycle; `kind` pins the kind.
-    """
-    role_names = draw(st.lists(ids(), max_size=4, unique=True))
-    drawn = tuple(draw(roles(name=n)) for n in role_names)
-    for_users = [r.name for r in drawn if r.users]
-    triggers = draw(st.lists(auto_assigns(roles=for_users), max_size=2)) if for_users else []
-    listed = draw(st.none() | st.lists(activities(roles=role_names), max_size=3, unique_by=lambda a: a.name))
-    granting = [r.name for r in drawn if r.grants_access]
-    access = Access()
-    if draw(st.booleans()):
-        access = Access(
-            view=draw(st.none() | predicates(roles=granting)),
-            edit=draw(st.none() | predicates(roles=role_names)),
-            assign=draw(st.none() | predicates(roles=role_names)),
-        )
-    return Policy(
-        kind if kind is not None else draw(ids()),
-        drawn,
-        tuple(triggers),
-        requires=draw(st.none() | ids()),
-        access=access,
-        activities=None if listed is None else tuple(listed),
-        lifecycle=draw(st.none() | lifecycles()),
-    )
-
-
-def plans(*, name: str | None = None) -> st.SearchStrategy[Plan]:
-    """Plans with a few features; `name` pins the name."""
-    return st.builds(Plan, name=_pinned(name, ids()), features=st.frozensets(ids(), max_size=3))
-
-
-def rulebooks(*, kinds: Sequence[str] | None = None) -> st.SearchStrategy[Rulebook]:
-    """Consistent rulebooks: distinct kinds and plans, a default plan among them or none.
-
-    Args:
-        kinds: the record kinds it governs, in order; up to three drawn ids if None.
-    """
-    return _rulebooks(kinds)
-
-
-@st.composite
-def _rulebooks(draw: st.DrawFn, kinds: Sequence[str] | None) -> Rulebook:
-    governed = list(kinds) if kinds is not None else draw(st.lists(ids(), max_size=3, unique=True))
-    drawn_plans = draw(st.lists(plans(), max_size=3, unique_by=lambda p: p.name))
-    default = draw(st.none() | st.sampled_from([p.name for p in drawn_plans])) if drawn_plans else None
-    return Rulebook(tuple(draw(policies(kind=k)) for k in governed), tuple(drawn_plans), default)
-
-
-# --- lifecycle, numbering, segments, distribution ---------------------------------------------------
-
-
-def number_ranges() -> st.SearchStrategy[NumberRange]:
-    """Number ranges: a short prefix, a width and the counter's next value."""
-    return st.builds(
-        NumberRange,
-        prefix=st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ-/", max_size=4),
-        width=st.integers(1, 8),
-        next=st.integers(0, 10**6),
-    )
-
-
-def criteria(*, roles: Collection[str] | None = None, territorial: bool = False) -> st.SearchStrategy[Criterion]:
-    """Criteria built from the built-in ones with ``&``, ``|`` and ``~``.
-
-    Args:
-        roles: the roles `held_by` and `unassigned` may name; any ids if None, none if empty.
-        territorial: only what a territory may read before a record has holders or groups:
-            names, statuses and labels.
-    """
-    leaves: list[st.SearchStrategy[Criterion]] = [
-        st.just(ANYTHING),
-        names().map(named),
-        st.lists(ids(), max_size=3).map(lambda statuses: status_in(*statuses)),
-        ids().map(labelled),
-    ]
-    if not territorial:
-        some_roles = st.lists(st.sampled_from(sorted(roles)) if roles else ids(), max_size=2, unique=True)
-        leaves.append(ids().map(in_group))
-        leaves.append(
-            st.builds(
-                lambda who, r, through: held_by(who, *r, through_groups=through), assignees(), some_roles, st.booleans()
-            )
-        )
-        if roles is None or roles:
-            one_or_two = st.lists(
-                st.sampled_from(sorted(roles)) if roles else ids(), min_size=1, max_size=2, unique=True
-            )
-            leaves.append(one_or_two.map(lambda r: unassigned(*r)))
-    return _algebra(leaves)
-
-
-def segments(
-    *, kind: str | None = None, roles: Collection[str] | None = None, saved: bool | None = None
-) -> st.SearchStrategy[Segment]:
-    """Segments of criteria over `roles`; saved ones (`saved` pins which) have an id and a tenant."""
-    return _segments(kind=kind, roles=roles, saved=saved)
-
-
-@st.composite
-def _segments(
-    draw: st.DrawFn, *, kind: str | None = None, roles: Collection[str] | None = None, saved: bool | None = None
-) -> Segment:
-    """Segments of criteria over `roles`; saved ones (`saved` pins which) have an id and a tenant."""
-    keep = draw(st.booleans()) if saved is None else saved
-    return Segment(
-        kind if kind is not None else draw(ids()),
-        draw(criteria(roles=roles)),
-        draw(names()),
-        id=draw(ids()) if keep else None,
-        tenant=draw(ids()) if keep else None,
-    )
-
-
-def round_robins(*, role: str | None = None, group: str | None = None) -> st.SearchStrategy[RoundRobin]:
-    """Members of a group taking turns at a role; each knob pins its field."""
-    return st.builds(RoundRobin, role=_pinned(role, ids()), group=_pinned(group, ids()))
-
-
-def least_loads(*, role: str | None = None, group: str | None = None) -> st.SearchStrategy[LeastLoad]:
-    """The least loaded member of a group taking a role; each knob pins its field."""
-    return st.builds(LeastLoad, role=_pinned(role, ids()), group=_pinned(group, ids()))
-
-
-def to_groups(*, role: str | None = None, group: str | None = None) -> st.SearchStrategy[ToGroup]:
-    """A group itself taking a role; each knob pins its field."""
-    return st.builds(ToGroup, role=_pinned(role, ids()), group=_pinned(group, ids()))
-
-
-def _picks(role: str | None, group: str | None) -> st.SearchStrategy[Pick]:
-    return st.one_of(
-        round_robins(role=role, group=group), least_loads(role=role, group=group), to_groups(role=role, group=group)
-    )
-
-
-def territories(*, role: str | None = None, group: str | None = None) -> st.SearchStrategy[Territory]:
-    """Rules that pick only for records meeting criteria a territory may read (names, statuses, labels)."""
-    return st.builds(Territory, criteria=criteria(territorial=True), rule=_picks(role, group))
-
-
-def distribution_rules(*, role: str | None = None, group: str | None = None) -> st.SearchStrategy[Rule]:
-    """Auto-assignment rules of every shape; `role` and `group` pin what they fill and draw from."""
-    return st.one_of(_picks(role, group), territories(role=role, group=group))
-
-
-def auto_assignments(*, kind: str | None = None) -> st.SearchStrategy[AutoAssignment]:
-    """A tenant's auto-assignment rules for one kind, in order; `kind` pins the kind."""
-    return st.builds(AutoAssignment, kind=_pinned(kind, ids()), rules=st.lists(distribution_rules(), max_size=3))
-
-
-# --- filters ---------------------------------------------------------------------------------------
-
-
-def filters(
-    *, tenants: Collection[str] | None = None, roles: Collection[str] | None = None
-) -> st.SearchStrategy[Filter]:
-    """Filter trees of every node, as `Ownership.filter` hands to a repository; knobs narrow tenants and roles."""
-    tenant_ids = st.sampled_from(sorted(tenants)) if tenants else ids()
-    role_names = st.sampled_from(sorted(roles)) if roles else ids()
-    leaves: st.SearchStrategy[Filter] = st.one_of(
-        st.just(EVERYTHING),
-        st.just(NOTHING),
-        tenant_ids.map(HomeIs),
-        tenant_ids.map(SharedWith),
-        st.builds(
-            HasAssignee,
-            roles=st.frozensets(role_names, max_size=2),
-            assignees=st.frozensets(assignees(), max_size=3),
-            tenant=tenant_ids,
-        ),
-        st.builds(Held, roles=st.frozensets(role_names, max_size=2), tenant=tenant_ids),
-        st.frozensets(ids(), max_size=2).map(StatusIn),
-        names().map(NameHas),
-        ids().map(Labelled),
-        ids().map(InGroup),
-    )
-    return st.recursive(
-        leaves,
-        lambda inner: st.one_of(
-            st.lists(inner, min_size=2, max_size=3).map(lambda parts: And(tuple(parts))),
-            st.lists(inner, min_size=2, max_size=3).map(lambda parts: Or(tuple(parts))),
-            inner.map(Not),
-        ),
-        max_leaves=6,
-    )
+from ownership.testing._values import (
+    EVENT_TYPES,
+    FINDING_KINDS,
+    _pinned,
+    activities,
+    assignees,
+    assignments,
+    dispatch_reports,
+    events,
+    group_kinds,
+    groups,
+    ids,
+    memberships,
+    moments,
+    names,
+    notifications,
+    outbox_entries,
+    profiles,
+    record_refs,
+    records,
+    tenants,
+    users,
+)
+
+__all__ = [
+    "access_rules",
+    "activities",
+    "assignees",
+    "assignments",
+    "auto_assignments",
+    "auto_assigns",
+    "criteria",
+    "decisions",
+    "dispatch_reports",
+    "distribution_rules",
+    "EVENT_TYPES",
+    "events",
+    "facts",
+    "filters",
+    "FINDING_KINDS",
+    "findings",
+    "group_kinds",
+    "groups",
+    "ids",
+    "least_loads",
+    "lifecycles",
+    "memberships",
+    "moments",
+    "names",
+    "notifications",
+    "number_ranges",
+    "outbox_entries",
+    "pages",
+    "plans",
+    "policies",
+    "predicates",
+    "profiles",
+    "reasons",
+    "record_refs",
+    "records",
+    "roles",
+    "round_robins",
+    "rows",
+    "rulebooks",
+    "segments",
+    "snapshots",
+    "states",
+    "tenant_settings",
+    "tenants",
+    "territories",
+    "to_groups",
+    "transitions",
+    "users",
+    "viewers",
+    "World",
+    "worlds",
+]
 
 
 # --- what the service returns ----------------------------------------------------------------------
