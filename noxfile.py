@@ -1,14 +1,32 @@
 """Sessions for ownership's development: `nox` runs tests, lint, typecheck and docs."""
 
+import glob
 import os
+import shutil
+import sys
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.sessions = ["tests", "compat", "lint", "typecheck", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = ["3.10", "3.11", "3.12", "3.13"]
+"""The Pythons pyproject.toml's classifiers claim; `compat` runs the unit tests on each of them this machine has."""
+
+
+def _found(version: str) -> str | None:
+    """The interpreter of `version` on PATH, or one pyenv installed but has not put on PATH, or None."""
+    on_path = shutil.which(f"python{version}")
+    if on_path and os.access(on_path, os.X_OK) and "shims" not in on_path:
+        return on_path
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    installed = sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", f"python{version}")))
+    return installed[-1] if installed else None
+
+
+CURRENT = f"{sys.version_info.major}.{sys.version_info.minor}"
+OTHERS = {version: found for version in PYTHON if version != CURRENT and (found := _found(version))}
 
 
 @nox.session
@@ -20,6 +38,21 @@ def tests(session: nox.Session) -> None:
     """
     session.install("-e", ".[testing,postgresql]", "pytest>=8")
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+@nox.parametrize("python", list(OTHERS.values()), ids=list(OTHERS))
+def compat(session: nox.Session) -> None:
+    """Run the unit tests (every use case and rule, no server) on each other Python the classifiers claim.
+
+    The whole suite runs once, in `tests`; here each claimed Python this machine has proves the package
+    installs and behaves the same. A claimed Python the machine lacks is named, not silently passed over.
+    """
+    missing = [v for v in PYTHON if v != CURRENT and _found(v) is None]
+    if missing:
+        session.warn(f"No Python {', '.join(missing)} on this machine: the unit tests did not run there.")
+    session.install("-e", ".[testing,sql]", "pytest>=8")
+    session.run("pytest", "tests/unit", "tests/api", "-q", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session

@@ -9,6 +9,7 @@ import enum
 import inspect
 import json
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,19 @@ def _signature(thing: Any) -> str | None:
         return None
 
 
+def _ours(cls: type, name: str) -> bool:
+    """Whether `ownership` defines `name` on `cls` (not Python's `Exception` or `Enum`, which vary by version)."""
+    return any(name in vars(c) for c in cls.__mro__ if c.__module__.split(".")[0] == "ownership")
+
+
 def _members(cls: type) -> dict[str, str | None]:
     return {
         name: _signature(getattr(cls, name))
         for name in sorted(dir(cls))
-        if not name.startswith("_") and callable(getattr(cls, name)) and not isinstance(getattr(cls, name), enum.Enum)
+        if not name.startswith("_")
+        and _ours(cls, name)
+        and callable(getattr(cls, name))
+        and not isinstance(getattr(cls, name), enum.Enum)
     }
 
 
@@ -48,6 +57,10 @@ def surface() -> dict[str, Any]:
         thing = getattr(ownership, name)
         if inspect.ismodule(thing):
             names[name] = "module"
+        elif typing.get_origin(thing) is not None:
+            names[name] = {"alias": _plain(str(thing))}
+        elif inspect.isclass(thing) and issubclass(thing, enum.Enum):
+            names[name] = {"values": {member.name: member.value for member in thing}}
         elif inspect.isclass(thing):
             names[name] = {"signature": _signature(thing), "members": _members(thing)}
         elif callable(thing):
