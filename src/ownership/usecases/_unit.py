@@ -56,14 +56,8 @@ class ResolvedViewer:
 class Units:
     """The state every room shares, and the units of work its use cases run in.
 
-    Args:
-        rulebook: the policies of the record kinds and the tenants' plans.
-        repository: where state is kept (`MemoryRepository` for the embedded default).
-        clock: returns the current moment; tests pass a fake one.
-        ids: returns a fresh id for a tenant, user, group or record created without one.
-        notifier: where `dispatch` delivers notifications from the outbox, if anywhere.
-        retries: how often a use case that changes state is run again when its unit of work met
-            another at the same moment, before `ConflictError` reaches the caller.
+    Only `__init__` sets state; rooms add methods, never attributes. Its arguments are those of
+    `ownership.Ownership`, which documents them.
     """
 
     def __init__(
