@@ -1,4 +1,4 @@
-"""A record's history: every change of holders with actor and time, and who held a role on a given date (X2)."""
+"""The reads room (src/ownership/usecases/reads.py): history, holders_at and assignments, per tenant (X2, LD7)."""
 
 from datetime import timedelta
 
@@ -191,3 +191,20 @@ def test_x2_ld7_company_without_part_in_the_lead_reads_no_history(leads: Ownersh
         leads.history(lead, viewer="ian")
     with pytest.raises(ForeignActorError):
         leads.holders_at(lead, "colleague", clock.now, viewer="ian")
+
+
+def test_ld7_assignments_hide_the_other_companys_actor_as_history_does(clock: FakeClock) -> None:
+    own = make(presets.account_managers(), clock)
+    own.add_tenant("acme")
+    own.add_tenant("globex")
+    own.add_user("acme", "Anna", id="anna")
+    own.add_user("globex", "Gina", id="gina")
+    deal = own.create("deal", actor="anna", id="D-1")
+    own.share(deal, "globex", actor="anna")
+    own.accept(deal, actor="gina")
+
+    [seen_by_gina] = own.assignments(deal, viewer="gina")
+    [seen_by_anna] = own.assignments(deal, viewer="anna")
+
+    assert seen_by_gina.actor is None
+    assert seen_by_anna.actor == "anna"

@@ -1,17 +1,11 @@
-"""A use case whose unit of work met another at the same moment runs again, on what is there now.
-
-A repository that runs units side by side refuses the later of two that got
-in each other's way with `ConflictError` (the SQL repository does). The
-service runs the use case again, up to `Ownership(retries=...)` more times;
-only a conflict that persists reaches the caller, and then nothing of the call
-was kept.
-"""
+"""The shared base (src/ownership/usecases/_unit.py): units of work, and retries on ConflictError."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
+from conftest import caretakers
 from ownership import Assignee, ConflictError, InvalidValueError, Ownership, RecordRef, presets
 from ownership.adapters.memory import MemoryRepository
 from ownership.ports import Transaction
@@ -103,3 +97,53 @@ def test_reads_are_not_run_again(repository: ConflictingRepository) -> None:
 def test_retries_below_zero_are_refused() -> None:
     with pytest.raises(InvalidValueError, match="below 0"):
         Ownership(presets.account_managers(), MemoryRepository(), retries=-1)
+
+
+K1 = RecordRef("customer", "K-1")
+
+
+def test_cg2_a_membership_rolled_back_grants_nothing_afterwards(clock: FakeClock) -> None:
+    repo = MemoryRepository()
+    own = caretakers(repo, clock)
+    assert not own.can("carl", "view", K1)
+
+    def failing_unit() -> None:
+        with repo.transaction():
+            own.add_member("north", "carl")
+            assert own.can("carl", "view", K1), "a unit reads its own writes"
+            raise RuntimeError("the host's unit fails")
+
+    with pytest.raises(RuntimeError):
+        failing_unit()
+
+    assert own.groups_of("carl") == ()
+    assert not own.can("carl", "view", K1)
+    assert own.visible("carl", "customer").records == ()
+
+
+def test_cg2_a_membership_added_inside_a_unit_counts_at_once_in_it(clock: FakeClock) -> None:
+    repo = MemoryRepository()
+    own = caretakers(repo, clock)
+    assert not own.can("carl", "view", K1)  # Carl's viewer is now resolved and reused
+
+    with repo.transaction():
+        own.add_member("north", "carl")
+        assert own.can("carl", "view", K1)
+        assert [r.id for r in own.visible("carl", "customer").records] == ["K-1"]
+
+
+def test_a_failed_inner_unit_takes_back_its_own_writes_alone(clock: FakeClock) -> None:
+    repo = MemoryRepository()
+    own = caretakers(repo, clock)
+
+    def failing_step() -> None:
+        with repo.transaction():
+            own.add_user("meier-gmbh", "Emil", id="emil")
+            raise RuntimeError("the inner step fails")
+
+    with repo.transaction():
+        own.add_user("meier-gmbh", "Dora", id="dora")
+        with pytest.raises(RuntimeError):
+            failing_step()
+
+    assert [u.id for u in own.users("meier-gmbh")] == ["ada", "carl", "dora"]

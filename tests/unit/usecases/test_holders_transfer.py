@@ -1,4 +1,4 @@
-"""Offboarding: every role a user holds moves to a successor in one unit of work (X3; TL2, TL7, LD2, LD7, LD8, X2)."""
+"""The holders room (src/ownership/usecases/holders.py): transfer, offboarding in one unit of work (X3, LD8)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,11 +32,9 @@ from ownership.testing import FakeClock, RecordingNotifier
 
 ANNA, BOB, DORA = Assignee.user("anna"), Assignee.user("bob"), Assignee.user("dora")
 PAUL = Assignee.user("paul")
-
 C1, C2 = RecordRef("company", "C-1"), RecordRef("company", "C-2")
 D1, D2 = RecordRef("deal", "D-1"), RecordRef("deal", "D-2")
 P1, T1, L1 = RecordRef("project", "P-1"), RecordRef("ticket", "T-1"), RecordRef("lead", "L-1")
-
 ANNAS_HOLDINGS = 7
 """What Anna holds in `populate`: C-1, C-2, D-1 twice, L-1 in acme's slot, P-1 (with Bob) and T-1."""
 

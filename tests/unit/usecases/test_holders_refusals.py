@@ -1,23 +1,18 @@
-"""Every refusal is a typed `OwnershipError` with a readable sentence, and a refused call changes nothing."""
-
-from collections.abc import Iterator
-from contextlib import contextmanager
+"""The holders room (src/ownership/usecases/holders.py): who may be assigned and who may act, refused readably."""
 
 import pytest
 
-from conftest import make
+from conftest import make, refusals_crm
+from conftest import refused_readably as refused
 from ownership import (
     EVERYONE,
     Assignee,
     AssigneeKindError,
-    AutoAssign,
-    DuplicateIdError,
     FeatureDisabledError,
     ForeignActorError,
     ForeignTenantError,
     GroupKind,
     InactiveUserError,
-    InvalidValueError,
     MandatoryRoleError,
     Ownership,
     OwnershipError,
@@ -25,11 +20,7 @@ from ownership import (
     RecordRef,
     Role,
     Rulebook,
-    RulebookError,
     TooManyHoldersError,
-    Trigger,
-    UnknownKindError,
-    UnknownPlanError,
     UnknownRecordError,
     UnknownRoleError,
     UnknownUserError,
@@ -37,39 +28,11 @@ from ownership import (
 )
 from ownership.testing import FakeClock
 
+crm = refusals_crm
+"""The fixture these tests ask for as `crm`: Acme with deal D-1 and company C-1 (tests/conftest.py)."""
+
+
 ANNA, BOB, CARL = Assignee.user("anna"), Assignee.user("bob"), Assignee.user("carl")
-
-
-@contextmanager
-def refused(own: Ownership, error: type[OwnershipError], match: str) -> Iterator[None]:
-    """Expect `error`, with a sentence matching `match`, and the repository exactly as it was."""
-    assert issubclass(error, OwnershipError)
-    before = own.snapshot()
-    with pytest.raises(error, match=match) as caught:
-        yield
-    message = str(caught.value)
-    assert message.endswith("."), f"not a sentence: {message!r}"
-    assert len(message.split()) >= 5, f"too terse to act on: {message!r}"
-    assert own.snapshot() == before
-
-
-@pytest.fixture
-def crm(accounts: Ownership) -> Ownership:
-    """Acme on plan go with Anna, Bob, inactive Carl, a competence "Sales", deal D-1 (Anna's) and company C-1.
-
-    Globex is a second tenant with Gina.
-    """
-    accounts.add_user("acme", "Anna", id="anna")
-    accounts.add_user("acme", "Bob", id="bob")
-    accounts.add_user("acme", "Carl", id="carl", active=False)
-    accounts.add_group("acme", "Sales", GroupKind.COMPETENCE, id="sales")
-    accounts.add_tenant("globex")
-    accounts.add_user("globex", "Gina", id="gina")
-    accounts.create("deal", actor="anna", id="D-1")
-    accounts.create("company", actor="anna", id="C-1")
-    return accounts
-
-
 DEAL = RecordRef("deal", "D-1")
 COMPANY = RecordRef("company", "C-1")
 
@@ -80,11 +43,6 @@ COMPANY = RecordRef("company", "C-1")
 def test_ld2_inactive_assignee_is_refused(crm: Ownership) -> None:
     with refused(crm, InactiveUserError, r"Carl \(carl\) is inactive and cannot be assigned"):
         crm.assign(DEAL, "responsible", CARL, actor="anna")
-
-
-def test_ld2_inactive_assignee_is_refused_at_creation(crm: Ownership) -> None:
-    with refused(crm, InactiveUserError, "inactive"):
-        crm.create("deal", actor="anna", id="D-2", holders={"responsible": CARL})
 
 
 def test_ld2_assignee_of_another_tenant_is_refused(crm: Ownership) -> None:
@@ -140,11 +98,6 @@ def test_tl2_removing_the_last_responsible_of_a_deal_is_refused(crm: Ownership) 
         crm.unassign(DEAL, "responsible", ANNA, actor="anna")
 
 
-def test_tl2_creating_a_deal_without_responsible_is_refused(crm: Ownership) -> None:
-    with refused(crm, MandatoryRoleError, "A deal needs 1 responsible in tenant 'acme'"):
-        crm.create("deal", actor=None, tenant="acme", id="D-2")
-
-
 def test_tl7_removing_the_last_manager_of_a_project_is_refused(crm: Ownership) -> None:
     crm.configure_tenant("acme", plan="move")
     project = crm.create("project", actor="anna", id="P-1", holders={"collaborator": BOB})
@@ -176,11 +129,6 @@ def test_tl5_second_manager_without_the_switch_is_refused(crm: Ownership) -> Non
         crm.assign(COMPANY, presets.SECOND_ACCOUNT_MANAGER, BOB, actor="anna")
 
 
-def test_tl10_kind_outside_the_plan_is_refused(crm: Ownership) -> None:
-    with refused(crm, FeatureDisabledError, "Tenant 'acme' cannot create a project: it needs 'projects'"):
-        crm.create("project", actor="anna", id="P-1")
-
-
 def test_cg8_second_caretaker_group_without_the_setting_is_refused(clock: FakeClock) -> None:
     own = make(presets.caretaker_groups(), clock)
     own.add_tenant("meier-gmbh")
@@ -194,11 +142,6 @@ def test_cg8_second_caretaker_group_without_the_setting_is_refused(clock: FakeCl
 
 
 # --- unknown and duplicate names --------------------------------------------------------------
-
-
-def test_unknown_record_kind_is_refused(crm: Ownership) -> None:
-    with refused(crm, UnknownKindError, "knows no record kind 'spaceship'"):
-        crm.create("spaceship", actor="anna")
 
 
 def test_unknown_role_is_refused(crm: Ownership) -> None:
@@ -220,32 +163,6 @@ def test_unknown_record_is_refused(crm: Ownership) -> None:
         crm.assign(RecordRef("deal", "D-404"), "responsible", BOB, actor="anna")
 
 
-def test_duplicate_record_id_is_refused(crm: Ownership) -> None:
-    with refused(crm, DuplicateIdError, "A deal with id 'D-1' is tracked already"):
-        crm.create("deal", actor="bob", id="D-1")
-
-
-def test_duplicate_user_id_is_refused(crm: Ownership) -> None:
-    with refused(crm, DuplicateIdError, "A user with id 'anna' exists already"):
-        crm.add_user("acme", "Another Anna", id="anna")
-    with refused(crm, DuplicateIdError, "A user with id 'anna' exists already"):
-        crm.add_user("globex", "Anna of Globex", id="anna")  # user ids are unique across tenants
-
-
-def test_duplicate_tenant_and_group_ids_are_refused(crm: Ownership) -> None:
-    with refused(crm, DuplicateIdError, "A tenant with id 'acme' exists already"):
-        crm.add_tenant("acme")
-    with refused(crm, DuplicateIdError, "A group with id 'sales' exists already"):
-        crm.add_group("acme", "Sales again", GroupKind.TEAM, id="sales")
-
-
-def test_unknown_plan_is_refused(crm: Ownership) -> None:
-    with refused(crm, UnknownPlanError, "The rulebook has no plan 'platinum'; its plans are: go, move, boost"):
-        crm.add_tenant("initech", plan="platinum")
-    with refused(crm, UnknownPlanError, "no plan 'platinum'"):
-        crm.configure_tenant("acme", plan="platinum")
-
-
 # --- who may act --------------------------------------------------------------------------------
 
 
@@ -263,19 +180,6 @@ def test_inactive_actor_is_refused(crm: Ownership) -> None:
         crm.create("deal", actor="carl", id="D-2")
 
 
-def test_empty_id_is_refused(crm: Ownership) -> None:
-    with refused(crm, InvalidValueError, "id must be a non-empty string"):
-        crm.add_user("acme", "Nobody", id="")
-    with refused(crm, InvalidValueError, "non-empty"):
-        crm.create("deal", actor="anna", id="")
-    with refused(crm, InvalidValueError, "non-empty"):
-        crm.add_tenant("")
-    with refused(crm, InvalidValueError, "non-empty"):
-        crm.add_group("acme", "Nameless", GroupKind.TEAM, id="")
-    with pytest.raises(InvalidValueError, match="non-empty id"):
-        Assignee.user("")
-
-
 def test_every_refusal_is_caught_as_ownership_error(crm: Ownership) -> None:
     with pytest.raises(OwnershipError):
         crm.unassign(DEAL, "responsible", ANNA, actor="anna")
@@ -283,77 +187,3 @@ def test_every_refusal_is_caught_as_ownership_error(crm: Ownership) -> None:
         crm.create("spaceship", actor="anna")
     with pytest.raises(LookupError):  # not-found errors are lookup errors too
         crm.assign(RecordRef("deal", "D-404"), "responsible", BOB, actor="anna")
-
-
-# --- rulebooks are checked when built ---------------------------------------------------------------
-
-
-def test_policy_with_two_roles_of_one_name_is_refused() -> None:
-    with pytest.raises(RulebookError, match="Policy 'deal' names role 'owner' twice"):
-        Policy("deal", (Role("owner"), Role("owner", max=None)))
-
-
-def test_auto_assign_to_a_missing_role_is_refused() -> None:
-    with pytest.raises(RulebookError, match="auto-assigns role 'owner', which it does not have"):
-        Policy("deal", (Role("responsible"),), auto_assign=(AutoAssign(Trigger.CREATED, "owner"),))
-
-
-def test_auto_assign_to_a_role_without_users_is_refused() -> None:
-    groups_only = Role("caretaker_group", users=False, groups={GroupKind.CARETAKER})
-
-    with pytest.raises(RulebookError, match="which takes no users"):
-        Policy("customer", (groups_only,), auto_assign=(AutoAssign(Trigger.CREATED, "caretaker_group"),))
-
-
-def test_role_with_max_below_min_is_refused() -> None:
-    with pytest.raises(RulebookError, match="Role 'owner' has max 1 below its min 2"):
-        Role("owner", min=2, max=1)
-    with pytest.raises(RulebookError, match="min -1"):
-        Role("owner", min=-1)
-
-
-def test_role_taking_no_assignee_is_refused() -> None:
-    with pytest.raises(RulebookError, match="accepts no assignee"):
-        Role("nobody", users=False)
-
-
-def test_rulebook_with_two_policies_for_one_kind_is_refused() -> None:
-    with pytest.raises(RulebookError, match="two entries for kind 'deal'"):
-        Rulebook((Policy("deal"), Policy("deal", (Role("owner"),))))
-
-
-def test_composing_rulebooks_that_define_a_kind_differently_is_refused() -> None:
-    with pytest.raises(RulebookError, match="Both rulebooks define kind 'ticket', differently"):
-        presets.account_managers() | presets.caretaker_groups()
-    with pytest.raises(RulebookError, match="kind 'contact'"):
-        presets.account_managers() | presets.contact_desk()
-
-
-def test_composing_a_rulebook_with_itself_is_allowed() -> None:
-    both = presets.account_managers() | presets.account_managers()
-
-    assert both.kinds == presets.account_managers().kinds
-
-
-def test_presets_compose_deals_from_account_managers_with_customers_from_caretaker_groups(clock: FakeClock) -> None:
-    rulebook = presets.account_managers().only("deal") | presets.caretaker_groups().only("customer")
-    own = make(rulebook, clock)
-    own.add_tenant("acme")
-    anna = own.add_user("acme", "Anna", id="anna", personal_caretaker_group=True)
-    group = own.personal_group(anna)
-    assert group is not None
-
-    deal = own.create("deal", actor=anna, id="D-1")
-    customer = own.create("customer", actor=anna, id="K-1", holders={"caretaker_group": group})
-
-    assert rulebook.kinds == ("deal", "customer")
-    assert own.tenant("acme").plan == "go"  # the account managers' plans came along
-    assert own.holders(deal, "responsible") == (ANNA,)
-    assert own.holders(customer, "caretaker_group") == (Assignee.group(group.id),)
-    with pytest.raises(UnknownKindError):
-        own.create("company", actor=anna)
-
-
-def test_only_refuses_a_kind_the_rulebook_lacks() -> None:
-    with pytest.raises(UnknownKindError, match="'customer'"):
-        presets.account_managers().only("customer")

@@ -1,7 +1,4 @@
-"""A contact's status: inbox, prospect, customer, archive, and what each status allows (CT1; X2, X3).
-
-Every test runs on the in-memory repository and on SQLite.
-"""
+"""The status room (src/ownership/usecases/status.py): a contact's status and what each status allows (CT1)."""
 
 import pytest
 from attrs import evolve
@@ -21,6 +18,7 @@ from ownership import (
     RecordRef,
     Repository,
     RestrictedStatusError,
+    Role,
     Rulebook,
     StatusChanged,
     TransitionError,
@@ -33,7 +31,6 @@ from ownership.testing import FakeClock
 ANNA, BOB = Assignee.user("anna"), Assignee.user("bob")
 TAX = Assignee.group("tax")
 C1 = RecordRef("contact", "C-1")
-
 ALLOWED = [
     ("inbox", "prospect", False),
     ("inbox", "customer", True),
@@ -45,7 +42,6 @@ ALLOWED = [
     ("archive", "customer", True),
 ]
 """Seed 004's ways between statuses, and whether each must be confirmed."""
-
 REFUSED = [
     ("customer", "prospect", "archive"),
     ("customer", "inbox", "archive"),
@@ -415,3 +411,19 @@ def test_ct1_inactive_user_cannot_change_the_status(desk: Ownership) -> None:
 
     with refused(desk, InactiveUserError, r"Carl \(carl\) is inactive"):
         desk.set_status(C1, "archive", actor="carl")
+
+
+def test_ct1_a_record_tracked_before_its_kind_had_a_lifecycle_can_enter_one(
+    repository: Repository, clock: FakeClock
+) -> None:
+    before = Ownership(Rulebook((Policy("contact", (Role("assignee"),)),)), repository, clock=clock)
+    before.add_tenant("kanzlei")
+    before.add_user("kanzlei", "Ada", id="ada", admin=True)
+    old = before.create("contact", actor="ada", id="K-1")
+    own = Ownership(presets.contact_desk(), repository, clock=clock)  # the kind gains its lifecycle
+    assert own.record(old).status is None
+
+    with pytest.raises(ConfirmationError, match="must be confirmed"):
+        own.set_status(old, "customer", actor="ada")  # every way into customer is confirmed
+    assert own.set_status(old, "prospect", actor="ada").status == "prospect"
+    assert own.archive([old], actor="ada") == 1

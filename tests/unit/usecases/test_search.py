@@ -1,14 +1,11 @@
-"""Finding contacts, saved segments, statistics and record groups (CT5, CT6, TL8, TL9; CG2, TL4, X5, X6).
-
-Every test runs on the in-memory repository and on SQLite.
-"""
+"""The search room (src/ownership/usecases/search.py): find, statistics and saved segments (CT5, TL8, TL9)."""
 
 from datetime import timedelta
 
 import pytest
 from attrs import evolve
 
-from conftest import refused
+from conftest import contacts_desk, ids
 from ownership import (
     EVERYONE,
     Assignee,
@@ -16,10 +13,7 @@ from ownership import (
     GroupKind,
     InvalidValueError,
     Ownership,
-    Page,
     Profile,
-    RecordCreated,
-    RecordGroupError,
     RecordRef,
     Repository,
     Segment,
@@ -35,58 +29,15 @@ from ownership import (
 )
 from ownership.testing import FakeClock
 
+desk = contacts_desk
+"""The fixture these tests ask for as `desk`: Kanzlei Weber's contacts (tests/conftest.py)."""
+
+
 ANNA, BOB, PAUL = Assignee.user("anna"), Assignee.user("bob"), Assignee.user("paul")
 TAX, AUDIT = Assignee.group("tax"), Assignee.group("audit")
 NORTH, SOUTH = Assignee.group("north"), Assignee.group("south")
 C1, C2, C3, C4 = (RecordRef("contact", f"C-{n}") for n in range(1, 5))
-C5, C6, C7 = (RecordRef("contact", f"C-{n}") for n in range(5, 8))
 ALL_CONTACTS = ["C-1", "C-2", "C-3", "C-4", "C-5", "C-6", "C-7"]
-
-
-@pytest.fixture
-def desk(repository: Repository, clock: FakeClock) -> Ownership:
-    """Kanzlei Weber's contacts, and partner Globex's one, on seed 004's contact desk.
-
-    Kanzlei: admin Ada, Anna, Bob and Cleo; the competences "Tax advice" (Anna, Cleo) and "Audit" (nobody yet).
-
-    ====  ====================  ========  ===========
-    id    name                  status    assignee
-    ====  ====================  ========  ===========
-    C-1   Müller GmbH           prospect  Anna
-    C-2   Mueller & Söhne       customer  Bob
-    C-3   Straße AG             customer  Tax advice
-    C-4   Schmidt KG            inbox     nobody (imported), labelled "fair"
-    C-5   Weber GmbH            archive   Anna and Bob
-    C-6   Audit Partners        prospect  Audit
-    C-7   Team Darling          prospect  everyone
-    ====  ====================  ========  ===========
-
-    Globex: Paul, who holds their contact G-1 "Müller Globex".
-    """
-    own = Ownership(presets.contact_desk(), repository, clock=clock)
-    own.add_tenant("kanzlei")
-    own.add_tenant("globex")
-    own.add_user("kanzlei", "Ada", id="ada", admin=True)
-    for name in ("Anna", "Bob", "Cleo"):
-        own.add_user("kanzlei", name, id=name.lower())
-    own.add_user("globex", "Paul", id="paul")
-    tax = own.add_group("kanzlei", "Tax advice", GroupKind.COMPETENCE, id="tax")
-    own.add_group("kanzlei", "Audit", GroupKind.COMPETENCE, id="audit")
-    own.add_member(tax, "anna")
-    own.add_member(tax, "cleo")
-
-    def contact(id: str, name: str, status: str, *holders: Assignee) -> None:
-        own.create("contact", actor="ada", id=id, name=name, status=status, holders={"assignee": list(holders)})
-
-    contact("C-1", "Müller GmbH", "prospect", ANNA)
-    contact("C-2", "Mueller & Söhne", "customer", BOB)
-    contact("C-3", "Straße AG", "customer", TAX)
-    own.create("contact", actor=None, tenant="kanzlei", manual=False, id="C-4", name="Schmidt KG", labels={"fair"})
-    contact("C-5", "Weber GmbH", "archive", ANNA, BOB)
-    contact("C-6", "Audit Partners", "prospect", AUDIT)
-    contact("C-7", "Team Darling", "prospect", EVERYONE)
-    own.create("contact", actor="paul", id="G-1", name="Müller Globex", holders={"assignee": PAUL})
-    return own
 
 
 @pytest.fixture
@@ -106,11 +57,6 @@ def caretakers(repository: Repository, clock: FakeClock) -> Ownership:
     own.create("customer", actor="ada", id="K-2", name="Süd GmbH", holders={"caretaker_group": SOUTH})
     own.create("customer", actor="ada", id="K-3", name="Niemand GmbH")
     return own
-
-
-def ids(page: Page) -> list[str]:
-    """The ids of a page's records, in its order."""
-    return [row.record.id for row in page.rows]
 
 
 # --- CT5: by name ---------------------------------------------------------------------------------
@@ -542,99 +488,3 @@ def test_tl8_cg2_counts_only_what_the_viewer_may_see(caretakers: Ownership) -> N
 def test_tl8_counts_by_status_of_a_kind_without_statuses_are_under_none(caretakers: Ownership) -> None:
     assert caretakers.counts_by_status("ada", "customer") == {None: 3}
     assert caretakers.counts_by_status("bob", "customer") == {None: 1}
-
-
-# --- CT6: record groups -----------------------------------------------------------------------------
-
-
-def test_ct6_record_group_has_a_name_a_number_and_its_own_responsible(desk: Ownership, clock: FakeClock) -> None:
-    group = desk.create(
-        "contact_group", actor="anna", id="VIP", name="VIP customers", number="G-1", holders={"responsible": TAX}
-    )
-
-    assert (group.name, group.number) == ("VIP customers", "G-1")
-    assert desk.holders(group, "responsible") == (TAX,)
-    assert desk.history(group)[0] == RecordCreated(group.ref, "kanzlei", "anna", clock.now)
-
-
-def test_ct6_record_group_responsible_can_be_everyone_or_employees(desk: Ownership) -> None:
-    shared = desk.create("contact_group", actor="anna", id="ALL", holders={"responsible": EVERYONE})
-    pair = desk.create("contact_group", actor="anna", id="PAIR", holders={"responsible": [ANNA, BOB]})
-
-    assert desk.holders(shared, "responsible") == (EVERYONE,)
-    assert desk.holders(pair, "responsible") == (ANNA, BOB)
-
-
-def test_ct6_contacts_join_a_group(desk: Ownership) -> None:
-    vip = desk.create("contact_group", actor="anna", id="VIP", name="VIP")
-
-    joined = desk.add_to_group(vip, [C1, desk.record(C2)], actor="anna")
-
-    assert joined == 2
-    assert desk.record(C1).groups == desk.record(C2).groups == frozenset({"VIP"})
-    assert desk.record(C3).groups == frozenset()
-
-
-def test_ct6_contacts_in_the_group_already_are_passed_over(desk: Ownership) -> None:
-    vip = desk.create("contact_group", actor="anna", id="VIP", name="VIP")
-    desk.add_to_group(vip, [C1], actor="anna")
-
-    assert desk.add_to_group(vip, [C1, C2], actor="anna") == 1
-    assert ids(desk.find("anna", "contact", in_group(vip))) == ["C-1", "C-2"]
-
-
-def test_ct6_contacts_join_a_group_by_segment(desk: Ownership) -> None:
-    customers = desk.create("contact_group", actor="anna", id="CUST", name="Customers")
-
-    joined = desk.add_to_group(customers, Segment("contact", status_in("customer")), actor="anna")
-
-    assert joined == 2
-    assert ids(desk.find("anna", "contact", in_group(customers))) == ["C-2", "C-3"]
-
-
-def test_ct6_a_contact_can_be_in_several_groups(desk: Ownership) -> None:
-    vip = desk.create("contact_group", actor="anna", id="VIP")
-    fair = desk.create("contact_group", actor="anna", id="FAIR")
-
-    desk.add_to_group(vip, [C1], actor="anna")
-    desk.add_to_group(fair, [C1], actor="anna")
-
-    assert desk.record(C1).groups == frozenset({"VIP", "FAIR"})
-
-
-def test_ct6_contacts_leave_a_group(desk: Ownership) -> None:
-    vip = desk.create("contact_group", actor="anna", id="VIP")
-    desk.add_to_group(vip, [C1, C2], actor="anna")
-
-    left = desk.remove_from_group(vip, [C1, C3], actor="anna")
-
-    assert left == 1  # C-3 was never in it
-    assert desk.record(C1).groups == frozenset()
-    assert ids(desk.find("anna", "contact", in_group(vip))) == ["C-2"]
-
-
-def test_ct6_joining_a_group_keeps_holders_status_and_history(desk: Ownership) -> None:
-    vip = desk.create("contact_group", actor="anna", id="VIP")
-    holders, history = desk.holders(C5, "assignee"), desk.history(C5)
-
-    desk.add_to_group(vip, [C5], actor="anna")
-
-    assert desk.holders(C5, "assignee") == holders
-    assert desk.history(C5) == history
-    assert desk.record(C5).status == "archive"
-
-
-def test_ct6_a_contact_is_no_record_group(desk: Ownership) -> None:
-    with refused(desk, RecordGroupError, "contact C-1 is no record group: a contact groups no records."):
-        desk.add_to_group(C1, [C2], actor="anna")
-    with refused(desk, RecordGroupError, "is no record group"):
-        desk.remove_from_group(C1, [C2], actor="anna")
-
-
-def test_ct6_a_record_group_takes_only_the_kind_it_collects(desk: Ownership) -> None:
-    vip = desk.create("contact_group", actor="anna", id="VIP")
-    other = desk.create("contact_group", actor="anna", id="OTHER")
-
-    with refused(desk, RecordGroupError, "A contact_group groups contact records, not contact_group OTHER."):
-        desk.add_to_group(vip, [C1, other, C2], actor="anna")
-    assert desk.record(C1).groups == frozenset()

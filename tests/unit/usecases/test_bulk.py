@@ -1,7 +1,4 @@
-"""Bulk work on many contacts at once, all or none: reassign, archive, delete, group (CT6, X3; CT1, LD8, X2).
-
-Every test runs on the in-memory repository and on SQLite.
-"""
+"""The bulk room (src/ownership/usecases/bulk.py): reassign, archive and delete, all or nothing (CT6, X3)."""
 
 from collections.abc import Callable
 from itertools import pairwise
@@ -136,7 +133,6 @@ def holders(own: Ownership, refs: list[RecordRef]) -> list[tuple[Assignee, ...]]
 
 
 Bulk = Callable[[Ownership, list[RecordRef] | Segment, Callable[[int, int], None] | None], int]
-
 BULK_ACTIONS: dict[str, Bulk] = {
     "reassign": lambda own, selection, progress: own.reassign(
         selection, "assignee", BOB, actor="ada", progress=progress

@@ -1,7 +1,4 @@
-"""Customer numbers: unique per tenant and kind, handed out by a tenant's number ranges (CT4).
-
-Every test runs on the in-memory repository and on SQLite.
-"""
+"""The status room (src/ownership/usecases/status.py): record numbers and a tenant's number ranges (CT4)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,27 +51,6 @@ def refused(own: Ownership, error: type[OwnershipError], match: str) -> Iterator
     with refused_by_conftest(own, error, match):
         yield
     assert {(t, k): own.number_range(t, k) for t, k in ranges} == ranges
-
-
-# --- how a range formats its numbers ----------------------------------------------------------------
-
-
-def test_ct4_range_puts_its_prefix_before_the_number_padded_to_its_width() -> None:
-    assert NumberRange("K-", 5, 42).format(42) == "K-00042"
-
-
-def test_ct4_range_without_prefix_and_width_one_gives_the_bare_number() -> None:
-    assert NumberRange().format(7) == "7"
-
-
-def test_ct4_a_number_wider_than_the_range_keeps_all_its_digits() -> None:
-    assert NumberRange("K-", 2, 1).format(12345) == "K-12345"
-
-
-@pytest.mark.parametrize(("width", "next"), [(0, 1), (-3, 1), (1, -1)])
-def test_ct4_range_with_a_width_below_one_or_a_negative_counter_is_refused(width: int, next: int) -> None:
-    with pytest.raises(NumberingError, match="is a whole number of at least"):
-        NumberRange("K-", width, next)
 
 
 # --- configuring a range --------------------------------------------------------------------------

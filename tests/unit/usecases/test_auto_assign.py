@@ -1,7 +1,4 @@
-"""Rule-based auto-assignment of new records: by turn, by load, by territory (X4; CT1, CG2, CG7, LD6, LD8, TL2).
-
-Every test runs on the in-memory repository and on SQLite.
-"""
+"""The auto-assignment room (src/ownership/usecases/auto_assign.py): by turn, by load, by territory (X4)."""
 
 from datetime import timedelta
 
