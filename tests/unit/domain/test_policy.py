@@ -1,18 +1,26 @@
-"""Policies and rulebooks (src/ownership/policy.py): each action's rule, and what is refused when built."""
+"""Policies and rulebooks (src/ownership/policy.py): each action's rule, a role's bounds and slot, what is refused."""
+
+from datetime import datetime, timezone
 
 import pytest
 
 from ownership import (
     Access,
+    AssignActor,
+    Assignee,
     AutoAssign,
     Facts,
+    FeatureDisabledError,
     GroupKind,
+    MandatoryRoleError,
     Policy,
     Predicate,
     Reason,
+    Record,
     Role,
     Rulebook,
     RulebookError,
+    TooManyHoldersError,
     Trigger,
     UnknownKindError,
     Viewer,
@@ -160,3 +168,76 @@ def test_rule_that_cannot_compile_is_refused_when_the_policy_is_built() -> None:
         Policy("deal", access=Access(edit=is_admin | Unfilterable()))
     with pytest.raises(RulebookError, match=r"\(unfiltered\) compiled into 'everything', which is no filter"):
         Policy("deal", access=Access(assign=Unfiltered()))
+
+
+# --- a role's minimum, maximum and slot, decided without a repository (TL2, TL7, LD1, LD5, LD7) ---------------
+
+DEAL = Record("deal", "D-1", "acme", datetime(2026, 1, 1, tzinfo=timezone.utc), shared_with={"globex"})
+ANNA, BOB = Assignee.user("anna"), Assignee.user("bob")
+
+
+def test_tl2_a_mandatory_role_refuses_to_fall_below_its_minimum() -> None:
+    responsible = Role("responsible", min=1)
+    responsible.check_at_least(DEAL, 1, "unused.")
+    with pytest.raises(MandatoryRoleError, match=r"^A deal must keep 1 responsible; assign another first\.$"):
+        responsible.check_at_least(DEAL, 0, "assign another first.")
+
+
+def test_ld5_a_role_refuses_more_holders_than_its_maximum_and_none_is_unlimited() -> None:
+    colleagues = Role("colleague", max=2)
+    colleagues.check_at_most(DEAL, 2, "unused.")
+    with pytest.raises(TooManyHoldersError, match=r"^The colleague of deal D-1 holds at most 2; use replace\.$"):
+        colleagues.check_at_most(DEAL, 3, "use replace.")
+    Role("watcher", max=None).check_at_most(DEAL, 1_000, "unused.")
+
+
+def test_x3_a_handover_to_a_holder_already_there_is_refused_only_when_the_role_falls_short() -> None:
+    pair = Role("manager", min=2, max=None)
+    pair.check_handover(DEAL, [ANNA, Assignee.user("cyd")], leaving=ANNA, coming=BOB)  # bob is new: still two
+    with pytest.raises(MandatoryRoleError, match="user bob holds it already, so handing user anna's part to them"):
+        pair.check_handover(DEAL, [ANNA, BOB], leaving=ANNA, coming=BOB)
+    Role("manager", min=1, max=None).check_handover(DEAL, [ANNA, BOB], leaving=ANNA, coming=BOB)
+
+
+def test_ld7_a_private_role_is_read_in_each_tenants_own_slot_any_other_in_the_homes() -> None:
+    assert Role("colleague", private=True).slot(DEAL, "globex") == "globex"
+    assert Role("responsible").slot(DEAL, "globex") == "acme"
+
+
+def test_tl5_a_role_that_needs_a_feature_exists_only_for_tenants_that_have_it() -> None:
+    manager = Role("manager", requires="second_manager")
+    policy = Policy("deal", roles=(manager,))
+    assert manager.available(frozenset({"second_manager"}))
+    assert not manager.available(frozenset())
+    assert Role("responsible").available(frozenset())
+    with pytest.raises(FeatureDisabledError, match="needs 'second_manager', which tenant 'acme' has not switched on"):
+        policy.check_available(manager, "acme", frozenset())
+
+
+def test_ld6_the_actor_is_given_only_the_triggered_roles_the_tenant_has() -> None:
+    policy = Policy(
+        "lead",
+        roles=(Role("colleague"), Role("scout", requires="scouting")),
+        auto_assign=(AssignActor(Trigger.CREATED, "colleague"), AssignActor(Trigger.CREATED, "scout")),
+    )
+    assert [r.name for r in policy.triggered(Trigger.CREATED, frozenset())] == ["colleague"]
+    assert [r.name for r in policy.triggered(Trigger.CREATED, frozenset({"scouting"}))] == ["colleague", "scout"]
+    assert policy.triggered(Trigger.ACCEPTED, frozenset({"scouting"})) == []
+
+
+def test_tl2_a_new_slot_needs_every_mandatory_role_and_no_assignee_twice() -> None:
+    responsible, colleague = Role("responsible", min=1), Role("colleague", max=None, private=True)
+    policy = Policy("deal", roles=(responsible, colleague))
+    policy.check_new_slot(DEAL, [(responsible, ANNA)], frozenset(), "acme")
+    with pytest.raises(MandatoryRoleError, match=r"^A deal needs 1 responsible in tenant 'acme'; name one in holders="):
+        policy.check_new_slot(DEAL, [], frozenset(), "acme")
+    with pytest.raises(TooManyHoldersError, match="names the same assignee twice"):
+        policy.check_new_slot(DEAL, [(responsible, ANNA), (colleague, BOB), (colleague, BOB)], frozenset(), "acme")
+    with pytest.raises(TooManyHoldersError, match=r"^The responsible of a deal holds at most 1\.$"):
+        policy.check_new_slot(DEAL, [(responsible, ANNA), (responsible, BOB)], frozenset(), "acme")
+    policy.check_new_slot(DEAL, [(colleague, BOB)], frozenset(), "globex", private_only=True)  # LD6: accepting
+
+
+def test_assign_actor_kept_its_first_name_as_an_alias() -> None:
+    assert AutoAssign is AssignActor
+    assert AutoAssign(Trigger.CREATED, "responsible") == AssignActor(Trigger.CREATED, "responsible")

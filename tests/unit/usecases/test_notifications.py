@@ -1,5 +1,6 @@
 """The notifications room (src/ownership/usecases/notifications.py): who hears of what, and the outbox (X7)."""
 
+import logging
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
@@ -733,3 +734,47 @@ def test_x7_keys_of_ids_with_slashes_cannot_collide_and_dispatch_delivers_both(c
     assert report == Dispatched(delivered=tuple(n.key for n in written), failed=())
     assert [(n.record.id, n.recipient) for n in notifier.sent] == [("D", "1/bob"), ("D/1", "bob")]
     assert crm.outbox(pending=True) == ()
+
+
+class Raising:
+    """A notifier whose delivery fails outright."""
+
+    def deliver(self, notifications: Sequence[Notification]) -> Collection[str] | None:
+        raise ConnectionError("the push service is down")
+
+
+class RefusingFirst:
+    """A notifier that refuses the first notification of each batch."""
+
+    def deliver(self, notifications: Sequence[Notification]) -> Collection[str] | None:
+        return [notifications[0].key]
+
+
+def test_x7_a_failed_delivery_is_logged_never_printed(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    own = Ownership(presets.account_managers(), MemoryRepository(), clock=FakeClock())
+    own.add_tenant("acme", plan="go")
+    own.add_user("acme", "Anna", id="anna")
+    own.add_user("acme", "Bob", id="bob")
+    own.create("deal", actor="anna", id="D-1", holders={"responsible": Assignee.user("bob")})
+    own.record_activity(RecordRef("deal", "D-1"), "note_added", actor="anna")
+    pending = len(own.outbox(pending=True))
+    assert pending >= 2
+
+    with caplog.at_level(logging.INFO, logger="ownership"):
+        assert own.dispatch(Raising()).delivered == ()
+    [raised] = caplog.records
+    assert raised.levelname == "ERROR"
+    assert raised.getMessage() == f"The notifier raised on a batch of {pending} notifications; they stay pending"
+    assert raised.exc_info is not None
+    assert isinstance(raised.exc_info[1], ConnectionError)
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ownership"):
+        report = own.dispatch(RefusingFirst())
+    assert len(report.failed) == 1
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"The notifier refused 1 of {pending} notifications; they stay pending")
+    ]
+    assert capsys.readouterr() == ("", "")

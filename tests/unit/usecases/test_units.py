@@ -1,5 +1,6 @@
 """The shared base (src/ownership/usecases/_unit.py): units of work, and retries on ConflictError."""
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -147,3 +148,24 @@ def test_a_failed_inner_unit_takes_back_its_own_writes_alone(clock: FakeClock) -
             failing_step()
 
     assert [u.id for u in own.users("meier-gmbh")] == ["ada", "carl", "dora"]
+
+
+def test_each_retry_is_logged_and_so_is_the_conflict_that_reaches_the_caller(
+    repository: ConflictingRepository, caplog: pytest.LogCaptureFixture
+) -> None:
+    own = crm(repository, retries=2)
+    deal = own.record("deal", "D-1")
+    caplog.set_level(logging.INFO, logger="ownership")
+
+    repository.conflicts = 1
+    own.assign(deal, "responsible", Assignee.user("bob"), actor="anna")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "assign met another unit of work; running it again (1 of 2)")
+    ]
+
+    caplog.clear()
+    repository.conflicts = 3
+    with pytest.raises(ConflictError):
+        own.assign(deal, "responsible", Assignee.user("anna"), actor="bob")
+    assert [r.levelname for r in caplog.records] == ["INFO", "INFO", "WARNING"]
+    assert caplog.records[-1].getMessage().startswith("assign gave up after 3 runs: ")
