@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from attrs import field, frozen
 
-from ownership.model import nonempty
+from ownership.model import an_id, each, listed, one_of
 from ownership.segments import Criterion
 
 
@@ -28,24 +28,24 @@ from ownership.segments import Criterion
 class RoundRobin:
     """The live, active members of `group` take turns holding `role`."""
 
-    role: str = field(validator=nonempty)
-    group: str = field(validator=nonempty)
+    role: str = field(validator=an_id)
+    group: str = field(validator=an_id)
 
 
 @frozen
 class LeastLoad:
     """The live, active member of `group` who holds `role` on the fewest records of the kind takes it."""
 
-    role: str = field(validator=nonempty)
-    group: str = field(validator=nonempty)
+    role: str = field(validator=an_id)
+    group: str = field(validator=an_id)
 
 
 @frozen
 class ToGroup:
     """`group` itself holds `role`: a territory's caretaker group or a team's pool (CG7, CG10)."""
 
-    role: str = field(validator=nonempty)
-    group: str = field(validator=nonempty)
+    role: str = field(validator=an_id)
+    group: str = field(validator=an_id)
 
 
 Pick = RoundRobin | LeastLoad | ToGroup
@@ -56,8 +56,8 @@ Pick = RoundRobin | LeastLoad | ToGroup
 class Territory:
     """`rule` applies to new records that meet `criteria`, and to no others (a region, a source)."""
 
-    criteria: Criterion
-    rule: Pick
+    criteria: Criterion = field(validator=one_of(Criterion))
+    rule: Pick = field(validator=one_of(RoundRobin, LeastLoad, ToGroup))
 
     @property
     def role(self) -> str:
@@ -80,12 +80,14 @@ def picking(rule: Rule) -> Pick:
 
 
 def _rules(items: Iterable[Rule]) -> tuple[Rule, ...]:
-    return tuple(items)
+    return listed(items)
 
 
 @frozen
 class AutoAssignment:
     """A tenant's auto-assignment rules for one record kind, in the order they apply."""
 
-    kind: str = field(validator=nonempty)
-    rules: tuple[Rule, ...] = field(default=(), converter=_rules)
+    kind: str = field(validator=an_id)
+    rules: tuple[Rule, ...] = field(
+        default=(), converter=_rules, validator=each(RoundRobin, LeastLoad, ToGroup, Territory)
+    )

@@ -8,93 +8,93 @@ taking part in the record may (LD7).
 
 from datetime import datetime
 
-from attrs import frozen
+from attrs import field, frozen
 
-from ownership.model import Assignee, RecordRef
+from ownership.model import Assignee, RecordRef, a_moment, an_id, an_optional_id, one_of
 
 
 @frozen
 class RecordCreated:
     """The library began tracking a record in its home tenant."""
 
-    record: RecordRef
-    tenant: str
-    actor: str | None
-    at: datetime
-    private_to: str | None = None
+    record: RecordRef = field(validator=one_of(RecordRef))
+    tenant: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    private_to: str | None = field(default=None, validator=an_optional_id)
 
 
 @frozen
 class Assigned:
     """An assignee began holding a role, in `tenant`'s slot."""
 
-    record: RecordRef
-    role: str
-    assignee: Assignee
-    tenant: str
-    actor: str | None
-    at: datetime
-    private_to: str | None = None
+    record: RecordRef = field(validator=one_of(RecordRef))
+    role: str = field(validator=an_id)
+    assignee: Assignee = field(validator=one_of(Assignee))
+    tenant: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    private_to: str | None = field(default=None, validator=an_optional_id)
 
 
 @frozen
 class Unassigned:
     """An assignee stopped holding a role, in `tenant`'s slot."""
 
-    record: RecordRef
-    role: str
-    assignee: Assignee
-    tenant: str
-    actor: str | None
-    at: datetime
-    private_to: str | None = None
+    record: RecordRef = field(validator=one_of(RecordRef))
+    role: str = field(validator=an_id)
+    assignee: Assignee = field(validator=one_of(Assignee))
+    tenant: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    private_to: str | None = field(default=None, validator=an_optional_id)
 
 
 @frozen
 class RecordShared:
     """A record was offered to another tenant (a forwarded lead, LD7)."""
 
-    record: RecordRef
-    tenant: str
-    actor: str | None
-    at: datetime
-    private_to: str | None = None
+    record: RecordRef = field(validator=one_of(RecordRef))
+    tenant: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    private_to: str | None = field(default=None, validator=an_optional_id)
 
 
 @frozen
 class ShareAccepted:
     """A tenant accepted a record offered to it (LD6)."""
 
-    record: RecordRef
-    tenant: str
-    actor: str | None
-    at: datetime
-    private_to: str | None = None
+    record: RecordRef = field(validator=one_of(RecordRef))
+    tenant: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    private_to: str | None = field(default=None, validator=an_optional_id)
 
 
 @frozen
 class ActivityRecorded:
     """Something happened to a record that its holders may need to hear of (a note, a reply, ...)."""
 
-    record: RecordRef
-    activity: str
-    tenant: str
-    actor: str | None
-    at: datetime
-    private_to: str | None = None
+    record: RecordRef = field(validator=one_of(RecordRef))
+    activity: str = field(validator=an_id)
+    tenant: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    private_to: str | None = field(default=None, validator=an_optional_id)
 
 
 @frozen
 class StatusChanged:
     """A record moved from one status of its kind's lifecycle to another (CT1)."""
 
-    record: RecordRef
-    source: str | None
-    target: str
-    tenant: str
-    actor: str | None
-    at: datetime
-    private_to: str | None = None
+    record: RecordRef = field(validator=one_of(RecordRef))
+    source: str | None = field(validator=an_optional_id)
+    target: str = field(validator=an_id)
+    tenant: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    private_to: str | None = field(default=None, validator=an_optional_id)
 
 
 Event = RecordCreated | Assigned | Unassigned | RecordShared | ShareAccepted | ActivityRecorded | StatusChanged

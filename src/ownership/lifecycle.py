@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from attrs import field, frozen
 
 from ownership.errors import ConfirmationError, RestrictedStatusError, RulebookError, TransitionError
-from ownership.model import Record, nonempty
+from ownership.model import Record, a_flag, an_id, an_optional_id, each, listed
 
 ASSIGN = "assign"
 """Giving the record new holders: assign, replace, claim, release, a bulk reassign, auto-assignment."""
@@ -34,7 +34,7 @@ def _operations(items: Iterable[str]) -> frozenset[str]:
 class State:
     """One status a record can be in, and the operations it refuses."""
 
-    name: str = field(validator=nonempty)
+    name: str = field(validator=an_id)
     refuses: frozenset[str] = field(default=frozenset(), converter=_operations)
 
     def __attrs_post_init__(self) -> None:
@@ -50,17 +50,17 @@ class State:
 class Transition:
     """A way from one status to another; `confirm` asks the caller to confirm it (prospect to customer)."""
 
-    source: str = field(validator=nonempty)
-    target: str = field(validator=nonempty)
-    confirm: bool = False
+    source: str = field(validator=an_id)
+    target: str = field(validator=an_id)
+    confirm: bool = field(default=False, validator=a_flag)
 
 
 def _states(items: Iterable[State]) -> tuple[State, ...]:
-    return tuple(items)
+    return listed(items)
 
 
 def _transitions(items: Iterable[Transition]) -> tuple[Transition, ...]:
-    return tuple(items)
+    return listed(items)
 
 
 @frozen
@@ -75,11 +75,11 @@ class Lifecycle:
         archived: the status bulk archiving moves records to, or None if the kind cannot be archived.
     """
 
-    states: tuple[State, ...] = field(converter=_states)
-    initial: str
-    transitions: tuple[Transition, ...] = field(default=(), converter=_transitions)
-    imported: str | None = None
-    archived: str | None = None
+    states: tuple[State, ...] = field(converter=_states, validator=each(State))
+    initial: str = field(validator=an_id)
+    transitions: tuple[Transition, ...] = field(default=(), converter=_transitions, validator=each(Transition))
+    imported: str | None = field(default=None, validator=an_optional_id)
+    archived: str | None = field(default=None, validator=an_optional_id)
 
     def __attrs_post_init__(self) -> None:
         known = [state.name for state in self.states]

@@ -5,23 +5,182 @@ storage; the service produces new values and hands them to a repository.
 """
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any, NoReturn
 
 from attrs import Attribute, field, frozen
 
 from ownership.errors import InvalidValueError
 
+ID_LENGTH = 100
+"""The most characters an id has."""
+TEXT_LENGTH = 1_000
+"""The most characters a name or other text has."""
 
-def nonempty(_instance: object, attribute: "Attribute[str]", value: str) -> None:
-    """Refuse an empty or non-string id or name (an attrs validator)."""
-    if not isinstance(value, str) or not value:
-        raise InvalidValueError(f"{attribute.name} must be a non-empty string, not {value!r}.")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_id(value: object) -> bool:
+    """Whether `value` is a valid id: a str of 1 to `ID_LENGTH` characters, every one printable.
+
+    One definition serves every id and name the rules look things up by (tenants, users, groups,
+    records, kinds, roles, statuses, labels, activities, segments) on every store: no NUL byte, no
+    control character, no lone surrogate, nothing PostgreSQL would refuse after SQLite took it.
+    """
+    return isinstance(value, str) and 0 < len(value) <= ID_LENGTH and value.isprintable()
+
+
+def is_text(value: object) -> bool:
+    """Whether `value` is valid free text: a str of at most `TEXT_LENGTH` characters, no NUL, no lone surrogate.
+
+    Names to show people, a segment's name, what a name criterion looks for.
+    """
+    return (
+        isinstance(value, str)
+        and len(value) <= TEXT_LENGTH
+        and "\x00" not in value
+        and _SURROGATE.search(value) is None
+    )
+
+
+def shown(value: object) -> str:
+    """`value` as a sentence shows it: its repr, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:50]}...({len(text)} characters)"
+
+
+AN_ID = f"an id (1 to {ID_LENGTH} printable characters)"
+"""How a sentence names what `is_id` accepts."""
+A_TEXT = f"a text (a str of at most {TEXT_LENGTH:,} characters, no NUL byte)"
+"""How a sentence names what `is_text` accepts."""
+
+
+def _refuse(instance: object, attribute: "Attribute[Any]", wanted: str, value: object) -> NoReturn:
+    raise InvalidValueError(f"{type(instance).__name__}.{attribute.name} takes {wanted}, not {shown(value)}.")
+
+
+def an_id(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is not an id (an attrs validator); the sentence names the field."""
+    if not is_id(value):
+        _refuse(instance, attribute, AN_ID, value)
+
+
+def an_optional_id(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is neither None nor an id (an attrs validator)."""
+    if value is not None and not is_id(value):
+        _refuse(instance, attribute, f"None or {AN_ID}", value)
+
+
+def a_text(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is not text (an attrs validator)."""
+    if not is_text(value):
+        _refuse(instance, attribute, A_TEXT, value)
+
+
+def an_optional_text(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is neither None nor text (an attrs validator)."""
+    if value is not None and not is_text(value):
+        _refuse(instance, attribute, f"None or {A_TEXT}", value)
+
+
+def a_flag(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is not True or False: ``"false"`` or ``0`` is no flag (an attrs validator)."""
+    if not isinstance(value, bool):
+        _refuse(instance, attribute, "True or False", value)
+
+
+def is_moment(value: object) -> bool:
+    """Whether `value` is a moment: a datetime with a time zone."""
+    return isinstance(value, datetime) and value.utcoffset() is not None
+
+
+A_MOMENT = "a datetime with a time zone"
+
+
+def a_moment(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is not a datetime with a time zone (an attrs validator)."""
+    if not is_moment(value):
+        _refuse(instance, attribute, A_MOMENT, value)
+
+
+def an_optional_moment(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is neither None nor a datetime with a time zone (an attrs validator)."""
+    if value is not None and not is_moment(value):
+        _refuse(instance, attribute, f"None or {A_MOMENT}", value)
+
+
+def one_of(*classes: type) -> "Callable[[object, Attribute[Any], object], None]":
+    """An attrs validator refusing what is not an instance of one of `classes`."""
+    wanted = " or ".join(c.__name__ for c in classes)
+
+    def check(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+        if not isinstance(value, classes):
+            _refuse(instance, attribute, f"a {wanted}", value)
+
+    return check
+
+
+def an_optional_name_set(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is neither None nor a collection of ids (an attrs validator, after `names`)."""
+    if value is not None:
+        a_name_set(instance, attribute, value)
+
+
+def listed(items: Iterable[Any]) -> tuple[Any, ...]:
+    """Return a collection as a tuple, in order; an attrs converter.
+
+    A string or a non-collection is left as it is, for `each` to refuse.
+    """
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        return items  # type: ignore[return-value]
+    return tuple(items)
+
+
+def each(*classes: type) -> "Callable[[object, Attribute[Any], object], None]":
+    """An attrs validator refusing what is not a tuple (after `listed`) of instances of `classes`."""
+    wanted = " or ".join(c.__name__ for c in classes)
+
+    def check(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+        if not isinstance(value, tuple):
+            _refuse(instance, attribute, f"a collection of {wanted}", value)
+        for item in value:
+            if not isinstance(item, classes):
+                raise InvalidValueError(
+                    f"{type(instance).__name__}.{attribute.name} holds {wanted} values; {shown(item)} is none."
+                )
+
+    return check
 
 
 def names(items: Iterable[str]) -> frozenset[str]:
-    """Return a set of names (ids, switches, kinds) as a frozenset; an attrs converter."""
+    """Return a collection of names (ids, switches, kinds) as a frozenset; an attrs converter.
+
+    A bare string is left as it is, for `a_name_set` to refuse: ``frozenset("deal")`` would be its letters.
+    """
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        return items  # type: ignore[return-value]  # what a_name_set refuses
     return frozenset(items)
+
+
+def a_name_set(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is not a collection of ids (an attrs validator, after the `names` converter).
+
+    A bare string would be split into its letters, so it is refused with the way to write one name.
+    """
+    if isinstance(value, str):
+        raise InvalidValueError(
+            f"{type(instance).__name__}.{attribute.name} takes a collection of names; "
+            f"write {attribute.name}={{{shown(value)}}} for one."
+        )
+    if not isinstance(value, frozenset):
+        _refuse(instance, attribute, f"a collection of ids ({AN_ID})", value)
+    for item in value:
+        if not is_id(item):
+            raise InvalidValueError(
+                f"{type(instance).__name__}.{attribute.name} holds ids ({AN_ID}); {shown(item)} is none."
+            )
 
 
 class GroupKind(enum.Enum):
@@ -54,10 +213,10 @@ class Tenant:
         switches: features switched on for this tenant beyond its plan (TL5, CG8, TL10).
     """
 
-    id: str = field(validator=nonempty)
-    name: str
-    plan: str | None = None
-    switches: frozenset[str] = field(default=frozenset(), converter=names)
+    id: str = field(validator=an_id)
+    name: str = field(validator=a_text)
+    plan: str | None = field(default=None, validator=an_optional_id)
+    switches: frozenset[str] = field(default=frozenset(), converter=names, validator=a_name_set)
 
 
 @frozen
@@ -69,8 +228,8 @@ class Profile:
         push: whether the user takes push notifications (CT3); otherwise in-app.
     """
 
-    restricted: frozenset[str] = field(default=frozenset(), converter=names)
-    push: bool = False
+    restricted: frozenset[str] = field(default=frozenset(), converter=names, validator=a_name_set)
+    push: bool = field(default=False, validator=a_flag)
 
 
 @frozen
@@ -86,12 +245,12 @@ class User:
         profile: per-kind restricted access and the push opt-in.
     """
 
-    id: str = field(validator=nonempty)
-    tenant: str = field(validator=nonempty)
-    name: str
-    active: bool = True
-    admin: bool = False
-    profile: Profile = Profile()
+    id: str = field(validator=an_id)
+    tenant: str = field(validator=an_id)
+    name: str = field(validator=a_text)
+    active: bool = field(default=True, validator=a_flag)
+    admin: bool = field(default=False, validator=a_flag)
+    profile: Profile = field(default=Profile(), validator=one_of(Profile))
 
 
 @frozen
@@ -106,11 +265,11 @@ class Group:
         personal_of: for a personal caretaker group (CG3, CG6), the user it was made for.
     """
 
-    id: str = field(validator=nonempty)
-    tenant: str = field(validator=nonempty)
-    name: str
-    kind: GroupKind
-    personal_of: str | None = None
+    id: str = field(validator=an_id)
+    tenant: str = field(validator=an_id)
+    name: str = field(validator=a_text)
+    kind: GroupKind = field(validator=one_of(GroupKind))
+    personal_of: str | None = field(default=None, validator=an_optional_id)
 
 
 @frozen
@@ -123,9 +282,9 @@ class Membership:
         until: when the membership stops counting by itself, or None for never.
     """
 
-    group: str
-    user: str
-    until: datetime | None = None
+    group: str = field(validator=an_id)
+    user: str = field(validator=an_id)
+    until: datetime | None = field(default=None, validator=an_optional_moment)
 
     def live(self, at: datetime) -> bool:
         """Return whether the membership counts at the moment `at`."""
@@ -140,12 +299,15 @@ class Assignee:
     service also takes `User` and `Group` values wherever an assignee goes.
     """
 
-    kind: AssigneeKind = field(order=lambda k: k.value)
+    kind: AssigneeKind = field(order=lambda k: k.value, validator=one_of(AssigneeKind))
     id: str = ""
 
     def __attrs_post_init__(self) -> None:
-        if (self.kind is AssigneeKind.EVERYONE) != (self.id == ""):
-            raise InvalidValueError("An assignee names a user or a group by a non-empty id; everyone names none.")
+        if self.kind is AssigneeKind.EVERYONE:
+            if self.id != "":
+                raise InvalidValueError(f"Assignee.id of everyone is empty, not {shown(self.id)}.")
+        elif not is_id(self.id):
+            raise InvalidValueError(f"Assignee.id of a {self.kind.value} takes {AN_ID}, not {shown(self.id)}.")
 
     @classmethod
     def user(cls, id: str) -> "Assignee":
@@ -169,8 +331,8 @@ EVERYONE = Assignee(AssigneeKind.EVERYONE)
 class RecordRef:
     """The identity of a tracked record: its kind and the host's id for it."""
 
-    kind: str = field(validator=nonempty)
-    id: str = field(validator=nonempty)
+    kind: str = field(validator=an_id)
+    id: str = field(validator=an_id)
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}"
@@ -196,17 +358,17 @@ class Record:
             collects its kind (CT6).
     """
 
-    kind: str = field(validator=nonempty)
-    id: str = field(validator=nonempty)
-    tenant: str = field(validator=nonempty)
-    created_at: datetime
-    shared_with: frozenset[str] = field(default=frozenset(), converter=names)
-    offered_to: frozenset[str] = field(default=frozenset(), converter=names)
-    name: str | None = field(default=None, kw_only=True)
-    status: str | None = field(default=None, kw_only=True)
-    number: str | None = field(default=None, kw_only=True)
-    labels: frozenset[str] = field(default=frozenset(), converter=names, kw_only=True)
-    groups: frozenset[str] = field(default=frozenset(), converter=names, kw_only=True)
+    kind: str = field(validator=an_id)
+    id: str = field(validator=an_id)
+    tenant: str = field(validator=an_id)
+    created_at: datetime = field(validator=a_moment)
+    shared_with: frozenset[str] = field(default=frozenset(), converter=names, validator=a_name_set)
+    offered_to: frozenset[str] = field(default=frozenset(), converter=names, validator=a_name_set)
+    name: str | None = field(default=None, kw_only=True, validator=an_optional_text)
+    status: str | None = field(default=None, kw_only=True, validator=an_optional_id)
+    number: str | None = field(default=None, kw_only=True, validator=an_optional_id)
+    labels: frozenset[str] = field(default=frozenset(), converter=names, validator=a_name_set, kw_only=True)
+    groups: frozenset[str] = field(default=frozenset(), converter=names, validator=a_name_set, kw_only=True)
     # The identity, built once: every read of a record's holders or history asks for it.
     ref: RecordRef = field(init=False, eq=False, repr=False)
 
@@ -236,12 +398,12 @@ class Assignment:
         actor: the id of the user who assigned it, or None for the host itself.
     """
 
-    record: RecordRef
-    role: str
-    assignee: Assignee
-    tenant: str
-    since: datetime
-    actor: str | None = None
+    record: RecordRef = field(validator=one_of(RecordRef))
+    role: str = field(validator=an_id)
+    assignee: Assignee = field(validator=one_of(Assignee))
+    tenant: str = field(validator=an_id)
+    since: datetime = field(validator=a_moment)
+    actor: str | None = field(default=None, validator=an_optional_id)
 
 
 @frozen
@@ -299,21 +461,6 @@ def as_assignees(given: AssigneeLike | Sequence[AssigneeLike]) -> list[AssigneeL
     return list(given)
 
 
-def as_labels(labels: Iterable[str]) -> frozenset[str]:
-    """Return labels as a set; one label given as a bare string would otherwise be split into letters.
-
-    Raises:
-        InvalidValueError: `labels` is a string, or holds an empty or non-string label.
-    """
-    if isinstance(labels, str):
-        raise InvalidValueError(f"labels takes a collection of labels; write labels={{{labels!r}}} for one.")
-    tags = frozenset(labels)
-    bad = sorted(repr(t) for t in tags if not isinstance(t, str) or not t)
-    if bad:
-        raise InvalidValueError(f"A label is a non-empty string, not {bad[0]}.")
-    return tags
-
-
 def as_group_kind(kind: GroupKind | str) -> GroupKind:
     """Return a group kind given as itself or by its value (``"team"``).
 
@@ -325,16 +472,6 @@ def as_group_kind(kind: GroupKind | str) -> GroupKind:
     except ValueError:
         kinds = ", ".join(k.value for k in GroupKind)
         raise InvalidValueError(f"There is no group kind {kind!r}; the kinds are: {kinds}.") from None
-
-
-def check_number(number: object) -> None:
-    """Refuse a record number that is not a non-empty string; None (no number) passes.
-
-    Raises:
-        InvalidValueError: `number` is empty or not a string.
-    """
-    if number is not None and (not isinstance(number, str) or not number):
-        raise InvalidValueError(f"A record number is a non-empty string, not {number!r}.")
 
 
 def id_of(user: User | None) -> str | None:

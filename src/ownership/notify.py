@@ -15,11 +15,22 @@ from urllib.parse import quote
 
 from attrs import field, frozen
 
-from ownership.model import RecordRef, User, nonempty
+from ownership.model import (
+    RecordRef,
+    User,
+    a_flag,
+    a_moment,
+    a_text,
+    an_id,
+    an_optional_id,
+    an_optional_name_set,
+    names,
+    one_of,
+)
 
 
 def _some_names(items: Iterable[str] | None) -> frozenset[str] | None:
-    return None if items is None else frozenset(items)
+    return None if items is None else names(items)
 
 
 ASSIGNED = "assigned"
@@ -44,8 +55,8 @@ class Activity:
         roles: the roles whose holders hear of it; None for every role marked notified.
     """
 
-    name: str = field(validator=nonempty)
-    roles: frozenset[str] | None = field(default=None, converter=_some_names)
+    name: str = field(validator=an_id)
+    roles: frozenset[str] | None = field(default=None, converter=_some_names, validator=an_optional_name_set)
 
 
 @frozen
@@ -62,22 +73,22 @@ class Notification:
         channel: push or in-app, from the recipient's profile (CT3).
     """
 
-    key: str
-    recipient: str
-    record: RecordRef
-    activity: str
-    actor: str | None
-    at: datetime
-    channel: Channel
+    key: str = field(validator=a_text)
+    recipient: str = field(validator=an_id)
+    record: RecordRef = field(validator=one_of(RecordRef))
+    activity: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    channel: Channel = field(validator=one_of(Channel))
 
 
 @frozen
 class OutboxEntry:
     """A notification in the outbox, with how often delivering it failed and whether it was delivered."""
 
-    notification: Notification
+    notification: Notification = field(validator=one_of(Notification))
     attempts: int = 0
-    delivered: bool = False
+    delivered: bool = field(default=False, validator=a_flag)
 
 
 @frozen

@@ -11,16 +11,29 @@ from collections.abc import Callable
 from attrs import Attribute, field, frozen
 
 from ownership.errors import NumberingError
+from ownership.model import shown
 
 
-def _at_least(low: int) -> Callable[[object, "Attribute[int]", int], None]:
+def _between(low: int, high: int) -> Callable[[object, "Attribute[int]", int], None]:
     def check(_instance: object, attribute: "Attribute[int]", value: int) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise NumberingError(
-                f"A number range's {attribute.name} is a whole number of at least {low}, not {value!r}."
+                f"A number range's {attribute.name} is a whole number from {low} to {high}, not {shown(value)}."
             )
 
     return check
+
+
+PREFIX_LENGTH = 80
+"""The most characters a number's prefix has, so that a number stays an id."""
+
+
+def a_prefix(_instance: object, _attribute: "Attribute[str]", value: object) -> None:
+    """Refuse a prefix that would not leave a number a valid id."""
+    if not isinstance(value, str) or len(value) > PREFIX_LENGTH or not (value.isprintable()):
+        raise NumberingError(
+            f"A number range's prefix takes at most {PREFIX_LENGTH} printable characters, not {shown(value)}."
+        )
 
 
 @frozen
@@ -33,9 +46,9 @@ class NumberRange:
         next: the counter's next value.
     """
 
-    prefix: str = ""
-    width: int = field(default=1, validator=_at_least(1))
-    next: int = field(default=1, validator=_at_least(0))
+    prefix: str = field(default="", validator=a_prefix)
+    width: int = field(default=1, validator=_between(1, 20))
+    next: int = field(default=1, validator=_between(0, 2**63 - 1))
 
     def format(self, value: int) -> str:
         """Return the number the counter value `value` stands for."""

@@ -9,13 +9,15 @@ Everything is checked when it is built, so a rulebook in hand is consistent.
 
 import enum
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from attrs import evolve, field, frozen
+from attrs import Attribute, evolve, field, frozen
+from attrs.validators import optional
 
 from ownership.access import Predicate, Viewer, always, holds, is_admin, restricted
 from ownership.errors import (
     FeatureDisabledError,
+    InvalidValueError,
     MandatoryRoleError,
     RulebookError,
     TooManyHoldersError,
@@ -25,30 +27,66 @@ from ownership.errors import (
 )
 from ownership.filters import FILTER_TYPES
 from ownership.lifecycle import Lifecycle
-from ownership.model import Assignee, AssigneeKind, Group, GroupKind, Record, RecordRef, Tenant, User, names, nonempty
+from ownership.model import (
+    Assignee,
+    AssigneeKind,
+    Group,
+    GroupKind,
+    Record,
+    RecordRef,
+    Tenant,
+    User,
+    a_flag,
+    a_name_set,
+    an_id,
+    an_optional_id,
+    each,
+    listed,
+    names,
+    one_of,
+    shown,
+)
 from ownership.notify import Activity
 
 _T = TypeVar("_T")
 
 
 def _group_kinds(items: Iterable[GroupKind]) -> frozenset[GroupKind]:
-    return frozenset(items)
+    if isinstance(items, str) or not isinstance(items, Iterable):
+        raise InvalidValueError(f"Role.groups takes a collection of GroupKind values, not {shown(items)}.")
+    kinds = frozenset(items)
+    for kind in kinds:
+        if not isinstance(kind, GroupKind):
+            raise InvalidValueError(f"Role.groups holds GroupKind values; {shown(kind)} is none.")
+    return kinds
 
 
 def _roles(items: Iterable["Role"]) -> tuple["Role", ...]:
-    return tuple(items)
+    return listed(items)
 
 
-def _triggers(items: Iterable["AssignActor"]) -> tuple["AssignActor", ...]:
-    return tuple(items)
+def _triggers(items: Iterable["AutoAssign"]) -> tuple["AssignActor", ...]:
+    return listed(items)
+
+
+def _activities(items: tuple[Activity, ...] | None) -> tuple[Activity, ...] | None:
+    return None if items is None else listed(items)
 
 
 def _policies(items: Iterable["Policy"]) -> tuple["Policy", ...]:
-    return tuple(items)
+    return listed(items)
 
 
 def _plans(items: Iterable["Plan"]) -> tuple["Plan", ...]:
-    return tuple(items)
+    return listed(items)
+
+
+def _a_bound(_role: "Role", attribute: "Attribute[Any]", value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        if value is None and attribute.name == "max":
+            return
+        wanted = "None or a whole number" if attribute.name == "max" else "a whole number"
+        raise RulebookError(f"Role.{attribute.name} takes {wanted}, not {shown(value)}.")
 
 
 class Trigger(enum.Enum):
@@ -93,16 +131,16 @@ class Role:
             unseen by the others (LD7).
     """
 
-    name: str = field(validator=nonempty)
-    min: int = 0
-    max: int | None = field(default=1, validator=_check_bounds)
-    users: bool = True
+    name: str = field(validator=an_id)
+    min: int = field(default=0, validator=_a_bound)
+    max: int | None = field(default=1, validator=[_a_bound, _check_bounds])
+    users: bool = field(default=True, validator=a_flag)
     groups: frozenset[GroupKind] = field(default=frozenset(), converter=_group_kinds)
-    everyone: bool = False
-    grants_access: bool = False
-    notified: bool = False
-    requires: str | None = None
-    private: bool = False
+    everyone: bool = field(default=False, validator=a_flag)
+    grants_access: bool = field(default=False, validator=a_flag)
+    notified: bool = field(default=False, validator=a_flag)
+    requires: str | None = field(default=None, validator=an_optional_id)
+    private: bool = field(default=False, validator=a_flag)
 
     def __attrs_post_init__(self) -> None:
         if not (self.users or self.groups or self.everyone):
@@ -181,8 +219,8 @@ class AssignActor:
     rules (`AutoAssignment`); the old name stays as an alias.
     """
 
-    on: Trigger
-    role: str
+    on: Trigger = field(validator=one_of(Trigger))
+    role: str = field(validator=an_id)
 
 
 AutoAssign = AssignActor
@@ -203,9 +241,9 @@ class Access:
         assign: who may change its holders; whoever may edit if None.
     """
 
-    view: Predicate | None = None
-    edit: Predicate | None = None
-    assign: Predicate | None = None
+    view: Predicate | None = field(default=None, validator=optional(one_of(Predicate)))
+    edit: Predicate | None = field(default=None, validator=optional(one_of(Predicate)))
+    assign: Predicate | None = field(default=None, validator=optional(one_of(Predicate)))
 
 
 @frozen
@@ -225,14 +263,16 @@ class Policy:
             record group (CT6): a group has a name, a number and its own holders.
     """
 
-    kind: str = field(validator=nonempty)
-    roles: tuple[Role, ...] = field(default=(), converter=_roles)
-    auto_assign: tuple[AssignActor, ...] = field(default=(), converter=_triggers)
-    requires: str | None = None
-    access: Access = Access()
-    activities: tuple[Activity, ...] | None = None
-    lifecycle: Lifecycle | None = None
-    collects: str | None = None
+    kind: str = field(validator=an_id)
+    roles: tuple[Role, ...] = field(default=(), converter=_roles, validator=each(Role))
+    auto_assign: tuple[AssignActor, ...] = field(default=(), converter=_triggers, validator=each(AssignActor))
+    requires: str | None = field(default=None, validator=an_optional_id)
+    access: Access = field(default=Access(), validator=one_of(Access))
+    activities: tuple[Activity, ...] | None = field(
+        default=None, converter=_activities, validator=optional(each(Activity))
+    )
+    lifecycle: Lifecycle | None = field(default=None, validator=optional(one_of(Lifecycle)))
+    collects: str | None = field(default=None, validator=an_optional_id)
     _rules: dict[str, Predicate] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -416,8 +456,8 @@ class Policy:
 class Plan:
     """A named plan a tenant can be on, and the features it includes (TL10)."""
 
-    name: str = field(validator=nonempty)
-    features: frozenset[str] = field(default=frozenset(), converter=names)
+    name: str = field(validator=an_id)
+    features: frozenset[str] = field(default=frozenset(), converter=names, validator=a_name_set)
 
 
 @frozen
@@ -436,9 +476,9 @@ class Rulebook:
         default_plan: the plan a new tenant gets when none is named.
     """
 
-    policies: tuple[Policy, ...] = field(default=(), converter=_policies)
-    plans: tuple[Plan, ...] = field(default=(), converter=_plans)
-    default_plan: str | None = None
+    policies: tuple[Policy, ...] = field(default=(), converter=_policies, validator=each(Policy))
+    plans: tuple[Plan, ...] = field(default=(), converter=_plans, validator=each(Plan))
+    default_plan: str | None = field(default=None, validator=an_optional_id)
     _by_kind: dict[str, Policy] = field(init=False, eq=False, repr=False)
     _collectors: dict[str, str] = field(init=False, eq=False, repr=False)
 

@@ -33,7 +33,23 @@ from ownership.filters import (
     any_of,
     negate,
 )
-from ownership.model import Assignee, AssigneeKind, Group, Record, RecordRef, User, names, nonempty
+from ownership.model import (
+    Assignee,
+    AssigneeKind,
+    Group,
+    Record,
+    RecordRef,
+    User,
+    a_flag,
+    a_name_set,
+    a_text,
+    an_id,
+    an_optional_id,
+    each,
+    listed,
+    names,
+    one_of,
+)
 from ownership.policy import Policy
 
 
@@ -89,7 +105,7 @@ class Criterion(abc.ABC):
 
 
 def _criteria(items: Iterable[Criterion]) -> tuple[Criterion, ...]:
-    return tuple(items)
+    return listed(items)
 
 
 def _flat(criterion: Criterion, joint: "type[Every] | type[Some]") -> tuple[Criterion, ...]:
@@ -112,7 +128,7 @@ class Anything(Criterion):
 class NamedCriterion(Criterion):
     """The record's name contains `text`, ignoring case (CT5)."""
 
-    text: str
+    text: str = field(validator=a_text)
 
     def resolve(self, scope: Scope) -> Filter:
         return NameHas(self.text)
@@ -125,7 +141,7 @@ class NamedCriterion(Criterion):
 class StatusInCriterion(Criterion):
     """The record is in one of `statuses` (CT1)."""
 
-    statuses: frozenset[str] = field(converter=names)
+    statuses: frozenset[str] = field(converter=names, validator=a_name_set)
 
     def resolve(self, scope: Scope) -> Filter:
         return StatusIn(self.statuses) if self.statuses else NOTHING
@@ -138,7 +154,7 @@ class StatusInCriterion(Criterion):
 class LabelledCriterion(Criterion):
     """The host tagged the record with `label` (a region, a source)."""
 
-    label: str
+    label: str = field(validator=an_id)
 
     def resolve(self, scope: Scope) -> Filter:
         return Labelled(self.label)
@@ -151,7 +167,7 @@ class LabelledCriterion(Criterion):
 class InGroupCriterion(Criterion):
     """The record belongs to the record group with id `group` (CT6)."""
 
-    group: str
+    group: str = field(validator=an_id)
 
     def resolve(self, scope: Scope) -> Filter:
         return InGroup(self.group)
@@ -169,9 +185,9 @@ class HeldByCriterion(Criterion):
     those only the viewer's tenant's own records can match.
     """
 
-    assignee: Assignee
-    roles: frozenset[str] = field(default=frozenset(), converter=names)
-    through_groups: bool = True
+    assignee: Assignee = field(validator=one_of(Assignee))
+    roles: frozenset[str] = field(default=frozenset(), converter=names, validator=a_name_set)
+    through_groups: bool = field(default=True, validator=a_flag)
 
     def resolve(self, scope: Scope) -> Filter:
         standing = {self.assignee}
@@ -198,7 +214,7 @@ class UnassignedCriterion(Criterion):
     tenant's slot, so only the viewer's tenant's own records match it.
     """
 
-    roles: frozenset[str] = field(converter=names)
+    roles: frozenset[str] = field(converter=names, validator=a_name_set)
 
     def resolve(self, scope: Scope) -> Filter:
         shared, private = scope.pick(self.roles)
@@ -218,7 +234,7 @@ class UnassignedCriterion(Criterion):
 class Every(Criterion):
     """Every part holds."""
 
-    parts: tuple[Criterion, ...] = field(converter=_criteria)
+    parts: tuple[Criterion, ...] = field(converter=_criteria, validator=each(Criterion))
 
     def resolve(self, scope: Scope) -> Filter:
         return all_of(*(part.resolve(scope) for part in self.parts))
@@ -234,7 +250,7 @@ class Every(Criterion):
 class Some(Criterion):
     """At least one part holds."""
 
-    parts: tuple[Criterion, ...] = field(converter=_criteria)
+    parts: tuple[Criterion, ...] = field(converter=_criteria, validator=each(Criterion))
 
     def resolve(self, scope: Scope) -> Filter:
         return any_of(*(part.resolve(scope) for part in self.parts))
@@ -250,7 +266,7 @@ class Some(Criterion):
 class Without(Criterion):
     """The part does not hold."""
 
-    part: Criterion
+    part: Criterion = field(validator=one_of(Criterion))
 
     def resolve(self, scope: Scope) -> Filter:
         return negate(self.part.resolve(scope))
@@ -330,11 +346,11 @@ class Segment:
         tenant: the tenant it was saved for, once saved.
     """
 
-    kind: str = field(validator=nonempty)
-    criteria: Criterion = ANYTHING
-    name: str = ""
-    id: str | None = None
-    tenant: str | None = None
+    kind: str = field(validator=an_id)
+    criteria: Criterion = field(default=ANYTHING, validator=one_of(Criterion))
+    name: str = field(default="", validator=a_text)
+    id: str | None = field(default=None, validator=an_optional_id)
+    tenant: str | None = field(default=None, validator=an_optional_id)
 
 
 def nodes(criteria: Criterion) -> Iterator[Criterion]:

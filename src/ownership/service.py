@@ -9,6 +9,7 @@ The methods live in `ownership.usecases`, one module per area; this module
 only puts them together, and names the values they take and return.
 """
 
+from ownership.arguments import guarded
 from ownership.model import AssigneeLike, GroupLike, HoldersLike, Page, RecordLike, Row, UserLike
 from ownership.snapshot import Setting, Snapshot
 from ownership.usecases._unit import Progress
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 
+@guarded
 class Ownership(
     Directory,
     Records,

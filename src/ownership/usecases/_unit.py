@@ -20,7 +20,7 @@ from attrs import define, field
 
 from ownership.access import Viewer
 from ownership.clock import utcnow
-from ownership.errors import ConflictError, InvalidValueError
+from ownership.errors import ConflictError
 from ownership.filters import Test
 from ownership.notify import Notifier
 from ownership.policy import Rulebook
@@ -70,8 +70,6 @@ class Units:
         notifier: Notifier | None = None,
         retries: int = 5,
     ) -> None:
-        if retries < 0:
-            raise InvalidValueError(f"retries counts the runs after the first; {retries} is below 0.")
         self._retries = retries
         self.rulebook = rulebook
         self._repository = repository

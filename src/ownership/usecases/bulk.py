@@ -10,7 +10,7 @@ from typing import Union
 
 from attrs import evolve
 
-from ownership.errors import AccessDeniedError, ForeignTenantError, InvalidValueError, RecordGroupError, TransitionError
+from ownership.errors import AccessDeniedError, ForeignTenantError, RecordGroupError, TransitionError
 from ownership.events import Assigned, Unassigned
 from ownership.filters import EVERYTHING, HomeIs, InGroup, Test, all_of, compiled
 from ownership.lifecycle import ASSIGN, required
@@ -304,10 +304,5 @@ def _picked(selection: Iterable[RecordLike] | Page) -> Iterable[RecordRef]:
             yield one.record.ref
         elif isinstance(one, Record):
             yield one.ref
-        elif isinstance(one, RecordRef):
-            yield one
         else:
-            raise InvalidValueError(
-                f"A selection holds records or RecordRefs (or is a Segment or a Page), not {type(one).__name__}; "
-                f"name a record by kind and id as RecordRef(kind, id)."
-            )
+            yield one

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from attrs import evolve
 
-from ownership.errors import DuplicateIdError, ForeignTenantError, InvalidValueError, UnknownPlanError
+from ownership.errors import DuplicateIdError, ForeignTenantError, UnknownPlanError
 from ownership.model import (
     Group,
     GroupKind,
@@ -199,10 +199,6 @@ class Directory(Lookups):
                     f"{found.name!r} of tenant {found.tenant!r}."
                 )
             check_active(member, "join a group")
-            if until is not None and until.tzinfo is None:
-                raise InvalidValueError(
-                    f"The cover's end {until:%Y-%m-%d %H:%M} has no time zone; give an aware datetime (UTC)."
-                )
             membership = Membership(found.id, member.id, until)
             tx.put_membership(membership)
             return membership

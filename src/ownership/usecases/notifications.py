@@ -86,8 +86,6 @@ class Notifications(Writer):
         target = notifier if notifier is not None else self._notifier
         if target is None:
             raise InvalidValueError("There is no notifier to deliver to; pass one to dispatch() or to Ownership().")
-        if limit < 1:
-            raise InvalidValueError(f"A batch holds at least one notification; limit={limit} asks for none.")
         with self._reading() as tx:
             batch = [entry.notification for entry in tx.outbox(pending=True, limit=limit)]
         if not batch:

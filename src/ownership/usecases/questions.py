@@ -7,7 +7,6 @@ record with it, `visible`, `filter` and `checker` compile it for the viewer.
 from collections.abc import Sequence
 
 from ownership.access import GATE, Decision, Facts, Predicate, Viewer
-from ownership.errors import InvalidValueError
 from ownership.filters import Filter, Test, compiled
 from ownership.model import Assignment, Page, Record, RecordLike, UserLike
 from ownership.ports import Transaction
@@ -74,8 +73,6 @@ class Questions(Viewing):
             RulebookError: `action` is not one of view, edit, assign.
             InvalidValueError: `limit` is below 1.
         """
-        if limit < 1:
-            raise InvalidValueError(f"A page holds at least one row; limit={limit} asks for none.")
         rule = self.rulebook.policy(kind).rule(action)
         with self._reading() as tx:
             seeing = self._viewer(tx, viewer, kind)

@@ -21,8 +21,6 @@ from ownership.model import (
     Tenant,
     UserLike,
     as_assignees,
-    as_labels,
-    check_number,
     id_of,
 )
 from ownership.policy import Trigger
@@ -84,8 +82,7 @@ class Records(AutoAssigning, Statuses):
             DuplicateNumberError: another record of the kind and tenant carries `number`.
         """
         policy = self.rulebook.policy(kind)
-        check_number(number)
-        tags = as_labels(labels)
+        tags = frozenset(labels)
         with self._writing() as tx:
             acting = self._actor(tx, actor) if actor is not None else None
             home_id = tenant if tenant is not None else acting.tenant if acting is not None else None

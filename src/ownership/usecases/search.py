@@ -6,7 +6,7 @@ ANDed with what the viewer may see, and run by the repository.
 
 from attrs import evolve
 
-from ownership.errors import ForeignActorError, InvalidValueError, UnknownSegmentError
+from ownership.errors import ForeignActorError, UnknownSegmentError
 from ownership.filters import EVERYTHING, Held, HomeIs, all_of, negate
 from ownership.model import Assignee, Page, Tenant, UserLike
 from ownership.segments import ANYTHING, Criterion, Segment, check_reads, check_saved, segment_of
@@ -44,8 +44,6 @@ class Search(Viewing):
             InvalidValueError: `limit` is below 1.
         """
         segment = segment_of(what, criteria)
-        if limit < 1:
-            raise InvalidValueError(f"A page holds at least one row; limit={limit} asks for none.")
         policy = self.rulebook.policy(segment.kind)
         with self._reading() as tx:
             seeing = self._viewer(tx, viewer, segment.kind)

@@ -8,7 +8,7 @@ from attrs import evolve
 from ownership.errors import DuplicateNumberError, NumberingError
 from ownership.events import StatusChanged
 from ownership.lifecycle import required
-from ownership.model import Record, RecordLike, Tenant, User, UserLike, as_labels, check_number, id_of
+from ownership.model import Record, RecordLike, Tenant, User, UserLike, id_of
 from ownership.numbering import NumberRange
 from ownership.ports import Transaction
 from ownership.usecases import _settings
@@ -71,7 +71,7 @@ class Statuses(Writer):
             changed = evolve(
                 found,
                 name=found.name if name is None else name,
-                labels=found.labels if labels is None else as_labels(labels),
+                labels=found.labels if labels is None else frozenset(labels),
             )
             tx.put_record(changed)
             return changed
@@ -149,7 +149,6 @@ class Statuses(Writer):
             UnknownRecordError, UnknownUserError: no such record or actor.
             ForeignActorError, AccessDeniedError: the actor may not edit the record.
         """
-        check_number(number)
         # Drawing from the range takes its tenant's turn, so the record's home is read first.
         turn = _settings.numbers_turn((read := self._read_record(record)).tenant, read.kind) if number is None else None
         with self._writing(turn=turn) as tx:

@@ -21,5 +21,5 @@ def test_ct4_a_number_wider_than_the_range_keeps_all_its_digits() -> None:
 
 @pytest.mark.parametrize(("width", "next"), [(0, 1), (-3, 1), (1, -1)])
 def test_ct4_range_with_a_width_below_one_or_a_negative_counter_is_refused(width: int, next: int) -> None:
-    with pytest.raises(NumberingError, match="is a whole number of at least"):
+    with pytest.raises(NumberingError, match="is a whole number from"):
         NumberRange("K-", width, next)

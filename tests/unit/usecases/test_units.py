@@ -96,7 +96,7 @@ def test_reads_are_not_run_again(repository: ConflictingRepository) -> None:
 
 
 def test_retries_below_zero_are_refused() -> None:
-    with pytest.raises(InvalidValueError, match="below 0"):
+    with pytest.raises(InvalidValueError, match=r"Ownership\(\): retries takes a whole number from 0 to .*, not -1\."):
         Ownership(presets.account_managers(), MemoryRepository(), retries=-1)
 
 
