@@ -318,7 +318,7 @@ def _rulebook(spec: str | None) -> Rulebook:
     try:
         found = getattr(importlib.import_module(module_name), name)
         rulebook = found() if callable(found) and not isinstance(found, Rulebook) else found
-    except Exception as error:  # the host's module or function failed: say so in one line, as for any refusal
+    except (Exception, SystemExit) as error:  # the host's module or function failed (or exited): say so in one line
         raise CommandError(f"Cannot load the rulebook {spec!r} ({type(error).__name__}: {error}).") from error
     if not isinstance(rulebook, Rulebook):
         raise CommandError(f"{spec} is a {type(rulebook).__name__}, not a Rulebook or a function returning one.")

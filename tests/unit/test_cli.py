@@ -645,8 +645,19 @@ def test_a_missing_sqlite_file_named_by_url_fails_a_read_command_and_is_not_crea
         ("ownership.presets:user_field", "Cannot load the rulebook 'ownership.presets:user_field' (TypeError"),
         ("no_such_module_here:rules", "Cannot load the rulebook 'no_such_module_here:rules'"),
         ("ownership.presets:no_such_name", "Cannot load the rulebook"),
+        ("sys:exit", "Cannot load the rulebook 'sys:exit' (SystemExit"),
+        ("builtins:dict", "builtins:dict is a dict, not a Rulebook"),
     ],
-    ids=["unknown preset", "a string", "a constant", "a function needing arguments", "no module", "no name"],
+    ids=[
+        "unknown preset",
+        "a string",
+        "a constant",
+        "a function needing arguments",
+        "no module",
+        "no name",
+        "a function that exits",
+        "a class",
+    ],
 )
 def test_a_rulebook_that_is_not_one_fails_in_one_line(
     clean: Path, capsys: pytest.CaptureFixture[str], rulebook: str, says: str
