@@ -11,7 +11,9 @@ before any unit of work opens::
     assign(): role takes an id (1 to 100 printable characters), not 5.
 
 Collections are read once, into tuples, so a generator is checked and used as
-one value. Wrong arity reads the same way as a wrong value.
+one value. The wrapper is compiled from the method's own signature: an argument
+of the usual type costs a comparison or two, and a call of the wrong shape is
+Python's own `TypeError`, as for any function (mypy finds those before they run).
 """
 
 import collections.abc
@@ -25,7 +27,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from ownership.errors import InvalidValueError
-from ownership.model import A_MOMENT, A_TEXT, AN_ID, is_id, is_moment, is_text, shown
+from ownership.model import A_MOMENT, A_TEXT, AN_ID, ID_LENGTH, TEXT_LENGTH, is_id, is_moment, is_text, shown
 
 TEXT_ARGUMENTS = frozenset({"name", "prefix", "after"})
 """Arguments annotated `str` that are free text (a name to show people, a cursor), not ids."""
@@ -236,49 +238,90 @@ def _plural(wanted: str) -> str:
     return f"{wanted} values"
 
 
+def fast_for(annotation: Any, name: str, names: dict[str, object]) -> str | None:  # noqa: PLR0911 - one per kind
+    """A Python expression true of `name` when it plainly passes its check (the usual call), or None.
+
+    The expression reads only exact types and cheap facts, so the common case costs a few comparisons;
+    anything it is not sure of goes to the full check, which alone decides and alone words the refusal.
+    Classes it names are put in `names`, the namespace the guarded method is compiled in.
+    """
+    if annotation is str:
+        most = TEXT_LENGTH if name in TEXT_ARGUMENTS else ID_LENGTH
+        least = 0 if name in TEXT_ARGUMENTS else 1
+        return f"(type({name}) is str and {least} <= len({name}) <= {most} and {name}.isprintable())"
+    if annotation is bool:
+        return f"({name} is True or {name} is False)"
+    if annotation is type(None):
+        return f"{name} is None"
+    if annotation is int:
+        return f"(type({name}) is int and {_AT_LEAST.get(name, LOW)} <= {name} <= {HIGH})"
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        arms = [fast_for(arm, name, names) for arm in typing.get_args(annotation)]
+        return None if None in arms else "(" + " or ".join(typing.cast(list[str], arms)) + ")"
+    if isinstance(annotation, type) and not getattr(annotation, "_is_protocol", False) and annotation is not datetime:
+        alias = f"_{annotation.__name__}_{id(annotation)}"
+        names[alias] = annotation
+        return f"type({name}) is {alias}"
+    return None
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def guard(method: _F, owner: str = "") -> _F:
-    """Return `method` checking each argument against its annotation before it runs."""
+    """Return `method` checking each argument against its annotation before it runs.
+
+    The wrapper is compiled with the method's own signature, so a call of the wrong shape is Python's
+    own `TypeError` (as mypy says before it runs), and an argument of the usual type costs a comparison.
+    """
     signature = inspect.signature(method)
     hints = typing.get_type_hints(inspect.unwrap(method))
     parameters = list(signature.parameters.values())[1:]  # self
-    checks = {p.name: check_for(hints[p.name], p.name) for p in parameters}
-    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    required = [p.name for p in parameters if p.default is p.empty]
-    position = {name: index for index, name in enumerate(positional)}
     title = f"{method.__name__ if method.__name__ != '__init__' else owner}()"
+    names: dict[str, object] = {"_method": method}
+    lines = []
+    for parameter in parameters:
+        argument = parameter.name
+        names[f"_check_{argument}"] = _full(title, argument, check_for(hints[argument], argument))
+        fast = fast_for(hints[argument], argument, names)
+        if fast is None:
+            lines.append(f"    {argument} = _check_{argument}({argument})")
+        else:
+            lines.append(f"    if not {fast}: {argument} = _check_{argument}({argument})")
+        if parameter.default is not parameter.empty:
+            names[f"_default_{argument}"] = parameter.default
+    shape = ", ".join(_shape(parameters))
+    passed = ", ".join(
+        p.name if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) else f"{p.name}={p.name}" for p in parameters
+    )
+    head = f"def {method.__name__}(self, {shape}):" if shape else f"def {method.__name__}(self):"
+    source = "\n".join([head, *lines, f"    return _method(self, {passed})"])
+    exec(compile(source, f"<guarded {title}>", "exec"), names)
+    return typing.cast(_F, functools.wraps(method)(typing.cast(Callable[..., Any], names[method.__name__])))
 
-    def refuse(sentence: str) -> InvalidValueError:
-        return InvalidValueError(f"{title}: {sentence}")
 
-    @functools.wraps(method)
-    def guarded(self: object, *args: object, **kwargs: object) -> Any:
-        if len(args) > len(positional):
-            raise refuse(f"takes at most {len(positional)} arguments by position, not {len(args)}.")
-        checked = list(args)
-        for index, value in enumerate(args):
-            checked[index] = _checked(positional[index], value)
-        for argument, value in kwargs.items():
-            if argument not in checks:
-                raise refuse(f"has no argument {argument!r}; it takes {', '.join(checks)}.")
-            if argument in positional[: len(args)]:
-                raise refuse(f"{argument} is given twice.")
-            kwargs[argument] = _checked(argument, value)
-        for argument in required:
-            if argument not in kwargs and position.get(argument, len(args)) >= len(args):
-                raise refuse(f"{argument} is missing.")
-        return method(self, *checked, **kwargs)
+def _shape(parameters: list[inspect.Parameter]) -> list[str]:
+    """How the compiled wrapper declares `parameters`: keyword-only ones after a star, defaults by name."""
+    declared = []
+    for parameter in parameters:
+        if parameter.kind is parameter.KEYWORD_ONLY and "*" not in declared:
+            declared.append("*")
+        default = "" if parameter.default is parameter.empty else f"=_default_{parameter.name}"
+        declared.append(f"{parameter.name}{default}")
+    return declared
 
-    def _checked(argument: str, value: object) -> object:
+
+def _full(title: str, argument: str, check: Check) -> Callable[[object], object]:
+    """The full check of one argument: the value to pass on, or the refusal naming the method and argument."""
+
+    def checked(value: object) -> object:
         try:
-            return checks[argument](value)
+            return check(value)
         except _WrongValueError as wrong:
             detail = f"; {wrong.detail}" if wrong.detail else ""
-            raise refuse(f"{argument} takes {wrong.wanted}, not {shown(value)}{detail}.") from None
+            raise InvalidValueError(f"{title}: {argument} takes {wrong.wanted}, not {shown(value)}{detail}.") from None
 
-    return typing.cast(_F, guarded)
+    return checked
 
 
 _C = TypeVar("_C", bound=type)

@@ -7,7 +7,7 @@ storage; the service produces new values and hands them to a repository.
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, NoReturn
 
 from attrs import Attribute, field, frozen
@@ -63,6 +63,8 @@ def _refuse(instance: object, attribute: "Attribute[Any]", wanted: str, value: o
 
 def an_id(instance: object, attribute: "Attribute[Any]", value: object) -> None:
     """Refuse what is not an id (an attrs validator); the sentence names the field."""
+    if type(value) is str and 0 < len(value) <= ID_LENGTH and value.isprintable():
+        return  # the usual case, decided without a call
     if not is_id(value):
         _refuse(instance, attribute, AN_ID, value)
 
@@ -75,6 +77,8 @@ def an_optional_id(instance: object, attribute: "Attribute[Any]", value: object)
 
 def a_text(instance: object, attribute: "Attribute[Any]", value: object) -> None:
     """Refuse what is not text (an attrs validator)."""
+    if type(value) is str and len(value) <= TEXT_LENGTH and value.isprintable():
+        return  # the usual case, decided without a call
     if not is_text(value):
         _refuse(instance, attribute, A_TEXT, value)
 
@@ -87,13 +91,13 @@ def an_optional_text(instance: object, attribute: "Attribute[Any]", value: objec
 
 def a_flag(instance: object, attribute: "Attribute[Any]", value: object) -> None:
     """Refuse what is not True or False: ``"false"`` or ``0`` is no flag (an attrs validator)."""
-    if not isinstance(value, bool):
+    if value is not True and value is not False:
         _refuse(instance, attribute, "True or False", value)
 
 
 def is_moment(value: object) -> bool:
     """Whether `value` is a moment: a datetime with a time zone."""
-    return isinstance(value, datetime) and value.utcoffset() is not None
+    return isinstance(value, datetime) and (value.tzinfo is timezone.utc or value.utcoffset() is not None)
 
 
 A_MOMENT = "a datetime with a time zone"
@@ -159,6 +163,8 @@ def names(items: Iterable[str]) -> frozenset[str]:
 
     A bare string is left as it is, for `a_name_set` to refuse: ``frozenset("deal")`` would be its letters.
     """
+    if type(items) is frozenset:
+        return items
     if isinstance(items, str | bytes) or not isinstance(items, Iterable):
         return items  # type: ignore[return-value]  # what a_name_set refuses
     return frozenset(items)
@@ -169,6 +175,8 @@ def a_name_set(instance: object, attribute: "Attribute[Any]", value: object) -> 
 
     A bare string would be split into its letters, so it is refused with the way to write one name.
     """
+    if not value and type(value) is frozenset:
+        return  # the usual case: no names
     if isinstance(value, str):
         raise InvalidValueError(
             f"{type(instance).__name__}.{attribute.name} takes a collection of names; "

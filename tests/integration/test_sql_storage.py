@@ -650,7 +650,10 @@ def test_a_naive_moment_is_refused_as_an_invalid_value_and_the_unit_leaves_nothi
     own.add_user("acme", "Anna", id="anna")
     before = own.snapshot()
 
-    with pytest.raises(InvalidValueError, match=r"Record\.created_at takes a datetime with a time zone, not datetime\.datetime\(2026, 1, 5, 9, 0\)\."):
+    with pytest.raises(
+        InvalidValueError,
+        match=r"Record\.created_at takes a datetime with a time zone, not datetime\.datetime\(2026, 1, 5, 9, 0\)\.",
+    ):
         own.create("deal", actor="anna", id="D-1")
     assert own.snapshot() == before
 

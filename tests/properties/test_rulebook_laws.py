@@ -104,7 +104,11 @@ def test_with_role_replaces_the_role_of_the_same_name(rulebook: Rulebook, data: 
     kind = data.draw(st.sampled_from(rulebook.kinds), label="kind")
     before = rulebook.policy(kind)
     names = [r.name for r in before.roles]
-    name = data.draw(st.sampled_from(names) | st.text(min_size=1, max_size=8).filter(is_id) if names else st.text(min_size=1).filter(is_id))
+    name = data.draw(
+        st.sampled_from(names) | st.text(min_size=1, max_size=8).filter(is_id)
+        if names
+        else st.text(min_size=1).filter(is_id)
+    )
     role = data.draw(roles(name=name), label="role")
     triggered = any(t.role == name for t in before.auto_assign)
     seen_through = before.access.view is not None and name in before.access.view.roles()

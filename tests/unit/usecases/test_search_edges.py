@@ -16,7 +16,9 @@ def test_ct5_find_refuses_what_is_neither_segment_nor_kind_nor_criteria(desk: Ow
         match=r"find\(\): criteria takes a Criterion or None, not 'müller'; build criteria with ownership.segments",
     ):
         desk.find("ada", "contact", "müller")  # type: ignore[arg-type]
-    with pytest.raises(InvalidValueError, match=r"find\(\): what takes a Segment or an id .*; name a kind, or pass a Segment\."):
+    with pytest.raises(
+        InvalidValueError, match=r"find\(\): what takes a Segment or an id .*; name a kind, or pass a Segment\."
+    ):
         desk.find("ada", named("müller"))  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         named("müller") & "archive"  # type: ignore[operator]
