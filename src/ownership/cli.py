@@ -338,7 +338,7 @@ def _read_snapshot(file: str) -> Snapshot:
         raise CommandError(f"Cannot read {file!r}: {error.strerror or error}.") from error
     except json.JSONDecodeError as error:
         raise CommandError(f"{file!r} is not JSON: {error}.") from error
-    except InvalidValueError as error:  # serde's sentence, naming the entry: "users[3].admin must be true or false, ..."
+    except InvalidValueError as error:  # serde's sentence names the entry: "users[3].admin must be true or false, ..."
         raise CommandError(f"{file!r} is not an export of ownership: {error}") from error
 
 

@@ -85,7 +85,7 @@ def _sorted_set(made: JsonConverter, cls: Any) -> Callable[[Any], list[Any]]:
     return unstructure
 
 
-class _Misfit(ValueError):
+class _MisfitError(ValueError):
     """Data that does not fit its place; the text ends the sentence that names the place (``must be ...``)."""
 
 
@@ -106,7 +106,7 @@ def _configure_strict(made: JsonConverter) -> None:
 def _exactly(kind: type, described: str) -> Callable[[Any, Any], Any]:
     def structure(data: Any, _cls: Any) -> Any:
         if type(data) is not kind:  # `type`, not isinstance: True is an int, and must not read as 1
-            raise _Misfit(f"must be {described}, not {data!r}")
+            raise _MisfitError(f"must be {described}, not {data!r}")
         return data
 
     return structure
@@ -114,14 +114,15 @@ def _exactly(kind: type, described: str) -> Callable[[Any, Any], Any]:
 
 def _moment(data: Any, _cls: Any) -> datetime:
     example = "like '2026-01-31T09:30:00+00:00'"
-    if type(data) is not str:
-        raise _Misfit(f"must be a moment written in ISO 8601 with its time zone, {example}, not {data!r}")
+    wanted = f"must be a moment written in ISO 8601 with its time zone, {example}, not {data!r}"
     try:
-        moment = datetime.fromisoformat(data)
+        moment = datetime.fromisoformat(data) if type(data) is str else None
     except ValueError:
-        raise _Misfit(f"must be a moment written in ISO 8601 with its time zone, {example}, not {data!r}") from None
+        moment = None
+    if moment is None:
+        raise _MisfitError(wanted)
     if moment.tzinfo is None:
-        raise _Misfit(f"must name its time zone, {example}, not {data!r}")
+        raise _MisfitError(f"must name its time zone, {example}, not {data!r}")
     return moment
 
 
@@ -130,7 +131,7 @@ def _object(structure_fields: Callable[[Any, Any], Any]) -> Callable[[Any, Any],
 
     def structure(data: Any, cls: Any) -> Any:
         if not isinstance(data, dict):
-            raise _Misfit(f"must be an object, not {data!r}")
+            raise _MisfitError(f"must be an object, not {data!r}")
         return structure_fields(data, cls)
 
     return structure
@@ -157,7 +158,7 @@ def _enum_member(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
 
     def structure(data: Any, _cls: Any) -> enum.Enum:
         if type(data) is not str or data not in by_value:
-            raise _Misfit(f"must be one of {known}, not {data!r}")
+            raise _MisfitError(f"must be one of {known}, not {data!r}")
         return by_value[data]
 
     return structure
@@ -174,7 +175,7 @@ def _listed(made: JsonConverter, cls: Any, into: Callable[[list[Any]], Any]) -> 
 
     def structure(data: Any, _cls: Any) -> Any:
         if not isinstance(data, list | tuple):
-            raise _Misfit(f"must be a list, not {data!r}")
+            raise _MisfitError(f"must be a list, not {data!r}")
         return into(made.structure(data, list[item]))  # type: ignore[valid-type]
 
     return structure
@@ -197,7 +198,7 @@ def problem(error: BaseException) -> str:
 
 
 def _described(error: BaseException, cls: type | None) -> str:
-    if isinstance(error, _Misfit):
+    if isinstance(error, _MisfitError):
         return str(error)
     if isinstance(error, KeyError):
         return "is missing"
@@ -232,7 +233,7 @@ def _configure_tree(made: JsonConverter, base: type, classes: dict[str, type]) -
 
     def structure_node(data: dict[str, Any], _cls: Any) -> Any:
         if not isinstance(data, dict) or data.get("type") not in classes:
-            raise _Misfit(f"must be an object whose type is one of {', '.join(map(repr, classes))}, not {data!r}")
+            raise _MisfitError(f"must be an object whose type is one of {', '.join(map(repr, classes))}, not {data!r}")
         cls = classes[data["type"]]
         return cls(**{one.name: made.structure(data[one.name], cast("type[Any]", one.type)) for one in _fields(cls)})
 

@@ -8,6 +8,7 @@ from ownership.model import Assignment, RecordRef
 from ownership.notify import OutboxEntry
 from ownership.ports import Transaction
 from ownership.snapshot import Setting, Snapshot, check_whole
+from ownership.usecases import _settings
 from ownership.usecases._unit import Progress, Units, report, retried
 
 
@@ -49,9 +50,12 @@ class Snapshots(Units):
 
         Raises:
             DuplicateIdError: the repository already holds a tenant.
-            InvalidValueError: something in the snapshot refers to a tenant, user, group or record it does not hold.
+            InvalidValueError: the snapshot is not one a repository could have given: it refers to a tenant,
+                user, group or record it does not hold, holds one twice, links one tenant's people or records
+                to another's beyond what sharing allows, holds a setting that cannot be read, or a moment
+                without its time zone.
         """
-        check_whole(snapshot)
+        check_whole(snapshot, read=_settings.read)
         with self._writing() as tx:
             held = [t.id for t in tx.tenants()]
             if held:
