@@ -45,12 +45,10 @@ def converter() -> JsonConverter:
     made = make_converter()
     made.register_unstructure_hook_factory(_is_set, lambda cls: _sorted_set(made, cls))
     _configure_strict(made)
-    configure_tagged_union(Event, made, tag_name="type")
-    configure_tagged_union(Filter, made, tag_name="type")
     _configure_tree(made, access.Predicate, _PREDICATES)
     _configure_tree(made, segments.Criterion, segments.CRITERIA)
-    configure_tagged_union(Pick, made, tag_name="type")
-    configure_tagged_union(Rule, made, tag_name="type")
+    for union in (Event, Filter, Pick, Rule):  # after the trees: a territory holds criteria
+        _configure_tagged(made, union)
     return made
 
 
@@ -221,6 +219,26 @@ def _fields(cls: type) -> "tuple[attrs.Attribute[Any], ...]":
     return cast("tuple[attrs.Attribute[Any], ...]", attrs.fields(cast("type[attrs.AttrsInstance]", cls)))
 
 
+def _configure_tagged(made: JsonConverter, union: Any) -> None:
+    """A union whose members carry their class name under ``"type"``; an unknown name is refused as such."""
+    configure_tagged_union(union, made, tag_name="type")
+    structure_member = made.get_structure_hook(union)
+    tags = {member.__name__: member for member in get_args(union)}
+
+    def structure(data: Any, cls: Any) -> Any:
+        _tag(data, tags)
+        return structure_member(data, cls)
+
+    made.register_structure_hook(union, structure)
+
+
+def _tag(data: Any, tags: dict[str, type]) -> str:
+    """The tag ``data["type"]``, which must be one of `tags`."""
+    if not isinstance(data, dict) or data.get("type") not in tags:
+        raise _MisfitError(f"must be an object whose type is one of {', '.join(map(repr, tags))}, not {data!r}")
+    return cast("str", data["type"])
+
+
 def _configure_tree(made: JsonConverter, base: type, classes: dict[str, type]) -> None:
     """A recursive tree of classes under an abstract `base`; each node carries its tag in `classes` under ``"type"``."""
     tags = {cls: tag for tag, cls in classes.items()}
@@ -232,9 +250,7 @@ def _configure_tree(made: JsonConverter, base: type, classes: dict[str, type]) -
         return data
 
     def structure_node(data: dict[str, Any], _cls: Any) -> Any:
-        if not isinstance(data, dict) or data.get("type") not in classes:
-            raise _MisfitError(f"must be an object whose type is one of {', '.join(map(repr, classes))}, not {data!r}")
-        cls = classes[data["type"]]
+        cls = classes[_tag(data, classes)]
         return cls(**{one.name: made.structure(data[one.name], cast("type[Any]", one.type)) for one in _fields(cls)})
 
     def is_node(cls: Any) -> bool:
