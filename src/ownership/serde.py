@@ -83,6 +83,12 @@ def _sorted_set(made: JsonConverter, cls: Any) -> Callable[[Any], list[Any]]:
     return unstructure
 
 
+def _shown(data: Any) -> str:
+    """`data` as a sentence quotes it: its repr, cut short if long (a whole entry may be wrong)."""
+    text = repr(data)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 class _MisfitError(ValueError):
     """Data that does not fit its place; the text ends the sentence that names the place (``must be ...``)."""
 
@@ -104,7 +110,7 @@ def _configure_strict(made: JsonConverter) -> None:
 def _exactly(kind: type, described: str) -> Callable[[Any, Any], Any]:
     def structure(data: Any, _cls: Any) -> Any:
         if type(data) is not kind:  # `type`, not isinstance: True is an int, and must not read as 1
-            raise _MisfitError(f"must be {described}, not {data!r}")
+            raise _MisfitError(f"must be {described}, not {_shown(data)}")
         return data
 
     return structure
@@ -112,7 +118,7 @@ def _exactly(kind: type, described: str) -> Callable[[Any, Any], Any]:
 
 def _moment(data: Any, _cls: Any) -> datetime:
     example = "like '2026-01-31T09:30:00+00:00'"
-    wanted = f"must be a moment written in ISO 8601 with its time zone, {example}, not {data!r}"
+    wanted = f"must be a moment written in ISO 8601 with its time zone, {example}, not {_shown(data)}"
     try:
         moment = datetime.fromisoformat(data) if type(data) is str else None
     except ValueError:
@@ -120,7 +126,7 @@ def _moment(data: Any, _cls: Any) -> datetime:
     if moment is None:
         raise _MisfitError(wanted)
     if moment.tzinfo is None:
-        raise _MisfitError(f"must name its time zone, {example}, not {data!r}")
+        raise _MisfitError(f"must name its time zone, {example}, not {_shown(data)}")
     return moment
 
 
@@ -129,7 +135,7 @@ def _object(structure_fields: Callable[[Any, Any], Any]) -> Callable[[Any, Any],
 
     def structure(data: Any, cls: Any) -> Any:
         if not isinstance(data, dict):
-            raise _MisfitError(f"must be an object, not {data!r}")
+            raise _MisfitError(f"must be an object, not {_shown(data)}")
         return structure_fields(data, cls)
 
     return structure
@@ -156,7 +162,7 @@ def _enum_member(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
 
     def structure(data: Any, _cls: Any) -> enum.Enum:
         if type(data) is not str or data not in by_value:
-            raise _MisfitError(f"must be one of {known}, not {data!r}")
+            raise _MisfitError(f"must be one of {known}, not {_shown(data)}")
         return by_value[data]
 
     return structure
@@ -173,7 +179,7 @@ def _listed(made: JsonConverter, cls: Any, into: Callable[[list[Any]], Any]) -> 
 
     def structure(data: Any, _cls: Any) -> Any:
         if not isinstance(data, list | tuple):
-            raise _MisfitError(f"must be a list, not {data!r}")
+            raise _MisfitError(f"must be a list, not {_shown(data)}")
         return into(made.structure(data, list[item]))  # type: ignore[valid-type]
 
     return structure
@@ -235,7 +241,7 @@ def _configure_tagged(made: JsonConverter, union: Any) -> None:
 def _tag(data: Any, tags: dict[str, type]) -> str:
     """The tag ``data["type"]``, which must be one of `tags`."""
     if not isinstance(data, dict) or data.get("type") not in tags:
-        raise _MisfitError(f"must be an object whose type is one of {', '.join(map(repr, tags))}, not {data!r}")
+        raise _MisfitError(f"must be an object whose type is one of {', '.join(map(repr, tags))}, not {_shown(data)}")
     return cast("str", data["type"])
 
 
