@@ -21,8 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import cattrs
-
 from ownership import demo, presets, serde
 from ownership.errors import FeatureDisabledError, InvalidValueError, OwnershipError
 from ownership.model import AssigneeKind, RecordRef
@@ -340,9 +338,8 @@ def _read_snapshot(file: str) -> Snapshot:
         raise CommandError(f"Cannot read {file!r}: {error.strerror or error}.") from error
     except json.JSONDecodeError as error:
         raise CommandError(f"{file!r} is not JSON: {error}.") from error
-    except (cattrs.BaseValidationError, InvalidValueError, ValueError, TypeError) as error:
-        detail = cattrs.transform_error(error)[0] if isinstance(error, cattrs.BaseValidationError) else str(error)
-        raise CommandError(f"{file!r} is not an export of ownership: {detail}.") from error
+    except InvalidValueError as error:  # serde's sentence names the entry: "users[3].admin must be true or false, ..."
+        raise CommandError(f"{file!r} is not an export of ownership: {error}") from error
 
 
 def _write(path: Path, text: str) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from attrs import field, frozen
 
+from ownership.errors import InvalidValueError
 from ownership.model import (
     RecordRef,
     User,
@@ -87,8 +88,14 @@ class OutboxEntry:
     """A notification in the outbox, with how often delivering it failed and whether it was delivered."""
 
     notification: Notification = field(validator=one_of(Notification))
-    attempts: int = 0
+    attempts: int = field(default=0, validator=lambda _entry, _attribute, value: _check_attempts(value))
     delivered: bool = field(default=False, validator=a_flag)
+
+
+def _check_attempts(attempts: object) -> None:
+    """Refuse attempts that are no count of failed deliveries: negative, a bool, not a whole number."""
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0:
+        raise InvalidValueError(f"An outbox entry's attempts are a whole number of at least 0, not {attempts!r}.")
 
 
 @frozen

@@ -197,6 +197,15 @@ class Transaction(Protocol):
         """Put a notification into the outbox, pending; a key already there is left as it is."""
         ...
 
+    def put_outbox_entry(self, entry: OutboxEntry) -> None:
+        """Insert or replace an outbox entry as it is: its notification, attempts and whether it was delivered.
+
+        A new key goes last in the order the outbox was filled; a key already
+        there keeps its place. This is how `restore` puts an outbox back, one
+        call an entry however often its delivery failed.
+        """
+        ...
+
     def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
         """Return the outbox in the order it was filled: every entry, or the pending ones first `limit`."""
         ...

@@ -4,15 +4,17 @@
 repository after `check_whole` found nothing a repository could not have given.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from attrs import frozen
 
+from ownership.distribution import AutoAssignment, picking
 from ownership.errors import InvalidValueError
 from ownership.events import Assigned, Event, Unassigned
 from ownership.model import Assignee, AssigneeKind, Assignment, Group, Membership, Record, RecordRef, Tenant, User
 from ownership.notify import OutboxEntry
+from ownership.segments import HeldByCriterion, Segment, nodes
 
 
 @frozen
@@ -39,17 +41,39 @@ class Snapshot:
     settings: tuple[Setting, ...] = ()
 
 
-def check_whole(snapshot: Snapshot) -> None:
+def check_whole(snapshot: Snapshot, *, read: Callable[[str, Any], object]) -> None:
     """Refuse a snapshot no repository could have given (a file edited by hand, or put together from two).
 
-    It must hold everything it refers to, hold nothing twice, and link no
-    tenant's user, group or record to another tenant's.
+    It must hold everything it refers to, hold nothing twice, give every
+    moment its time zone, hold only settings `read` can read, and link no
+    tenant's user, group or record to another tenant's beyond what sharing
+    allows: a record's holders, history and notifications name people of
+    the tenants taking part in it, everything else people of its own tenant.
+
+    Args:
+        snapshot: the snapshot to check.
+        read: how a setting is read, ``read(key, value)``: it returns the
+            setting as a value, or raises `InvalidValueError` when it cannot.
 
     Raises:
         InvalidValueError: the first problem found, in a sentence naming the entry.
     """
-    for problem in (*_missing(snapshot), *_repeated(snapshot), *_crossing(snapshot)):
-        raise InvalidValueError(f"The snapshot {problem}; export the whole state again.")
+    settings: list[tuple[Setting, object]] = []
+    unreadable: list[str] = []
+    for setting in snapshot.settings:
+        try:
+            settings.append((setting, read(setting.key, setting.value)))
+        except InvalidValueError as error:
+            where = f"setting {setting.key!r} of tenant {setting.tenant!r}"
+            unreadable.append(f"holds {where}, which cannot be read: {error}")
+    for problem in (
+        *_missing(snapshot),
+        *_repeated(snapshot),
+        *unreadable,
+        *_crossing(snapshot),
+        *_crossing_settings(snapshot, settings),
+    ):
+        raise InvalidValueError(f"The snapshot {problem.rstrip('.')}; export the whole state again.")
 
 
 def _missing(snapshot: Snapshot) -> Iterator[str]:
@@ -115,7 +139,11 @@ def _repeated(snapshot: Snapshot) -> Iterator[str]:
 
 def _crossing(snapshot: Snapshot) -> Iterator[str]:
     home = {u.id: u.tenant for u in snapshot.users} | {g.id: g.tenant for g in snapshot.groups}
+    users = {u.id: u.tenant for u in snapshot.users}
     taking_part = {r.ref: r.tenants for r in snapshot.records}
+    for g in snapshot.groups:
+        if g.personal_of is not None and users.get(g.personal_of, g.tenant) != g.tenant:
+            yield f"makes group {g.id!r} of tenant {g.tenant!r} the personal group of user {g.personal_of!r} of another"
     for m in snapshot.memberships:
         if home.get(m.user) != home.get(m.group):
             yield f"puts user {m.user!r} of tenant {home.get(m.user)!r} in group {m.group!r} of another tenant"
@@ -124,6 +152,62 @@ def _crossing(snapshot: Snapshot) -> Iterator[str]:
             yield f"gives tenant {a.tenant!r} holders of {a.record}, which it does not take part in"
         if a.assignee.id is not None and home.get(a.assignee.id, a.tenant) != a.tenant:
             yield f"makes {a.assignee}, of tenant {home[a.assignee.id]!r}, a holder of {a.record} for {a.tenant!r}"
+    yield from _crossing_records(snapshot.records)
+    yield from _crossing_history(snapshot)
+
+
+def _crossing_history(snapshot: Snapshot) -> Iterator[str]:
+    """A record's history and notifications name the tenants taking part in it, and their people."""
+    home = {u.id: u.tenant for u in snapshot.users} | {g.id: g.tenant for g in snapshot.groups}
+    users = {u.id: u.tenant for u in snapshot.users}
+    records = {r.ref: r for r in snapshot.records}
+    taking_part = {r.ref: r.tenants for r in snapshot.records}
+    for e in snapshot.events:
+        part = taking_part.get(e.record, frozenset())
+        offered = records[e.record].offered_to if e.record in records else frozenset()
+        if e.tenant not in part | offered or (e.private_to is not None and e.private_to not in part):
+            yield f"names tenant {e.private_to or e.tenant!r} in the history of {e.record}, which it has no part in"
+        if e.actor is not None and users.get(e.actor) not in part:
+            yield f"names user {e.actor!r} of tenant {users.get(e.actor)!r} as acting on {e.record}, not shared with it"
+        if isinstance(e, Assigned | Unassigned) and e.assignee.id and home.get(e.assignee.id, e.tenant) != e.tenant:
+            yield f"names {e.assignee}, of tenant {home[e.assignee.id]!r}, a holder of {e.record} for {e.tenant!r}"
+    for o in snapshot.outbox:
+        n = o.notification
+        to = users.get(n.recipient)
+        if to not in taking_part.get(n.record, frozenset()):
+            yield f"tells user {n.recipient!r} of tenant {to!r} of {n.record}, which is not shared with it"
+        if n.actor is not None and users.get(n.actor) != to:
+            yield f"tells user {n.recipient!r} of tenant {to!r} that user {n.actor!r} of another tenant acted"
+
+
+def _crossing_records(records: Iterable[Record]) -> Iterator[str]:
+    """Record groups hold records of their own tenant alone."""
+    records = tuple(records)
+    homes: dict[str, set[str]] = {}
+    for r in records:
+        homes.setdefault(r.id, set()).add(r.tenant)
+    for r in records:
+        for g in sorted(r.groups):
+            if r.tenant not in homes.get(g, {r.tenant}):
+                yield f"puts {r} of tenant {r.tenant!r} in record group {g!r} of another tenant"
+
+
+def _crossing_settings(snapshot: Snapshot, settings: Iterable[tuple[Setting, object]]) -> Iterator[str]:
+    """A tenant's saved segments, auto-assignment rules and turns name its own people alone."""
+    home = {u.id: u.tenant for u in snapshot.users} | {g.id: g.tenant for g in snapshot.groups}
+    for setting, value in settings:
+        named: list[str] = []
+        if isinstance(value, Segment):
+            if value.tenant not in (None, setting.tenant):
+                yield f"keeps segment {setting.key!r} of tenant {value.tenant!r} for tenant {setting.tenant!r}"
+            named = [p.assignee.id for p in nodes(value.criteria) if isinstance(p, HeldByCriterion)]
+        elif isinstance(value, AutoAssignment):
+            named = [picking(rule).group for rule in value.rules]
+        elif isinstance(value, str):
+            named = [value]
+        for id in named:
+            if home.get(id, setting.tenant) != setting.tenant:
+                yield f"names {id!r} of tenant {home[id]!r} in setting {setting.key!r} of tenant {setting.tenant!r}"
 
 
 def _actors(snapshot: Snapshot) -> Iterator[tuple[RecordRef, str]]:

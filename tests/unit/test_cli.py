@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -576,6 +577,64 @@ def test_import_of_an_export_missing_what_it_refers_to_fails_in_one_line_and_imp
     assert code == FAILED
     assert assert_one_line(err).startswith("The snapshot does not hold the ")
     assert state(tmp_path / "copy.db").tenants == ()
+
+
+def _edited(data: dict[str, Any], part: str, index: int, **fields: object) -> dict[str, Any]:
+    """The export `data` with entry `index` of `part` given other `fields`."""
+    entries = [dict(entry) for entry in data[part]]
+    entries[index].update(fields)
+    return {**data, part: entries}
+
+
+def _lead_group(data: dict[str, Any]) -> dict[str, Any]:
+    """The export with a team 'sales' of acme, and Paul of globex in it."""
+    sales = {"id": "sales", "tenant": "acme", "name": "Sales", "kind": "team", "personal_of": None}
+    paul = {"group": "sales", "user": "paul", "until": None}
+    return {**data, "groups": [*data["groups"], sales], "memberships": [*data["memberships"], paul]}
+
+
+@pytest.mark.parametrize(
+    ("edit", "sentence"),
+    [
+        (
+            lambda d: _edited(d, "users", 0, admin="false"),
+            "users[0].admin must be true or false, not 'false'.",
+        ),
+        (
+            lambda d: _edited(d, "users", 1, active="no"),
+            "users[1].active must be true or false, not 'no'.",
+        ),
+        (
+            lambda d: _edited(d, "users", 0, profile={"restricted": "deal", "push": False}),
+            "users[0].profile.restricted must be a list, not 'deal'.",
+        ),
+        (
+            lambda d: _edited(d, "records", 0, created_at="2026-01-01T09:00:00"),
+            "records[0].created_at must name its time zone, like '2026-01-31T09:30:00+00:00', "
+            "not '2026-01-01T09:00:00'.",
+        ),
+        (
+            _lead_group,
+            "The snapshot puts user 'paul' of tenant 'globex' in group 'sales' of another tenant; "
+            "export the whole state again.",
+        ),
+    ],
+    ids=["admin", "active", "restricted", "naive moment", "cross-tenant membership"],
+)
+def test_import_of_an_edited_export_is_refused_naming_the_entry_and_changes_nothing(
+    leads: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any, sentence: str
+) -> None:
+    data = json.loads(run(capsys, "export", "--db", str(leads))[1])
+    edited, target = tmp_path / "edited.json", tmp_path / "empty.db"
+    edited.write_text(json.dumps(edit(data)), encoding="utf-8")
+    before = state(target)
+
+    code, out, err = run(capsys, "import", str(edited), "--db", str(target))
+
+    assert (code, out) == (FAILED, "")
+    said = assert_one_line(err)
+    assert said.endswith(sentence), said
+    assert state(target) == before
 
 
 def test_import_into_a_database_that_cannot_be_made_fails_in_one_line(

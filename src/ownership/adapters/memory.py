@@ -402,6 +402,19 @@ class _MemoryTransaction:
             self._r._set(self._r._pending, notification.key, None)
             self._r._index(self._r._keys_by_record, notification.record, add=notification.key)
 
+    def put_outbox_entry(self, entry: OutboxEntry) -> None:
+        key = entry.notification.key
+        old = self._r._outbox.get(key)
+        self.enqueue(entry.notification)
+        if old is not None and old.notification.record != entry.notification.record:
+            self._r._index(self._r._keys_by_record, old.notification.record, remove=key)
+            self._r._index(self._r._keys_by_record, entry.notification.record, add=key)
+        self._r._set(self._r._outbox, key, entry)
+        if entry.delivered:
+            self._r._delete(self._r._pending, key)
+        else:
+            self._r._set(self._r._pending, key, None)
+
     def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
         if not pending:
             # In the order filled: a deletion taken back puts a key back at the dictionary's end.

@@ -789,9 +789,12 @@ def _native_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Ins
 
 
 def _upsert(dialect: str, table: Table, keys: Sequence[str]) -> Executable:
-    """The statement that inserts a row or replaces the one with the same key, run with the row's values."""
+    """The statement that inserts a row or replaces the one with the same key, run with the row's values.
+
+    A counted column (the outbox's ``seq``) keeps its value: the row keeps its place.
+    """
     statement = _native_insert(dialect, table)
-    rest = {c.name: statement.excluded[c.name] for c in table.c if c.name not in keys}
+    rest = {c.name: statement.excluded[c.name] for c in table.c if c.name not in keys and c.autoincrement is not True}
     return statement.on_conflict_do_update(index_elements=[table.c[k] for k in keys], set_=rest)
 
 
@@ -810,6 +813,7 @@ class _Statements:
         self.put_membership = _upsert(dialect, memberships, ["group_id", "user_id"])
         self.put_record = _upsert(dialect, records, ["kind", "id"])
         self.enqueue = _insert_new(dialect, outbox, "key")
+        self.put_outbox_entry = _upsert(dialect, outbox, ["key"])
         self.tenant = select(tenants).where(tenants.c.id == bindparam("id"))
         self.tenants = select(tenants).order_by(tenants.c.id)
         self.user = select(users).where(users.c.id == bindparam("id"))
@@ -1176,17 +1180,10 @@ class _SqlTransaction:
         return [structure(row[0], _EVENT) for row in self._read(self._s.events, kind=ref.kind, id=ref.id)]
 
     def enqueue(self, notification: Notification) -> None:
-        self._write(
-            self._s.enqueue,
-            {
-                "key": notification.key,
-                "kind": notification.record.kind,
-                "record_id": notification.record.id,
-                "body": unstructure(notification),
-                "attempts": 0,
-                "delivered": False,
-            },
-        )
+        self._write(self._s.enqueue, _outbox_row(OutboxEntry(notification)))
+
+    def put_outbox_entry(self, entry: OutboxEntry) -> None:
+        self._write(self._s.put_outbox_entry, _outbox_row(entry))
 
     def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
         if limit is None:
@@ -1200,6 +1197,18 @@ class _SqlTransaction:
             self._write(self._s.delivered, {"k": key})
         for key in failed:
             self._write(self._s.failed, {"k": key})
+
+
+def _outbox_row(entry: OutboxEntry) -> dict[str, Any]:
+    notification = entry.notification
+    return {
+        "key": notification.key,
+        "kind": notification.record.kind,
+        "record_id": notification.record.id,
+        "body": unstructure(notification),
+        "attempts": entry.attempts,
+        "delivered": entry.delivered,
+    }
 
 
 def _by_kind(refs: Iterable[RecordRef]) -> Iterator[tuple[str, dict[str, RecordRef]]]:

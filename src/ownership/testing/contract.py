@@ -63,7 +63,7 @@ from ownership.model import (
     Tenant,
     User,
 )
-from ownership.notify import Channel, Notification
+from ownership.notify import Channel, Notification, OutboxEntry
 from ownership.ports import Repository, Versioned
 
 _AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
@@ -467,6 +467,32 @@ class RepositoryContract:
         with repo.transaction() as tx:
             assert [(e.notification.key, e.attempts, e.delivered) for e in tx.outbox(limit=1)] == [("k1", 1, True)]
             assert [e.notification.key for e in tx.outbox(pending=True, limit=5)] == ["k2", "k3"]
+
+    def test_an_outbox_entry_is_put_as_it_is_new_ones_last_known_ones_in_their_place(self) -> None:
+        repo = self.make_repository()
+        lead = RecordRef("lead", "L-1")
+        with repo.transaction() as tx:
+            tx.put_tenant(Tenant("acme", "Acme"))
+            tx.put_record(Record(lead.kind, lead.id, "acme", _AT))
+            tx.enqueue(_notification("k1"))
+            tx.put_outbox_entry(OutboxEntry(_notification("k2"), attempts=40_000))
+            tx.put_outbox_entry(OutboxEntry(_notification("k3"), attempts=2, delivered=True))
+            tx.enqueue(_notification("k4"))
+        with repo.transaction() as tx:
+            tx.put_outbox_entry(OutboxEntry(attrs.evolve(_notification("k1"), record=lead), attempts=3))
+            tx.put_outbox_entry(OutboxEntry(_notification("k2"), attempts=1, delivered=True))
+        with repo.transaction() as tx:
+            assert [(e.notification.key, e.attempts, e.delivered) for e in tx.outbox()] == [
+                ("k1", 3, False),
+                ("k2", 1, True),
+                ("k3", 2, True),
+                ("k4", 0, False),
+            ]
+            assert [e.notification.key for e in tx.outbox(pending=True)] == ["k1", "k4"]
+            assert tx.outbox()[0].notification.record == lead
+            tx.delete_record(lead)
+        with repo.transaction() as tx:
+            assert [e.notification.key for e in tx.outbox()] == ["k2", "k3", "k4"], "k1 is now of the lead"
 
     # --- select agrees with the reference meaning of filters --------------------------
 

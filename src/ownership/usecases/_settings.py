@@ -6,7 +6,10 @@ back, so every room reads and writes settings as `ownership`'s own values.
 The keys and JSON are stored data: they never change.
 """
 
+from typing import Any
+
 from ownership.distribution import AutoAssignment
+from ownership.errors import InvalidValueError
 from ownership.model import Tenant
 from ownership.notify import key
 from ownership.numbering import NumberRange
@@ -14,7 +17,23 @@ from ownership.ports import Transaction
 from ownership.segments import Segment
 from ownership.serde import structure, unstructure
 
-_SEGMENTS = "segments/"
+_NUMBERS, _SEGMENTS, _AUTO_ASSIGN, _TURNS = "numbers/", "segments/", "auto_assign/", "turns/"
+
+
+def read(key: str, data: Any) -> NumberRange | Segment | AutoAssignment | str:
+    """The setting stored under `key` as `data`, as the value the functions below read it as.
+
+    `restore` reads every setting of a snapshot this way before writing any, so a
+    broken one is refused then rather than failing the first use case to read it.
+
+    Raises:
+        InvalidValueError: `ownership` keeps nothing under `key`, or `data` is not what it keeps there.
+    """
+    for prefix, kind in _KINDS:
+        if key.startswith(prefix):
+            return structure(data, kind)
+    known = ", ".join(repr(f"{prefix}...") for prefix, _ in _KINDS)
+    raise InvalidValueError(f"ownership keeps no setting under {key!r}, only under {known}.")
 
 
 def number_range(tx: Transaction, tenant: str, kind: str) -> NumberRange | None:
@@ -56,13 +75,13 @@ def delete_segment(tx: Transaction, tenant: str, id: str) -> None:
 
 def auto_assignment(tx: Transaction, tenant: str, kind: str) -> AutoAssignment:
     """The tenant's auto-assignment rules for `kind`; none if never set."""
-    data = tx.setting(tenant, f"auto_assign/{kind}")
+    data = tx.setting(tenant, _AUTO_ASSIGN + kind)
     return structure(data, AutoAssignment) if data is not None else AutoAssignment(kind)
 
 
 def put_auto_assignment(tx: Transaction, tenant: str, rules: AutoAssignment) -> None:
     """Keep the tenant's auto-assignment rules for their kind."""
-    tx.put_setting(tenant, f"auto_assign/{rules.kind}", unstructure(rules))
+    tx.put_setting(tenant, _AUTO_ASSIGN + rules.kind, unstructure(rules))
 
 
 def last_turn(tx: Transaction, tenant: str, kind: str, role: str, group: str) -> str | None:
@@ -76,9 +95,17 @@ def put_turn(tx: Transaction, tenant: str, kind: str, role: str, group: str, *, 
     tx.put_setting(tenant, _turn_key(kind, role, group), user)
 
 
+_KINDS: tuple[tuple[str, type[NumberRange | Segment | AutoAssignment | str]], ...] = (
+    (_NUMBERS, NumberRange),
+    (_SEGMENTS, Segment),
+    (_AUTO_ASSIGN, AutoAssignment),
+    (_TURNS, str),
+)
+
+
 def _numbers_key(kind: str) -> str:
-    return f"numbers/{kind}"
+    return _NUMBERS + kind
 
 
 def _turn_key(kind: str, role: str, group: str) -> str:
-    return "turns/" + key(kind, role, group)
+    return _TURNS + key(kind, role, group)

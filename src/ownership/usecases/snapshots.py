@@ -1,13 +1,10 @@
 """Snapshots: reading a whole state as one value, and writing one into an empty repository (exports and imports)."""
 
-from collections.abc import Iterable
-
 from ownership.errors import DuplicateIdError
 from ownership.events import Event
 from ownership.model import Assignment, RecordRef
-from ownership.notify import OutboxEntry
-from ownership.ports import Transaction
 from ownership.snapshot import Setting, Snapshot, check_whole
+from ownership.usecases import _settings
 from ownership.usecases._unit import Progress, Units, report, retried
 
 
@@ -49,9 +46,12 @@ class Snapshots(Units):
 
         Raises:
             DuplicateIdError: the repository already holds a tenant.
-            InvalidValueError: something in the snapshot refers to a tenant, user, group or record it does not hold.
+            InvalidValueError: the snapshot is not one a repository could have given: it refers to a tenant,
+                user, group or record it does not hold, holds one twice, links one tenant's people or records
+                to another's beyond what sharing allows, holds a setting that cannot be read, or a moment
+                without its time zone.
         """
-        check_whole(snapshot)
+        check_whole(snapshot, read=_settings.read)
         with self._writing() as tx:
             held = [t.id for t in tx.tenants()]
             if held:
@@ -79,17 +79,7 @@ class Snapshots(Units):
                     tx.add_assignment(assignment)
                 tx.append_events(events.get(record.ref, ()))
                 report(progress, done, len(snapshot.records))
-            _restore_outbox(tx, snapshot.outbox)
+            for entry in snapshot.outbox:
+                tx.put_outbox_entry(entry)
             for setting in snapshot.settings:
                 tx.put_setting(setting.tenant, setting.key, setting.value)
-
-
-def _restore_outbox(tx: Transaction, entries: Iterable[OutboxEntry]) -> None:
-    """Put outbox entries back as they were, through the port alone: each failed attempt again, then the delivery."""
-    for entry in entries:
-        key = entry.notification.key
-        tx.enqueue(entry.notification)
-        for _ in range(entry.attempts):
-            tx.settle((), (key,))
-        if entry.delivered:
-            tx.settle((key,), ())
