@@ -328,6 +328,8 @@ class Segment:
         name: a name to show people.
         id: its id among its tenant's segments, once saved.
         tenant: the tenant it was saved for, once saved.
+        creator: the id of the user who first saved it; only they or an admin of its tenant may
+            overwrite or delete it. None for a segment saved before creators were kept (admins only).
     """
 
     kind: str = field(validator=nonempty)
@@ -335,6 +337,7 @@ class Segment:
     name: str = ""
     id: str | None = None
     tenant: str | None = None
+    creator: str | None = field(default=None, kw_only=True)
 
 
 def nodes(criteria: Criterion) -> Iterator[Criterion]:
