@@ -132,7 +132,8 @@ def _grown(old: str, new: str) -> bool:
             kept += 1
         else:
             added.append((at, parameter))
-    star = next((at for at, p in enumerate(after[0]) if p == "*" or p.startswith("*") and not p.startswith("**")), None)
+    starred = [at for at, p in enumerate(after[0]) if p == "*" or (p.startswith("*") and not p.startswith("**"))]
+    star = starred[0] if starred else None
     return kept == len(before[0]) and all(
         p == "*" or (star is not None and at > star and "=" in p and not p.startswith("**")) for at, p in added
     )
