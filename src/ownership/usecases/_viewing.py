@@ -128,7 +128,7 @@ class Viewing(Lookups):
                 same = False  # a tenant that gets a refusal gets another answer
             if not same:
                 raise InvalidValueError(
-                    f"The {asked} of {record} differ between the tenants it is shared with; "
+                    f"The {asked} differ between the tenants {record} is shared with; "
                     "pass viewer= or tenant= to say whose view to take."
                 )
         return home

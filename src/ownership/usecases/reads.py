@@ -59,7 +59,7 @@ class Reads(Viewing):
                 wanted = self._available_role(policy, role, tx, found, by)
                 return tuple(self._held(tx, found, wanted, wanted.slot(found, by)))
 
-            return self._as_every_tenant(found, seen_by, held, f"holders of its {role}")
+            return self._as_every_tenant(found, seen_by, held, f"holders of the {role} of {found}")
 
     def assignments(
         self, record: RecordLike, *, viewer: UserLike | None = None, tenant: Tenant | str | None = None
@@ -79,7 +79,7 @@ class Reads(Viewing):
         with self._reading() as tx:
             found, seen_by = self._view(tx, record, viewer, tenant)
             return self._as_every_tenant(
-                found, seen_by, lambda by: self._seen_assignments(tx, found, by), "assignments"
+                found, seen_by, lambda by: self._seen_assignments(tx, found, by), f"assignments of {found}"
             )
 
     def history(
@@ -99,7 +99,9 @@ class Reads(Viewing):
         """
         with self._reading() as tx:
             found, seen_by = self._view(tx, record, viewer, tenant)
-            return self._as_every_tenant(found, seen_by, lambda by: self._read_history(tx, found, by), "histories")
+            return self._as_every_tenant(
+                found, seen_by, lambda by: self._read_history(tx, found, by), f"histories of {found}"
+            )
 
     @staticmethod
     def _read_history(tx: Transaction, found: Record, tenant: str) -> tuple[Event, ...]:
@@ -153,7 +155,9 @@ class Reads(Viewing):
                             held.remove(event.assignee)
                 return tuple(held)
 
-            return self._as_every_tenant(found, seen_by, replayed, f"holders of its {role} at {at:%Y-%m-%d %H:%M}")
+            return self._as_every_tenant(
+                found, seen_by, replayed, f"holders of the {role} of {found} at {at:%Y-%m-%d %H:%M}"
+            )
 
     def tenant(self, id: str) -> Tenant:
         """Return the tenant with this id.
