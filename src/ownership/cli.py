@@ -129,7 +129,7 @@ def _holders(args: argparse.Namespace) -> int:
         rows = []
         for role in roles:
             try:
-                held = own.holders(record, role, viewer=args.viewer)
+                held = own.holders(record, role, viewer=args.viewer, tenant=args.tenant)
             except FeatureDisabledError:
                 if args.role:
                     raise
@@ -225,6 +225,9 @@ def _parser() -> argparse.ArgumentParser:
     holders.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
     holders.add_argument("--role", help="only this role")
     holders.add_argument("--viewer", metavar="USER", help="as this user's tenant sees the record (a shared one)")
+    holders.add_argument(
+        "--tenant", metavar="TENANT", help="as this tenant sees the record (a shared one whose tenants see it apart)"
+    )
     explain = on_database(command("explain", _explain, "say whether a user may act on a record, and why"))
     explain.add_argument("user", metavar="USER", help="the user's id")
     explain.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")

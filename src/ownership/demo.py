@@ -104,7 +104,9 @@ def _lead_exchange(write: Write) -> None:
         f"Nora hands her part to Nils (LD5): {t.holders(lead, 'colleague', nora)}; "
         f"Paul still sees {t.holders(lead, 'colleague', paul)}."
     )
-    told = t.own.record_activity(lead, "task_created", actor=paul)
+    queued = len(t.own.outbox())
+    t.own.record_activity(lead, "task_created", actor=paul)  # Paul gets back only Southpaw's notices (LD7)
+    told = [entry.notification for entry in t.own.outbox()[queued:]]  # the host's outbox holds all of them
     t.say(
         "Paul adds a task at Southpaw; told: "
         + ", ".join(f"{t.own.user(n.recipient).name} (by {n.actor or 'someone at the partner'})" for n in told)

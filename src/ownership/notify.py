@@ -16,6 +16,7 @@ from urllib.parse import quote
 from attrs import field, frozen
 
 from ownership.errors import InvalidValueError
+from ownership.events import Event
 from ownership.model import (
     RecordRef,
     User,
@@ -124,13 +125,25 @@ def key(*parts: str) -> str:
     return "/".join(quote(part, safe="") for part in parts)
 
 
+def readable_position(history: Sequence[Event], position: int, tenant: str) -> int:
+    """Return the place of the event at `position` in a record's `history` among the events `tenant` may read (LD7).
+
+    It counts the events before it that are not private to another tenant, so a key built from it grows
+    with what the tenant's own users may read of the record, and tells nothing of another tenant's private
+    changes. It is stable, as history only grows, and tells apart the events the tenant may read.
+    """
+    return sum(1 for event in history[:position] if event.private_to in (None, tenant))
+
+
 def notification_for(
     recipient: User, record: RecordRef, activity: str, *, actor: User | None, at: datetime, position: int
 ) -> Notification:
-    """Return the notification that tells `recipient` of the event at `position` in the history (X7, CT3, LD7).
+    """Return the notification that tells `recipient` of the event at `position` in their tenant's view (X7, CT3, LD7).
 
-    Its key names the record, the event and the recipient, so it is the same however often it is written;
-    the channel follows the recipient's profile; an actor of another tenant than the recipient's reads None.
+    `position` is the event's place among the events of the record the recipient's tenant may read
+    (`readable_position`), so the key reveals nothing of another tenant's private events. The key names
+    the record, that place and the recipient, so it is the same however often it is written; the
+    channel follows the recipient's profile; an actor of another tenant than the recipient's reads None.
     """
     return Notification(
         key=key(record.kind, record.id, str(position), recipient.id),

@@ -344,6 +344,8 @@ class Segment:
         name: a name to show people.
         id: its id among its tenant's segments, once saved.
         tenant: the tenant it was saved for, once saved.
+        creator: the id of the user who first saved it; only they or an admin of its tenant may
+            overwrite or delete it. None for a segment saved before creators were kept (admins only).
     """
 
     kind: str = field(validator=an_id)
@@ -351,6 +353,7 @@ class Segment:
     name: str = field(default="", validator=a_text)
     id: str | None = field(default=None, validator=an_optional_id)
     tenant: str | None = field(default=None, validator=an_optional_id)
+    creator: str | None = field(default=None, kw_only=True, validator=an_optional_id)
 
 
 def nodes(criteria: Criterion) -> Iterator[Criterion]:

@@ -98,8 +98,45 @@ def _missing(old: Any, new: Any, path: str) -> list[str]:
         return [gap for key, value in old.items() for gap in _missing(value, new.get(key, _GONE), f"{path}.{key}")]
     if new is _GONE:
         return [f"{path} is gone"]
-    same = old == new or (isinstance(old, str) and isinstance(new, str) and _canonical(old) == _canonical(new))
+    same = old == new or (isinstance(old, str) and isinstance(new, str) and _grown(_canonical(old), _canonical(new)))
     return [] if same else [f"{path} changed from {old!r} to {new!r}"]
+
+
+def _parts(signature: str) -> tuple[list[str], str] | None:
+    """A signature's parameters, split at the commas between them, and its return; None if it is none."""
+    if not signature.startswith("("):
+        return None
+    depth, start, parts = 0, 1, []
+    for at, char in enumerate(signature):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if depth == 1 and char == ",":
+            parts.append(signature[start:at].strip())
+            start = at + 1
+        elif depth == 0:
+            last = signature[start:at].strip()
+            return [*parts, last] if last else parts, signature[at + 1 :]
+    return None
+
+
+def _grown(old: str, new: str) -> bool:
+    """Whether `new` is `old`, or `old` with keyword-only parameters with defaults added: every old call still works."""
+    if old == new:
+        return True
+    before, after = _parts(old), _parts(new)
+    if before is None or after is None or before[1] != after[1]:
+        return False
+    kept, added = 0, []
+    for at, parameter in enumerate(after[0]):
+        if kept < len(before[0]) and parameter == before[0][kept]:
+            kept += 1
+        else:
+            added.append((at, parameter))
+    starred = [at for at, p in enumerate(after[0]) if p == "*" or (p.startswith("*") and not p.startswith("**"))]
+    star = starred[0] if starred else None
+    return kept == len(before[0]) and all(
+        p == "*" or (star is not None and at > star and "=" in p and not p.startswith("**")) for at, p in added
+    )
 
 
 _GONE = object()
@@ -119,6 +156,26 @@ def test_the_comparison_notices_a_missing_method_and_a_changed_signature() -> No
         "ownership.Ownership.assign is gone",
         f"ownership.Ownership.can changed from {recorded['Ownership']['can']!r} to '(self, viewer)'",
     ]
+
+
+def test_a_new_keyword_only_parameter_with_a_default_is_growth_and_nothing_else_is() -> None:
+    old = "(self, record: Record, *, viewer: User | None = None) -> tuple[Assignee, ...]"
+    assert _grown(
+        old, "(self, record: Record, *, viewer: User | None = None, tenant: str | None = None) -> tuple[Assignee, ...]"
+    )
+    assert _grown(
+        "(kind: str, name: str = '') -> None", "(kind: str, name: str = '', *, creator: str | None = None) -> None"
+    )
+    assert not _grown(old, "(self, record: Record, *, viewer: User | None = None, tenant: str) -> tuple[Assignee, ...]")
+    assert not _grown(
+        old, "(self, record: Record, tenant: str | None = None, *, viewer: User | None = None) -> tuple[Assignee, ...]"
+    )
+    assert not _grown(old, "(self, record: Record, *, viewer: User | None = None, tenant: str | None = None) -> None")
+    assert not _grown(old, "(self, record: Record, *, tenant: str | None = None) -> tuple[Assignee, ...]")
+    # keyword-only parameters are named, so one added before another breaks no call
+    assert _grown(
+        old, "(self, record: Record, *, tenant: str | None = None, viewer: User | None = None) -> tuple[Assignee, ...]"
+    )
 
 
 if __name__ == "__main__":

@@ -406,9 +406,13 @@ def test_ld7_holders_with_a_viewer_shows_the_viewers_tenants_private_colleague(
 ) -> None:
     options = ("--db", str(leads), "--rulebook", "lead_exchange")
 
-    home = run(capsys, "holders", "lead:L-1", *options)
+    unsaid = run(capsys, "holders", "lead:L-1", *options)
+    home = run(capsys, "holders", "lead:L-1", "--tenant", "acme", *options)
     partner = run(capsys, "holders", "lead:L-1", "--viewer", "petra", *options)
     principal = run(capsys, "holders", "lead:L-1", "--viewer", "anna", *options)
+
+    assert unsaid[:2] == (FAILED, "")
+    assert "differ between the tenants" in assert_one_line(unsaid[2])
 
     assert cells(home[1]) == cells(principal[1]) == [["colleague", "user", "anna", "Anna"]]
     assert cells(partner[1]) == [["colleague", "user", "paul", "Paul"]]

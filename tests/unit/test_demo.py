@@ -23,7 +23,7 @@ def test_demo_tells_one_story_per_seed_system() -> None:
         "InactiveUserError",
         "FeatureDisabledError",
         "FeatureDisabledError",
-        "ForeignTenantError",
+        "UnknownUserError",
         "AssigneeKindError",
         "FeatureDisabledError",
     ]

@@ -24,17 +24,23 @@ class Lookups(Units):
             raise UnknownTenantError(f"There is no tenant {tenant_id!r}; add it with add_tenant first.")
         return found
 
-    def _user(self, tx: Transaction, user: UserLike) -> User:
+    def _user(self, tx: Transaction, user: UserLike, *, seen_by: str | None = None) -> User:
+        """The user, who for `seen_by` (the asking user's tenant) must be of that tenant.
+
+        A user of another tenant is refused as if no such user existed, so that an id tried
+        tells a tenant nothing of another's people; the host (`seen_by` None) sees every user.
+        """
         user_id = user.id if isinstance(user, User) else user
         found = tx.user(user_id)
-        if found is None:
+        if found is None or seen_by not in (None, found.tenant):
             raise UnknownUserError(f"There is no user {user_id!r}; add them with add_user first.")
         return found
 
-    def _group(self, tx: Transaction, group: GroupLike) -> Group:
+    def _group(self, tx: Transaction, group: GroupLike, *, seen_by: str | None = None) -> Group:
+        """The group, who for `seen_by` (the asking user's tenant) must be of that tenant, as for `_user`."""
         group_id = group.id if isinstance(group, Group) else group
         found = tx.group(group_id)
-        if found is None:
+        if found is None or seen_by not in (None, found.tenant):
             raise UnknownGroupError(f"There is no group {group_id!r}; add it with add_group first.")
         return found
 

@@ -6,19 +6,22 @@ the viewer's tenant (`_where`). The resolved viewer is kept while the
 repository's generation is unchanged and no membership of theirs expires.
 """
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import TypeVar
 
 from attrs import evolve
 
 from ownership.access import GATE, Facts, Predicate, Viewer
-from ownership.errors import AccessDeniedError, ForeignActorError
+from ownership.errors import AccessDeniedError, ForeignActorError, InvalidValueError, OwnershipError
 from ownership.filters import Filter, all_of, compiled
-from ownership.model import Assignee, Assignment, Page, Record, RecordLike, Row, User, UserLike
+from ownership.model import Assignee, Assignment, Page, Record, RecordLike, Row, Tenant, User, UserLike
 from ownership.policy import Policy, Role
 from ownership.ports import Transaction
 from ownership.segments import Criterion, Scope, check_reads
 from ownership.usecases._lookups import Lookups, check_home
 from ownership.usecases._unit import ResolvedViewer
+
+T = TypeVar("T")
 
 
 class Viewing(Lookups):
@@ -84,17 +87,51 @@ class Viewing(Lookups):
         self._check_allowed(tx, acting, "edit", record, doing=doing)
         return acting
 
-    def _view(self, tx: Transaction, record: RecordLike, viewer: UserLike | None) -> tuple[Record, str]:
-        """The record, and the tenant whose view of it to take: the viewer's, who must take part; the home's if None."""
+    def _view(
+        self, tx: Transaction, record: RecordLike, viewer: UserLike | None, tenant: Tenant | str | None = None
+    ) -> tuple[Record, str | None]:
+        """The record, and the tenant whose view of it to take: the viewer's or `tenant`, which must take part.
+
+        None when neither is named: the host asks, and `_as_every_tenant` answers.
+        """
         found = self._record(tx, record)
+        named = self._tenant(tx, tenant).id if tenant is not None else None
         if viewer is None:
-            return found, found.tenant
+            if named is not None and named not in found.tenants:
+                raise ForeignActorError(f"{found} is not shared with tenant {named!r}; it has no view of it.")
+            return found, named
         seeing = self._user(tx, viewer)
+        if named not in (None, seeing.tenant):
+            raise InvalidValueError(
+                f"{seeing.name} is of tenant {seeing.tenant!r}, not {named!r}; pass viewer= or tenant=, not both."
+            )
         if seeing.tenant not in found.tenants:
             raise ForeignActorError(
                 f"{found} is not shared with tenant {seeing.tenant!r}; {seeing.name} cannot see it."
             )
         return found, seeing.tenant
+
+    @staticmethod
+    def _as_every_tenant(record: Record, tenant: str | None, answer: Callable[[str], T], asked: str) -> T:
+        """`answer` for `tenant`; for no tenant, the answer every tenant of the record gets, if they all get one.
+
+        A shared record whose answer differs by tenant (a role private to each, LD7) is refused, so that
+        the host never takes one tenant's view for the record's.
+        """
+        if tenant is not None:
+            return answer(tenant)
+        home = answer(record.tenant)
+        for other in sorted(record.tenants - {record.tenant}):
+            try:
+                same = answer(other) == home
+            except OwnershipError:
+                same = False  # a tenant that gets a refusal gets another answer
+            if not same:
+                raise InvalidValueError(
+                    f"The {asked} differ between the tenants {record} is shared with; "
+                    "pass viewer= or tenant= to say whose view to take."
+                )
+        return home
 
     def _available_role(self, policy: Policy, name: str, tx: Transaction, record: Record, tenant: str) -> Role:
         """The role called `name`, refused if the tenant of the slot `tenant` reads lacks its feature."""

@@ -29,7 +29,7 @@ from ownership.model import (
     as_assignee,
     id_of,
 )
-from ownership.notify import ASSIGNED, Notification, notification_for
+from ownership.notify import ASSIGNED, Notification, notification_for, readable_position
 from ownership.policy import Policy, Role
 from ownership.ports import Transaction
 from ownership.usecases._lookups import check_active
@@ -93,12 +93,18 @@ class Writer(Viewing):
     def _held_group(tx: Transaction, assignee: Assignee) -> Group | None:
         return tx.group(assignee.id) if assignee.kind is AssigneeKind.GROUP else None
 
-    def _assignee(self, tx: Transaction, given: AssigneeLike, role: Role, record: Record, slot: Tenant) -> Assignee:
-        """Check that `given` may hold `role` in `slot`'s part of the record, and return it as an Assignee."""
+    def _assignee(
+        self, tx: Transaction, given: AssigneeLike, role: Role, record: Record, slot: Tenant, *, asker: User | None
+    ) -> Assignee:
+        """Check that `given` may hold `role` in `slot`'s part of the record, and return it as an Assignee.
+
+        To `asker`, a user or group of another tenant is unknown (`_user`); only the host learns it is foreign.
+        """
         assignee = as_assignee(given)
         group = None
+        seen_by = asker.tenant if asker is not None else None
         if assignee.kind is AssigneeKind.USER:
-            user = self._user(tx, assignee.id)
+            user = self._user(tx, assignee.id, seen_by=seen_by)
             if user.tenant != slot.id:
                 raise ForeignTenantError(
                     f"{user.name} belongs to tenant {user.tenant!r}; the {role.name} of {record} "
@@ -106,7 +112,7 @@ class Writer(Viewing):
                 )
             check_active(user, "be assigned")
         elif assignee.kind is AssigneeKind.GROUP:
-            group = self._group(tx, assignee.id)
+            group = self._group(tx, assignee.id, seen_by=seen_by)
             if group.tenant != slot.id:
                 raise ForeignTenantError(
                     f"Group {group.name!r} belongs to tenant {group.tenant!r}; the {role.name} of {record} "
@@ -209,12 +215,19 @@ class Writer(Viewing):
         at: datetime,
         position: int,
     ) -> tuple[Notification, ...]:
-        """Write one notification per recipient but the actor, keyed by the event's place in the history."""
+        """Write one notification per recipient but the actor, keyed by the event's place in their tenant's view.
+
+        The event at `position` of the record's history is one the recipient's tenant may read: a private
+        role's event is heard of in its own slot, an activity by every tenant (LD7).
+        """
         written = []
+        places: dict[str, int] = {}
         for user in recipients:
             if actor is not None and user.id == actor.id:
                 continue
-            notification = notification_for(user, record, activity, actor=actor, at=at, position=position)
+            if user.tenant not in places:
+                places[user.tenant] = readable_position(tx.events(record), position, user.tenant)
+            notification = notification_for(user, record, activity, actor=actor, at=at, position=places[user.tenant])
             tx.enqueue(notification)
             written.append(notification)
         return tuple(written)

@@ -28,7 +28,8 @@ class AutoAssigning(Writer):
         Raises:
             UnknownTenantError, UnknownKindError, UnknownRoleError, UnknownGroupError: a name is unknown.
             AssigneeKindError: a rule gives a role to what it does not take.
-            ForeignTenantError: a rule's group belongs to another tenant.
+            UnknownGroupError: to an actor, also a group of another tenant, as if it did not exist.
+            ForeignTenantError: a rule's group belongs to another tenant (asked by the host, with no actor).
             AccessDeniedError: the actor is not an admin of the tenant.
         """
         policy = self.rulebook.policy(kind)
@@ -42,7 +43,8 @@ class AutoAssigning(Writer):
                     check_territory(rule.criteria)
                     check_saved(rule.criteria)
                 role = policy.role(pick.role)
-                group = self._group(tx, pick.group)
+                # To an admin, another tenant's group is unknown (LD7); the host learns that it is foreign.
+                group = self._group(tx, pick.group, seen_by=home.id if actor is not None else None)
                 if group.tenant != home.id:
                     raise ForeignTenantError(
                         f"Group {group.name!r} belongs to tenant {group.tenant!r}, not {home.id!r}."

@@ -96,7 +96,7 @@ class Bulk(Statuses):
                             self.rulebook.policy(record.kind), role, tx, record, acting.tenant
                         )
                         home = self._tenant(tx, acting.tenant)
-                        roles[record.kind] = (slot_role, self._assignee(tx, to, slot_role, record, home))
+                        roles[record.kind] = (slot_role, self._assignee(tx, to, slot_role, record, home, asker=acting))
                     slot_role, new = roles[record.kind]
                     if slot_role.slot(record, acting.tenant) != acting.tenant:
                         check_home(record, acting, f"change the {role} of")
@@ -218,6 +218,8 @@ class Bulk(Statuses):
 
         Raises:
             RecordGroupError: `group`'s kind does not collect a selected record's kind.
+            ForeignActorError: the actor is not of the group's home tenant: a tenant it is shared with
+                changes none of its members, as it changes nothing else only the home may (CT6, LD7).
             ForeignTenantError: a record's home is not the group's.
             AccessDeniedError: the actor may not edit the group, or a record picked by hand.
         """
@@ -233,7 +235,7 @@ class Bulk(Statuses):
             How many records left it; those not in it are passed over.
 
         Raises:
-            RecordGroupError, ForeignTenantError, AccessDeniedError: as for `add_to_group`.
+            RecordGroupError, ForeignActorError, ForeignTenantError, AccessDeniedError: as for `add_to_group`.
         """
         return self._regroup(group, selection, actor=actor, progress=progress, joining=False)
 
@@ -243,6 +245,7 @@ class Bulk(Statuses):
         with self._writing() as tx:
             found = self._record(tx, group)
             acting = self._actor(tx, actor)
+            check_home(found, acting, "change the members of")
             self._check_allowed(tx, acting, "edit", found, doing="change the members of")
             collects = self.rulebook.policy(found.kind).collects
             if collects is None:

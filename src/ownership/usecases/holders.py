@@ -31,13 +31,14 @@ class Holders(Writer):
             ForeignActorError: the actor's tenant has no part in the record.
             AccessDeniedError: the kind's rule does not let the actor assign (by default: whoever may edit).
             InactiveUserError: the actor or the assignee is inactive (LD2).
-            ForeignTenantError: the assignee belongs to another tenant (LD2).
+            UnknownUserError, UnknownGroupError: no such assignee in the actor's tenant; another tenant's
+                user or group is refused as if it did not exist (LD2, LD7).
             AssigneeKindError: the role does not take this kind of assignee.
             TooManyHoldersError: a multi-holder role is full.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
-            new = self._assignee(tx, assignee, slot_role, found, slot)
+            new = self._assignee(tx, assignee, slot_role, found, slot, asker=acting)
             self._check_status(found, ASSIGN, "take new holders")
             held = self._held(tx, found, slot_role, slot.id)
             if new in held:
@@ -87,7 +88,8 @@ class Holders(Writer):
         Raises:
             NotHeldError: `old` does not hold the role.
             OwnershipError: as for `assign`: UnknownRecordError, UnknownRoleError, FeatureDisabledError,
-                ForeignActorError, AccessDeniedError, InactiveUserError, ForeignTenantError, AssigneeKindError.
+                ForeignActorError, AccessDeniedError, InactiveUserError, UnknownUserError, UnknownGroupError,
+                AssigneeKindError.
         """
         with self._writing() as tx:
             found, slot_role, slot, acting = self._slot(tx, record, role, actor)
@@ -95,7 +97,7 @@ class Holders(Writer):
             held = self._held(tx, found, slot_role, slot.id)
             if gone not in held:
                 raise NotHeldError(f"{gone} does not hold the {role} of {found}; there is nothing to replace.")
-            coming = self._assignee(tx, new, slot_role, found, slot)
+            coming = self._assignee(tx, new, slot_role, found, slot, asker=acting)
             self._check_status(found, ASSIGN, "take new holders")
             if coming != gone:
                 slot_role.check_handover(found, held, leaving=gone, coming=coming)
@@ -134,7 +136,7 @@ class Holders(Writer):
             team = next((t for t in teams if t.id in mine), None)
             if team is None:
                 raise ClaimError(f"{acting.name} is not a member of team {teams[0].name!r}, which holds {found}.")
-            me = self._assignee(tx, acting, slot_role, found, slot)
+            me = self._assignee(tx, acting, slot_role, found, slot, asker=acting)
             self._check_status(found, ASSIGN, "take new holders")
             slot_role.check_handover(found, held, leaving=Assignee.group(team.id), coming=me)
             self._write(
@@ -210,18 +212,20 @@ class Holders(Writer):
             How many holdings the leaving user gave up: moved, or ended where the successor held the role.
 
         Raises:
-            UnknownUserError: no such user.
+            UnknownUserError: no such user; to an actor, also a user of another tenant than theirs.
             UnknownKindError, UnknownRoleError: a holding's kind or role is no longer in the rulebook.
             InvalidValueError: the leaving user and the successor are the same.
-            ForeignTenantError: the successor belongs to another tenant.
+            ForeignTenantError: the successor belongs to another tenant (asked by the host, with no actor).
             InactiveUserError: the successor, or the actor, is inactive.
             AccessDeniedError: the actor is not an admin of the tenant.
             MandatoryRoleError: a role that keeps two holders or more would be left short, because the
                 successor holds it already.
         """
         with self._writing() as tx:
-            gone = self._user(tx, leaving)
-            heir = self._user(tx, successor)
+            # To an admin, another tenant's user is unknown (LD7); only the host learns that one is foreign.
+            seen_by = self._actor(tx, actor).tenant if actor is not None else None
+            gone = self._user(tx, leaving, seen_by=seen_by)
+            heir = self._user(tx, successor, seen_by=seen_by)
             if heir.id == gone.id:
                 raise InvalidValueError(f"{gone.name} cannot hand their holdings to themselves; name a successor.")
             if heir.tenant != gone.tenant:

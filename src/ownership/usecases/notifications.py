@@ -27,18 +27,25 @@ class Notifications(Writer):
         once, active, and not the actor. The notifications are written to the
         outbox in the same unit of work as the activity; `dispatch` delivers them.
 
+        An actor must be able to see the record: what they cannot see, they
+        cannot tell of. They get back only the notices to their own tenant's
+        users: a shared record's other tenant hears of it too, but which of
+        its colleagues do is not the actor's to learn (LD7). The host (no
+        actor) gets back every notice written.
+
         Args:
             record: the record it happened to.
             activity: the activity's name; the policy must know it, unless it takes any.
             actor: who did it, or None for the host (a customer's reply, a mechanism).
 
         Returns:
-            The notifications written to the outbox.
+            The notifications written to the outbox: all of them for the host, those to the actor's tenant for a user.
 
         Raises:
             UnknownRecordError, UnknownUserError: no such record or actor.
             UnknownActivityError: the kind's policy knows no such activity.
             ForeignActorError: the actor's tenant has no part in the record.
+            AccessDeniedError: the kind's rule does not let the actor view the record.
             InactiveUserError: the actor is inactive.
         """
         with self._writing() as tx:
@@ -51,6 +58,8 @@ class Notifications(Writer):
                 raise ForeignActorError(
                     f"{found} is not shared with tenant {acting.tenant!r}; {acting.name} cannot act on it."
                 )
+            if acting is not None:
+                self._check_allowed(tx, acting, "view", found, doing="record an activity on")
             at = self._clock()
             [position] = tx.append_events(
                 [ActivityRecorded(found.ref, known.name, acting.tenant if acting else found.tenant, id_of(acting), at)]
@@ -62,9 +71,12 @@ class Notifications(Writer):
                 for a in tx.assignments(found.ref)
                 if a.role in hearing and policy.role(a.role).available(slots[a.tenant])
             ]
-            return self._notify(
-                tx, found.ref, known.name, self._users_of(tx, held, at), actor=acting, at=at, position=position
-            )
+            recipients = self._users_of(tx, held, at)
+            written = self._notify(tx, found.ref, known.name, recipients, actor=acting, at=at, position=position)
+            if acting is None:
+                return written
+            ours = {user.id for user in recipients if user.tenant == acting.tenant}
+            return tuple(n for n in written if n.recipient in ours)
 
     def dispatch(self, notifier: Notifier | None = None, *, limit: int = 100) -> Dispatched:
         """Deliver up to `limit` pending notifications, oldest first, to the notifier (X7).

@@ -1,7 +1,8 @@
 """Reads: who holds a record's roles, its history, and the directory's tenants, users and groups (LD4, LD7, X2).
 
 Every read of a record takes one tenant's view of it: the viewer's, who must
-take part in the record, or the home tenant's when no viewer is named.
+take part in the record, or the tenant named; with neither, the view every
+tenant of the record shares, refused where they differ (LD7).
 """
 
 from datetime import datetime
@@ -22,94 +23,141 @@ from ownership.model import (
     User,
     UserLike,
 )
+from ownership.ports import Transaction
 from ownership.usecases._viewing import Viewing
 
 
 class Reads(Viewing):
     """Reading holders, assignments and history as a tenant sees them, and the directory's values."""
 
-    def holders(self, record: RecordLike, role: str, *, viewer: UserLike | None = None) -> tuple[Assignee, ...]:
-        """Return a role's holders, oldest first, as the viewer's tenant sees them (LD4, LD7).
+    def holders(
+        self, record: RecordLike, role: str, *, viewer: UserLike | None = None, tenant: Tenant | str | None = None
+    ) -> tuple[Assignee, ...]:
+        """Return a role's holders, oldest first, as the viewer's tenant, or `tenant`, sees them (LD4, LD7).
 
         Args:
             record: the record.
             role: the role's name.
-            viewer: whose tenant's view to take; the home tenant's if None.
+            viewer: whose tenant's view to take.
+            tenant: the tenant whose view to take, for the host that asks for no user. With neither,
+                the answer every tenant of the record gets: refused where they differ (a role private
+                to each tenant of a shared record).
 
         Raises:
-            UnknownRecordError, UnknownRoleError: no such record or role.
+            UnknownRecordError, UnknownRoleError, UnknownTenantError: no such record, role or tenant.
             FeatureDisabledError: the role's slot's tenant (the home tenant's, or the viewer's for a
                 private role) lacks the role's feature.
-            ForeignActorError: the viewer's tenant has no part in the record.
+            ForeignActorError: the viewer's tenant, or `tenant`, has no part in the record.
+            InvalidValueError: neither viewer nor tenant is named and the tenants' answers differ, or
+                the viewer is not of `tenant`.
         """
         with self._reading() as tx:
-            found, tenant = self._view(tx, record, viewer)
-            wanted = self._available_role(self.rulebook.policy(found.kind), role, tx, found, tenant)
-            return tuple(self._held(tx, found, wanted, wanted.slot(found, tenant)))
+            found, seen_by = self._view(tx, record, viewer, tenant)
+            policy = self.rulebook.policy(found.kind)
 
-    def assignments(self, record: RecordLike, *, viewer: UserLike | None = None) -> tuple[Assignment, ...]:
-        """Return every current assignment of a record the viewer's tenant may see, oldest first.
+            def held(by: str) -> tuple[Assignee, ...]:
+                wanted = self._available_role(policy, role, tx, found, by)
+                return tuple(self._held(tx, found, wanted, wanted.slot(found, by)))
+
+            return self._as_every_tenant(found, seen_by, held, f"holders of the {role} of {found}")
+
+    def assignments(
+        self, record: RecordLike, *, viewer: UserLike | None = None, tenant: Tenant | str | None = None
+    ) -> tuple[Assignment, ...]:
+        """Return every current assignment of a record the viewer's tenant, or `tenant`, may see, oldest first.
 
         Each role shows one slot: the home tenant's, or for a private role the
         viewer's own tenant's (LD7); a role whose feature that slot's tenant
-        lacks is left out, as `holders` refuses it.
+        lacks is left out, as `holders` refuses it. With neither viewer nor
+        tenant, the assignments every tenant of the record sees, as for `holders`.
 
         Raises:
-            UnknownRecordError: no such record.
-            ForeignActorError: the viewer's tenant has no part in the record.
+            UnknownRecordError, UnknownTenantError: no such record or tenant.
+            ForeignActorError: the viewer's tenant, or `tenant`, has no part in the record.
+            InvalidValueError: neither viewer nor tenant is named and the tenants' answers differ.
         """
         with self._reading() as tx:
-            found, tenant = self._view(tx, record, viewer)
-            return self._seen_assignments(tx, found, tenant)
+            found, seen_by = self._view(tx, record, viewer, tenant)
+            return self._as_every_tenant(
+                found, seen_by, lambda by: self._seen_assignments(tx, found, by), f"assignments of {found}"
+            )
 
-    def history(self, record: RecordLike, *, viewer: UserLike | None = None) -> tuple[Event, ...]:
-        """Return a record's events, oldest first, as the viewer's tenant may read them (X2, LD7).
+    def history(
+        self, record: RecordLike, *, viewer: UserLike | None = None, tenant: Tenant | str | None = None
+    ) -> tuple[Event, ...]:
+        """Return a record's events, oldest first, as the viewer's tenant, or `tenant`, may read them (X2, LD7).
 
         Other tenants' private events are left out, and where another tenant's
         user acted, the event's `actor` reads None: a company learns what
         happened to a shared record, never which of the other's colleagues did it.
+        With neither viewer nor tenant, the events every tenant of the record reads, as for `holders`.
 
         Raises:
-            UnknownRecordError: no such record.
-            ForeignActorError: the viewer's tenant has no part in the record.
+            UnknownRecordError, UnknownTenantError: no such record or tenant.
+            ForeignActorError: the viewer's tenant, or `tenant`, has no part in the record.
+            InvalidValueError: neither viewer nor tenant is named and the tenants' answers differ.
         """
         with self._reading() as tx:
-            found, tenant = self._view(tx, record, viewer)
-            tenant_of: dict[str, str | None] = {}
-
-            def ours(actor: str) -> bool:
-                if actor not in tenant_of:
-                    user = tx.user(actor)
-                    tenant_of[actor] = user.tenant if user is not None else None
-                return tenant_of[actor] == tenant
-
-            return tuple(
-                e if e.actor is None or ours(e.actor) else evolve(e, actor=None)
-                for e in tx.events(found.ref)
-                if e.private_to in (None, tenant)
+            found, seen_by = self._view(tx, record, viewer, tenant)
+            return self._as_every_tenant(
+                found, seen_by, lambda by: self._read_history(tx, found, by), f"histories of {found}"
             )
 
+    @staticmethod
+    def _read_history(tx: Transaction, found: Record, tenant: str) -> tuple[Event, ...]:
+        """A record's events as `tenant` may read them: none private to another, another's actors as None."""
+        tenant_of: dict[str, str | None] = {}
+
+        def ours(actor: str) -> bool:
+            if actor not in tenant_of:
+                user = tx.user(actor)
+                tenant_of[actor] = user.tenant if user is not None else None
+            return tenant_of[actor] == tenant
+
+        return tuple(
+            e if e.actor is None or ours(e.actor) else evolve(e, actor=None)
+            for e in tx.events(found.ref)
+            if e.private_to in (None, tenant)
+        )
+
     def holders_at(
-        self, record: RecordLike, role: str, at: datetime, *, viewer: UserLike | None = None
+        self,
+        record: RecordLike,
+        role: str,
+        at: datetime,
+        *,
+        viewer: UserLike | None = None,
+        tenant: Tenant | str | None = None,
     ) -> tuple[Assignee, ...]:
         """Return who held a role at the moment `at`, oldest first, replayed from the history (X2).
 
+        The history is read as by `history`; with neither viewer nor tenant, the holders every tenant
+        of the record replays, as for `holders`.
+
         Raises:
-            UnknownRecordError, UnknownRoleError: no such record or role.
-            ForeignActorError: the viewer's tenant has no part in the record.
+            UnknownRecordError, UnknownRoleError, UnknownTenantError: no such record, role or tenant.
+            ForeignActorError: the viewer's tenant, or `tenant`, has no part in the record.
+            InvalidValueError: neither viewer nor tenant is named and the tenants' answers differ.
         """
-        found = self.record(record)
-        wanted = self.rulebook.policy(found.kind).role(role)
-        held: list[Assignee] = []
-        for event in self.history(found, viewer=viewer):
-            if event.at > at:
-                break
-            if isinstance(event, Assigned | Unassigned) and event.role == wanted.name:
-                if isinstance(event, Assigned):
-                    held.append(event.assignee)
-                else:
-                    held.remove(event.assignee)
-        return tuple(held)
+        with self._reading() as tx:
+            found, seen_by = self._view(tx, record, viewer, tenant)
+            wanted = self.rulebook.policy(found.kind).role(role)
+
+            def replayed(by: str) -> tuple[Assignee, ...]:
+                held: list[Assignee] = []
+                for event in self._read_history(tx, found, by):
+                    if event.at > at:
+                        break
+                    if isinstance(event, Assigned | Unassigned) and event.role == wanted.name:
+                        if isinstance(event, Assigned):
+                            held.append(event.assignee)
+                        else:
+                            held.remove(event.assignee)
+                return tuple(held)
+
+            return self._as_every_tenant(
+                found, seen_by, replayed, f"holders of the {role} of {found} at {at:%Y-%m-%d %H:%M}"
+            )
 
     def tenant(self, id: str) -> Tenant:
         """Return the tenant with this id.

@@ -121,7 +121,7 @@ class Records(AutoAssigning, Statuses):
                 for role in policy.triggered(Trigger.CREATED, features):
                     wanted.setdefault(role.name, [acting])
             planned = [
-                (role, self._assignee(tx, one, role, record, home))
+                (role, self._assignee(tx, one, role, record, home, asker=acting))
                 for role, several in self._resolve(policy, wanted, features, home)
                 for one in several
             ]

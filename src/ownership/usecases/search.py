@@ -6,10 +6,19 @@ ANDed with what the viewer may see, and run by the repository.
 
 from attrs import evolve
 
-from ownership.errors import ForeignActorError, UnknownSegmentError
+from ownership.errors import AccessDeniedError, ForeignActorError, UnknownSegmentError
 from ownership.filters import EVERYTHING, Held, HomeIs, all_of, negate
-from ownership.model import Assignee, Page, Tenant, UserLike
-from ownership.segments import ANYTHING, Criterion, Segment, check_reads, check_saved, segment_of
+from ownership.model import Assignee, AssigneeKind, Page, Tenant, User, UserLike
+from ownership.segments import (
+    ANYTHING,
+    Criterion,
+    HeldByCriterion,
+    Segment,
+    check_reads,
+    check_saved,
+    nodes,
+    segment_of,
+)
 from ownership.usecases import _settings
 from ownership.usecases._unit import retried
 from ownership.usecases._viewing import Viewing
@@ -97,15 +106,21 @@ class Search(Viewing):
     def save_segment(self, segment: Segment, *, actor: UserLike) -> Segment:
         """Save a segment for the actor's tenant: a filter kept as a dynamic group (CT5, TL9).
 
-        A segment with the id of a saved one replaces it.
+        A segment with the id of a saved one replaces it; only the user who
+        saved it first (its `creator`) or an admin of the tenant may do that,
+        and the creator stays. The users and groups its criteria name
+        (`held_by`) must be of the actor's tenant: another tenant's are
+        refused as unknown, as they would be anywhere else (LD7).
 
         Returns:
-            The saved segment, with its id and tenant.
+            The saved segment, with its id, tenant and creator.
 
         Raises:
             UnknownKindError, UnknownRoleError: the kind, or a role its criteria name, is unknown.
             UnknownUserError, InactiveUserError: no such actor, or inactive.
+            UnknownUserError, UnknownGroupError: no user or group its criteria name holders by in the actor's tenant.
             ForeignActorError: the segment names another tenant than the actor's.
+            AccessDeniedError: it would replace a segment that neither the actor nor, for an admin, their tenant saved.
         """
         policy = self.rulebook.policy(segment.kind)
         check_reads(policy, segment.criteria)
@@ -116,7 +131,20 @@ class Search(Viewing):
                 raise ForeignActorError(
                     f"Segment {segment.name!r} belongs to tenant {segment.tenant!r}; {acting.name} cannot save it."
                 )
-            saved = evolve(segment, id=segment.id or self._ids(), tenant=acting.tenant)
+            for part in nodes(segment.criteria):
+                if isinstance(part, HeldByCriterion) and part.assignee.kind is AssigneeKind.USER:
+                    self._user(tx, part.assignee.id, seen_by=acting.tenant)
+                elif isinstance(part, HeldByCriterion) and part.assignee.kind is AssigneeKind.GROUP:
+                    self._group(tx, part.assignee.id, seen_by=acting.tenant)
+            kept = _settings.segment(tx, acting.tenant, segment.id) if segment.id is not None else None
+            if kept is not None:
+                _check_keeper(kept, acting, "overwrite")
+            saved = evolve(
+                segment,
+                id=segment.id or self._ids(),
+                tenant=acting.tenant,
+                creator=kept.creator if kept is not None else acting.id,
+            )
             _settings.put_segment(tx, acting.tenant, saved)
             return saved
 
@@ -145,17 +173,29 @@ class Search(Viewing):
 
     @retried
     def delete_segment(self, tenant: Tenant | str, id: str, *, actor: UserLike) -> None:
-        """Remove a tenant's saved segment; its records are untouched.
+        """Remove a tenant's saved segment; its records are untouched. Only its creator or an admin may.
 
         Raises:
             UnknownTenantError, UnknownSegmentError: no such tenant or segment.
             ForeignActorError: the actor is of another tenant.
+            AccessDeniedError: the actor neither saved the segment nor is an admin of the tenant.
         """
         with self._writing() as tx:
             home = self._tenant(tx, tenant)
             acting = self._actor(tx, actor)
             if acting.tenant != home.id:
                 raise ForeignActorError(f"{acting.name} cannot delete the segments of tenant {home.id!r}.")
-            if _settings.segment(tx, home.id, id) is None:
+            kept = _settings.segment(tx, home.id, id)
+            if kept is None:
                 raise UnknownSegmentError(f"Tenant {home.id!r} has no segment {id!r}; there is nothing to delete.")
+            _check_keeper(kept, acting, "delete")
             _settings.delete_segment(tx, home.id, id)
+
+
+def _check_keeper(kept: Segment, acting: User, doing: str) -> None:
+    """Refuse to overwrite or delete a saved segment for a user who neither saved it nor is an admin (CT5)."""
+    if acting.id != kept.creator and not acting.admin:
+        raise AccessDeniedError(
+            f"{acting.name} may not {doing} segment {kept.name or kept.id!r}: only the user who saved it "
+            f"or an admin of tenant {kept.tenant!r} may."
+        )

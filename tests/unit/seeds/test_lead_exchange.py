@@ -9,11 +9,13 @@ from ownership import (
     ForeignActorError,
     ForeignTenantError,
     InactiveUserError,
+    InvalidValueError,
     NotHeldError,
     Ownership,
     Record,
     ShareError,
     Unassigned,
+    UnknownUserError,
     presets,
 )
 from ownership.testing import FakeClock
@@ -82,19 +84,25 @@ def test_ld2_inactive_colleague_cannot_be_assigned(leads: Ownership) -> None:
     assert leads.holders(lead, "colleague") == (ANNA,)
 
 
-def test_ld2_colleague_of_another_company_cannot_be_assigned(leads: Ownership) -> None:
+def test_ld2_ld7_colleague_of_another_company_cannot_be_assigned_and_is_unknown_to_the_actor(leads: Ownership) -> None:
     lead = leads.create("lead", actor="anna", id="L-1")
 
-    with pytest.raises(ForeignTenantError, match="Paul belongs to tenant 'globex'"):
+    # Anna learns no more of Paul than of an id no one has (LD7).
+    with pytest.raises(UnknownUserError, match=r"^There is no user 'paul'; add them with add_user first\.$"):
         leads.assign(lead, "colleague", PAUL, actor="anna")
+    with pytest.raises(UnknownUserError, match=r"^There is no user 'nobody'; add them with add_user first\.$"):
+        leads.assign(lead, "colleague", Assignee.user("nobody"), actor="anna")
+    # The host, who acts for no tenant, is told what is wrong.
+    with pytest.raises(ForeignTenantError, match="Paul belongs to tenant 'globex'"):
+        leads.create("lead", actor=None, tenant="acme", holders={"colleague": PAUL})
 
     assert leads.holders(lead, "colleague") == (ANNA,)
 
 
 def test_ld2_no_assignment_across_companies_even_on_a_forwarded_lead(leads: Ownership, forwarded: Record) -> None:
-    with pytest.raises(ForeignTenantError):
+    with pytest.raises(UnknownUserError):
         leads.assign(forwarded, "colleague", PAUL, actor="anna")
-    with pytest.raises(ForeignTenantError):
+    with pytest.raises(UnknownUserError):
         leads.assign(forwarded, "colleague", BOB, actor="paul")
 
     assert leads.holders(forwarded, "colleague", viewer="anna") == (ANNA,)
@@ -188,7 +196,7 @@ def test_ld7_each_company_sees_only_its_own_colleague(leads: Ownership, forwarde
 
     assert leads.holders(forwarded, "colleague", viewer="anna") == (BOB,)
     assert leads.holders(forwarded, "colleague", viewer="paul") == (PAUL,)
-    assert leads.holders(forwarded, "colleague") == (BOB,)  # no viewer: the home company's view
+    assert leads.holders(forwarded, "colleague", tenant="acme") == (BOB,)  # the host names whose view to take
     assert [(a.tenant, a.assignee) for a in leads.assignments(forwarded, viewer="anna")] == [("acme", BOB)]
     assert [(a.tenant, a.assignee) for a in leads.assignments(forwarded, viewer="paul")] == [("globex", PAUL)]
 
@@ -287,3 +295,57 @@ def test_ld7_sharing_and_accepting_record_the_partner(leads: Ownership, forwarde
     assert forwarded.shared_with == frozenset({"globex"})
     assert forwarded.offered_to == frozenset()
     assert forwarded.tenants == frozenset({"acme", "globex"})
+
+
+def test_ld7_an_activity_returns_to_its_actor_only_the_notices_of_their_own_company(
+    leads: Ownership, forwarded: Record
+) -> None:
+    told_by_bob = leads.record_activity(forwarded, "note_added", actor="bob")
+    told_by_host = leads.record_activity(forwarded, "note_added", actor=None)
+
+    assert [n.recipient for n in told_by_bob] == ["anna"]  # Paul is told too, but Bob does not learn it
+    assert {n.recipient for n in told_by_host} == {"anna", "paul"}
+    assert {e.notification.recipient for e in leads.outbox() if e.notification.activity == "note_added"} == {
+        "anna",
+        "paul",
+    }
+
+
+def test_ld7_a_notices_key_counts_only_what_its_recipients_company_may_read(
+    leads: Ownership, forwarded: Record
+) -> None:
+    leads.record_activity(forwarded, "note_added", actor=None)
+    before = {n.recipient: n.key for n in (e.notification for e in leads.outbox()) if n.activity == "note_added"}
+    for _ in range(3):  # acme's private changes: its colleague handed back and forth
+        leads.assign(forwarded, "colleague", BOB, actor="anna")
+        leads.assign(forwarded, "colleague", ANNA, actor="bob")
+    told = leads.record_activity(forwarded, "note_added", actor=None)
+    keys = {n.recipient: n.key for n in told}
+
+    paul_then, paul_now = before["paul"].split("/")[2], keys["paul"].split("/")[2]
+    anna_then, anna_now = before["anna"].split("/")[2], keys["anna"].split("/")[2]
+    assert int(paul_now) == int(paul_then) + 1  # only the note itself is new to globex
+    assert int(anna_now) > int(anna_then) + 1  # acme reads its own changes
+    assert len({e.notification.key for e in leads.outbox()}) == len(leads.outbox())
+
+
+def test_ld7_reads_without_viewer_name_a_tenant_where_a_shared_records_tenants_see_it_apart(
+    leads: Ownership, forwarded: Record
+) -> None:
+    refusal = r"pass viewer= or tenant= to say whose view to take"
+    with pytest.raises(InvalidValueError, match=refusal):
+        leads.holders(forwarded, "colleague")
+    with pytest.raises(InvalidValueError, match=refusal):
+        leads.assignments(forwarded)
+    with pytest.raises(InvalidValueError, match=refusal):
+        leads.history(forwarded)
+
+    assert leads.holders(forwarded, "colleague", tenant="acme") == (ANNA,)
+    assert leads.holders(forwarded, "colleague", tenant="globex") == (PAUL,)
+    assert leads.assignments(forwarded, tenant="globex") == leads.assignments(forwarded, viewer="petra")
+    assert leads.history(forwarded, tenant="acme") == leads.history(forwarded, viewer="bob")
+    with pytest.raises(ForeignActorError, match="not shared with tenant 'initech'"):
+        leads.holders(forwarded, "colleague", tenant="initech")
+    # A lead kept at home reads the same for everyone: no tenant needs naming.
+    home = leads.create("lead", actor="bob", id="L-2")
+    assert leads.holders(home, "colleague") == (BOB,)

@@ -323,7 +323,8 @@ def test_ld8_colleague_hears_of_the_partners_new_task_on_a_forwarded_lead(leads:
 
     task = leads.record_activity(forwarded, "task_created", actor="paul")
 
-    assert told(task) == [("bob", "task_created", None, Channel.IN_APP)]
+    assert told(task) == []  # Paul is given back only his own company's notices (LD7)
+    assert outbox(leads)[-1:] == [("bob", "task_created", None, Channel.IN_APP)]
 
 
 def test_ld8_an_unassigned_colleague_hears_no_more(leads: Ownership) -> None:
@@ -349,7 +350,8 @@ def test_ld7_partner_actor_is_hidden_from_the_principals_colleague(leads: Owners
 
     task = leads.record_activity(forwarded, "task_created", actor="paul")
 
-    assert told(task) == [
+    assert told(task) == [("petra", "task_created", "paul", Channel.IN_APP)]
+    assert outbox(leads)[-2:] == [
         ("anna", "task_created", None, Channel.IN_APP),
         ("petra", "task_created", "paul", Channel.IN_APP),
     ]
@@ -367,7 +369,8 @@ def test_ld7_each_tenants_colleague_is_notified_through_its_own_slot(leads: Owne
         ("bob", "note_added", None, Channel.IN_APP),
         ("petra", "note_added", None, Channel.IN_APP),
     ]
-    assert sorted(told(by_anna)) == [
+    assert told(by_anna) == [("bob", "note_added", "anna", Channel.IN_APP)]  # her own company's only (LD7)
+    assert sorted(outbox(leads)[-2:]) == [
         ("bob", "note_added", "anna", Channel.IN_APP),
         ("petra", "note_added", None, Channel.IN_APP),
     ]

@@ -9,6 +9,7 @@ from ownership import (
     Assigned,
     Assignee,
     ForeignActorError,
+    InvalidValueError,
     MandatoryRoleError,
     Ownership,
     RecordCreated,
@@ -181,7 +182,9 @@ def test_x2_ld7_holders_at_answers_only_for_the_viewers_company(leads: Ownership
     assert leads.holders_at(lead, "colleague", handed_over, viewer="paul") == (Assignee.user("petra"),)
     assert leads.holders_at(lead, "colleague", accepted, viewer="anna") == (ANNA,)
     assert leads.holders_at(lead, "colleague", handed_over, viewer="anna") == (BOB,)
-    assert leads.holders_at(lead, "colleague", handed_over) == (BOB,)  # no viewer: the home company's
+    assert leads.holders_at(lead, "colleague", handed_over, tenant="acme") == (BOB,)
+    with pytest.raises(InvalidValueError, match=r"differ between the tenants .*; pass viewer= or tenant="):
+        leads.holders_at(lead, "colleague", handed_over)  # no viewer, no tenant: whose answer?
 
 
 def test_x2_ld7_company_without_part_in_the_lead_reads_no_history(leads: Ownership, clock: FakeClock) -> None:

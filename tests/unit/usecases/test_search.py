@@ -8,6 +8,7 @@ from attrs import evolve
 from conftest import contacts_desk, ids
 from ownership import (
     EVERYONE,
+    AccessDeniedError,
     Assignee,
     ForeignActorError,
     GroupKind,
@@ -19,6 +20,7 @@ from ownership import (
     Segment,
     UnknownRoleError,
     UnknownSegmentError,
+    UnknownUserError,
     held_by,
     in_group,
     labelled,
@@ -368,13 +370,40 @@ def test_ct5_deleting_a_segment_leaves_its_records_alone(desk: Ownership) -> Non
     saved = desk.save_segment(Segment("contact", held_by("anna"), "Anna's contacts"), actor="anna")
     before = desk.snapshot()
 
-    desk.delete_segment("kanzlei", saved.id or "", actor="bob")
+    desk.delete_segment("kanzlei", saved.id or "", actor="anna")
 
     after = desk.snapshot()
     assert desk.segments("kanzlei") == ()
     assert (after.records, after.assignments, after.events) == (before.records, before.assignments, before.events)
     with pytest.raises(UnknownSegmentError, match="Tenant 'kanzlei' has no segment"):
         desk.segment("kanzlei", saved.id or "")
+
+
+def test_ct5_only_the_user_who_saved_a_segment_or_an_admin_overwrites_or_deletes_it(desk: Ownership) -> None:
+    saved = desk.save_segment(Segment("contact", held_by("anna"), "Anna's contacts"), actor="anna")
+    assert saved.creator == "anna"
+
+    before = desk.snapshot()
+    with pytest.raises(AccessDeniedError, match="only the user who saved it or an admin of tenant 'kanzlei' may"):
+        desk.delete_segment("kanzlei", saved.id or "", actor="bob")
+    with pytest.raises(AccessDeniedError, match="Bob may not overwrite segment"):
+        desk.save_segment(evolve(saved, name="Bob's now"), actor="bob")
+    assert desk.snapshot() == before
+
+    renamed = desk.save_segment(evolve(saved, name="Ada's view"), actor="ada")  # an admin may
+    assert (renamed.name, renamed.creator) == ("Ada's view", "anna")
+    desk.delete_segment("kanzlei", saved.id or "", actor="ada")
+    assert desk.segments("kanzlei") == ()
+
+
+def test_ct5_a_segment_naming_another_tenants_user_reads_as_naming_no_one(desk: Ownership) -> None:
+    desk.add_tenant("other")
+    desk.add_user("other", "Otto", id="otto")
+    before = desk.snapshot()
+
+    with pytest.raises(UnknownUserError):
+        desk.save_segment(Segment("contact", held_by("otto")), actor="anna")
+    assert desk.snapshot() == before
 
 
 def test_ct5_deleting_an_unknown_segment_is_refused(desk: Ownership) -> None:
