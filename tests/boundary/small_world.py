@@ -62,7 +62,12 @@ def rulebook() -> Rulebook:
             Policy("ticket", (Role("team", groups={GroupKind.TEAM}, notified=True),)),
             Policy("contact", (anyone,), lifecycle=lifecycle.contacts()),
             Policy("contact_group", (Role("responsible", max=None),), collects="contact"),
-            Policy("project", (Role("manager", min=1, max=None),), auto_assign=(AssignActor(Trigger.CREATED, "manager"),), requires=PROJECTS),
+            Policy(
+                "project",
+                (Role("manager", min=1, max=None),),
+                auto_assign=(AssignActor(Trigger.CREATED, "manager"),),
+                requires=PROJECTS,
+            ),
         ),
         plans=(Plan("go"), Plan("move", {PROJECTS})),
         default_plan="go",
@@ -134,10 +139,12 @@ class World:
         self.blank = ownership_on(blank)
         self.empty = self.blank.snapshot()
 
-    def reset(self) -> None:
+    def reset(self, *, world: bool = True, blank: bool = True) -> None:
         """Put the world back as `build` made it, and empty the blank, after a call that changed them."""
-        repository, self.url = self._fresh()
-        self.own = ownership_on(repository)
-        self.own.restore(self.original)
-        blank, self.blank_url = self._fresh_blank()
-        self.blank = ownership_on(blank)
+        if world:
+            repository, self.url = self._fresh()
+            self.own = ownership_on(repository)
+            self.own.restore(self.original)
+        if blank:
+            empty, self.blank_url = self._fresh_blank()
+            self.blank = ownership_on(empty)
