@@ -20,12 +20,14 @@ import contextlib
 import copy
 import io
 import json
+import operator
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import attrs
 import cattrs
+from small_world import START, World, rulebook
 
 import ownership
 from ownership import (
@@ -47,8 +49,8 @@ from ownership import (
     LeastLoad,
     Lifecycle,
     Membership,
-    Notification,
     NotFoundError,
+    Notification,
     NumberingError,
     NumberRange,
     OutboxEntry,
@@ -88,6 +90,7 @@ from ownership import (
     UnknownTenantError,
     UnknownUserError,
     User,
+    cli,
     held_by,
     in_group,
     labelled,
@@ -96,10 +99,8 @@ from ownership import (
     status_in,
     unassigned,
 )
-from ownership import cli
 from ownership.adapters.memory import MemoryRepository
 from ownership.testing import RecordingNotifier
-from small_world import START, World, rulebook
 
 Expected = type[BaseException] | tuple[type[BaseException], ...]
 
@@ -133,7 +134,7 @@ class CommandSucceededError(AssertionError):
     """The command exited 0 where it had to refuse."""
 
 
-NAIVE = datetime(2026, 1, 5, 9, 0)  # noqa: DTZ001  # naive on purpose: a moment without a zone must be refused
+NAIVE = datetime(2026, 1, 5, 9, 0)  # naive on purpose: a moment without a zone must be refused
 LONG_ID = "x" * 10_000
 LONG_TEXT = "x" * 1_001
 
@@ -879,6 +880,18 @@ FIELD_BAD: dict[str, list[tuple[str, object]]] = {
 """Bad values of each kind of field: those of the arguments, and the kinds only values have."""
 
 
+def _calling(make: Callable[..., object], *arguments: object) -> Callable[[World], object]:
+    return lambda _world: make(*arguments)
+
+
+def _restoring_with(progress: object) -> Callable[[World], object]:
+    return lambda world: world.blank.restore(world.original, progress=progress)  # type: ignore[arg-type]
+
+
+def _auditing_with(spec: str) -> Callable[[World], object]:
+    return lambda world: run_command(["--db", str(world.url), "--rulebook", spec, "audit"])
+
+
 def _construct(make: Callable[..., object], arguments: dict[str, object]) -> Callable[[World], object]:
     return lambda _world: make(**arguments)
 
@@ -903,7 +916,7 @@ def _constructor_cases() -> Iterator[Case]:
         for label, bad in _ID:
             yield Case(
                 f"{name}-{field}-{label}",
-                (lambda m, b: lambda _w: m(b))(make, bad),
+                _calling(make, bad),
                 InvalidValueError,
                 field,
                 "criteria",
@@ -913,7 +926,7 @@ def _constructor_cases() -> Iterator[Case]:
     for label, bad in _ID:
         yield Case(
             f"held_by-roles-{label}",
-            (lambda b: lambda _w: held_by(ANNA, b))(bad),
+            _calling(held_by, ANNA, bad),
             InvalidValueError,
             "role",
             "criteria",
@@ -924,7 +937,7 @@ def _constructor_cases() -> Iterator[Case]:
     for label, bad in (("int", 5), ("str", "lamp"), ("none", None)):
         yield Case(
             f"Criterion-and-{label}",
-            (lambda b: lambda _w: named("lamp") & b)(bad),
+            _calling(operator.and_, named("lamp"), bad),
             InvalidValueError,
             "criteri",
             "criteria",
@@ -933,7 +946,7 @@ def _constructor_cases() -> Iterator[Case]:
         )
         yield Case(
             f"Criterion-or-{label}",
-            (lambda b: lambda _w: named("lamp") | b)(bad),
+            _calling(operator.or_, named("lamp"), bad),
             InvalidValueError,
             "criteri",
             "criteria",
@@ -1033,7 +1046,7 @@ def _restore_cases() -> Iterator[Case]:
         for label, bad in _NAMES[:4]
     ]
     data_cases += [
-        (f"record-shared_with-bare-str", _set("records", {"id": "l-1"}, ("shared_with",), "globex"), "shared_with")
+        ("record-shared_with-bare-str", _set("records", {"id": "l-1"}, ("shared_with",), "globex"), "shared_with")
     ]
     json_ids = [(label, bad) for label, bad in _ID if not isinstance(bad, bytes)]  # JSON has no bytes
     data_cases += [(f"user-id-{label}", _set("users", anna, ("id",), bad), "id") for label, bad in json_ids]
@@ -1206,14 +1219,14 @@ def _restore_cases() -> Iterator[Case]:
         ),
         ("not-a-snapshot-int", lambda _s: 5, InvalidValueError, "snapshot"),  # type: ignore[arg-type,return-value]
         ("not-a-snapshot-none", lambda _s: None, InvalidValueError, "snapshot"),  # type: ignore[arg-type,return-value]
-        ("not-a-snapshot-dict", lambda s: serde.unstructure(s), InvalidValueError, "snapshot"),
+        ("not-a-snapshot-dict", serde.unstructure, InvalidValueError, "snapshot"),
     ]
     for name, change, error, text in value_cases:
         yield Case(f"restore-{name}", _restore_value(change), error, text, "restore", "restore")
     for label, bad in _CALLBACK:
         yield Case(
             f"restore-progress-{label}",
-            (lambda b: lambda w: w.blank.restore(w.original, progress=b))(bad),
+            _restoring_with(bad),
             InvalidValueError,
             "progress",
             "restore",
@@ -1260,7 +1273,8 @@ def _command(*argv: str, on: str = "world") -> Callable[[World], object]:
 
 def _import(text: str | Callable[[World], str]) -> Callable[[World], object]:
     def call(world: World) -> None:
-        assert world.blank_url is not None and world.files is not None
+        assert world.blank_url is not None
+        assert world.files is not None
         path = world.files / "import.json"
         path.write_text(text(world) if callable(text) else text, encoding="utf-8")
         run_command(["--db", world.blank_url, "import", str(path)])
@@ -1292,7 +1306,7 @@ def _command_cases() -> Iterator[Case]:
     for label, spec in rulebooks.items():
         yield Case(
             f"command-rulebook-{label}",
-            (lambda s: lambda w: run_command(["--db", w.url, "--rulebook", s, "audit"]))(spec),
+            _auditing_with(spec),
             CommandRefusedError,
             "rulebook",
             "command",
@@ -1371,7 +1385,8 @@ def _command_cases() -> Iterator[Case]:
 
 
 def _import_into_world(world: World) -> None:
-    assert world.url is not None and world.files is not None
+    assert world.url is not None
+    assert world.files is not None
     path = world.files / "export.json"
     path.write_text(json.dumps(serde.unstructure(world.original)), encoding="utf-8")
     run_command(["--db", world.url, "import", str(path)])

@@ -19,14 +19,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from catalogue import CASES, METHODS, WITHOUT_ARGUMENTS, Case, CommandRefusedError
+from small_world import World
 
 import ownership
-from catalogue import CASES, METHODS, WITHOUT_ARGUMENTS, Case, CommandRefusedError
-from ownership import Ownership, OwnershipError
+from ownership import Ownership
 from ownership.adapters.memory import MemoryRepository
 from ownership.adapters.sql import SqlRepository, create_schema, make_engine, metadata, schema_table
 from postgres import throwaway_database
-from small_world import World
 from sql_repositories import PostgresRepositories
 
 pytestmark = pytest.mark.postgresql
@@ -145,6 +145,25 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _judged(case: Case, raised: BaseException) -> list[str]:
+    """What is wrong with how `case` was refused: the error's type, its sentence, the command's one line."""
+    message = str(raised)
+    if isinstance(raised, TookTooLongError):
+        return []
+    if not isinstance(raised, case.error):
+        return [f"raised {type(raised).__name__}: {message[:300]!r}"]
+    problems = []
+    if isinstance(raised, CommandRefusedError) and (
+        "Traceback" in raised.stderr or len(raised.stderr.strip().splitlines()) != 1
+    ):
+        problems.append(f"the command's refusal is not one line: {raised.stderr[:300]!r}")
+    if case.contains not in message:
+        problems.append(f"the sentence does not name {case.contains!r}: {message[:300]!r}")
+    if not message.rstrip().endswith("."):
+        problems.append(f"not a sentence: {message[:300]!r}")
+    return problems
+
+
 def _outcome(case: Case, world: World) -> tuple[BaseException | None, list[str]]:
     """Run `case` on `world`: what it raised, and what is wrong with that (empty when refused as it must be)."""
     problems: list[str] = []
@@ -160,19 +179,7 @@ def _outcome(case: Case, world: World) -> tuple[BaseException | None, list[str]]
         raised = None
         problems.append("accepted: nothing was raised")
     if raised is not None:
-        message = str(raised)
-        if isinstance(raised, TookTooLongError):
-            pass
-        elif not isinstance(raised, case.error):
-            problems.append(f"raised {type(raised).__name__}: {message[:300]!r}")
-        elif isinstance(raised, CommandRefusedError):
-            if "Traceback" in raised.stderr or len(raised.stderr.strip().splitlines()) != 1:
-                problems.append(f"the command's refusal is not one line: {raised.stderr[:300]!r}")
-        if isinstance(raised, OwnershipError | CommandRefusedError):
-            if case.contains not in message:
-                problems.append(f"the sentence does not name {case.contains!r}: {message[:300]!r}")
-            if not message.rstrip().endswith("."):
-                problems.append(f"not a sentence: {message[:300]!r}")
+        problems += _judged(case, raised)
     if case.stores:
         # A method's case cannot reach the empty repository (another database): only restore's and the command's
         # are checked against it.
@@ -209,5 +216,6 @@ def test_a_bad_input_is_refused_with_a_typed_error_alike_on_every_store_and_chan
 
 def test_the_world_files_are_where_the_command_finds_them(worlds: dict[str, World]) -> None:
     # Guards the command's cases: they name the world's database and the empty one by URL.
-    assert worlds["sqlite"].url and worlds["postgresql"].blank_url
+    assert worlds["sqlite"].url
+    assert worlds["postgresql"].blank_url
     assert Path(str(worlds["sqlite"].files)).is_dir()
