@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ownership import (
+    Activity,
     AssignActor,
     GroupKind,
     Ownership,
@@ -53,6 +54,7 @@ def rulebook() -> Rulebook:
                     Role("watcher", max=None, groups={GroupKind.COMPETENCE, GroupKind.TEAM}, everyone=True),
                 ),
                 auto_assign=(AssignActor(Trigger.CREATED, "responsible"),),
+                activities=(Activity("note_added"), Activity("call_logged")),
             ),
             Policy(
                 "lead",
