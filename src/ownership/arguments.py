@@ -27,10 +27,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from ownership.errors import InvalidValueError
-from ownership.model import A_MOMENT, A_TEXT, AN_ID, ID_LENGTH, TEXT_LENGTH, is_id, is_moment, is_text, shown
+from ownership.model import A_MOMENT, A_TEXT, AN_ID, BIGGEST, ID_LENGTH, TEXT_LENGTH, is_id, is_moment, is_text, shown
 
-TEXT_ARGUMENTS = frozenset({"name", "prefix", "after"})
-"""Arguments annotated `str` that are free text (a name to show people, a cursor), not ids."""
+TEXT_ARGUMENTS = frozenset({"name", "prefix"})
+"""Arguments annotated `str` that are free text (a name to show people, a number's prefix), not ids."""
 
 HINTS = {
     "selection": "name a record by kind and id as RecordRef(kind, id)",
@@ -39,7 +39,7 @@ HINTS = {
 }
 """What a refusal of these arguments adds, to say how to write what was meant."""
 
-LOW, HIGH = -(2**63), 2**63 - 1
+LOW, HIGH = -BIGGEST - 1, BIGGEST
 """The whole numbers every store keeps: those of 64 bits."""
 
 

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from ownership import demo, presets, serde
 from ownership.errors import FeatureDisabledError, InvalidValueError, OwnershipError
@@ -192,8 +192,15 @@ def _import(args: argparse.Namespace) -> int:
 # --- the parts they share -------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """The command's parser: a usage error is one line, as every other refusal is, with where to read more."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"ownership: {message.rstrip('.')}; see {self.prog} --help.\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ownership",
         description="Who is responsible for a record, who may see it, who must hear of it.",
         epilog="Exit codes: 0 done; 1 something found (audit) or refused (explain); 2 the command failed.",
@@ -312,7 +319,7 @@ def _rulebook(spec: str | None) -> Rulebook:
     module_name, _, name = spec.partition(":")
     if not name:
         raise CommandError(
-            f"There is no preset {spec!r}; name one of {', '.join(PRESETS)}, or give package.module:name."
+            f"There is no preset {spec!r}; give --rulebook one of {', '.join(PRESETS)}, or package.module:name."
         )
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # as `python -m` does: the host's module is found where the script runs
@@ -322,7 +329,9 @@ def _rulebook(spec: str | None) -> Rulebook:
     except (Exception, SystemExit) as error:  # the host's module or function failed (or exited): say so in one line
         raise CommandError(f"Cannot load the rulebook {spec!r} ({type(error).__name__}: {error}).") from error
     if not isinstance(rulebook, Rulebook):
-        raise CommandError(f"{spec} is a {type(rulebook).__name__}, not a Rulebook or a function returning one.")
+        raise CommandError(
+            f"--rulebook {spec} is a {type(rulebook).__name__}, not a Rulebook or a function returning one."
+        )
     return rulebook
 
 

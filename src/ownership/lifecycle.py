@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from attrs import field, frozen
 
 from ownership.errors import ConfirmationError, RestrictedStatusError, RulebookError, TransitionError
-from ownership.model import Record, a_flag, an_id, an_optional_id, each, listed
+from ownership.model import Record, a_flag, an_id, an_optional_id, each, listed, names, shown
 
 ASSIGN = "assign"
 """Giving the record new holders: assign, replace, claim, release, a bulk reassign, auto-assignment."""
@@ -26,8 +26,13 @@ OPERATIONS = (ASSIGN, NOTIFY, SHARE)
 
 def _operations(items: Iterable[str]) -> frozenset[str]:
     if isinstance(items, str):
-        raise RulebookError(f"refuses takes a collection of operations; write refuses={{{items!r}}} for one.")
-    return frozenset(items)
+        raise RulebookError(f"State.refuses takes a collection of operations; write refuses={{{items!r}}} for one.")
+    operations = names(items)
+    if not isinstance(operations, frozenset):
+        raise RulebookError(
+            f"State.refuses takes a collection of operations ({', '.join(OPERATIONS)}), not {shown(items)}."
+        )
+    return operations
 
 
 @frozen
@@ -38,7 +43,7 @@ class State:
     refuses: frozenset[str] = field(default=frozenset(), converter=_operations)
 
     def __attrs_post_init__(self) -> None:
-        unknown = sorted(self.refuses - set(OPERATIONS))
+        unknown = sorted(map(str, self.refuses - set(OPERATIONS)))
         if unknown:
             raise RulebookError(
                 f"State {self.name!r} refuses {unknown[0]!r}, which is no operation; "

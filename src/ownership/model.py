@@ -32,17 +32,20 @@ def is_id(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= ID_LENGTH and value.isprintable()
 
 
+BIGGEST = 2**63 - 1
+"""The largest whole number every store keeps (64 bits, signed)."""
+
+
 def is_text(value: object) -> bool:
     """Whether `value` is valid free text: a str of at most `TEXT_LENGTH` characters, no NUL, no lone surrogate.
 
     Names to show people, a segment's name, what a name criterion looks for.
     """
-    return (
-        isinstance(value, str)
-        and len(value) <= TEXT_LENGTH
-        and "\x00" not in value
-        and _SURROGATE.search(value) is None
-    )
+    return isinstance(value, str) and len(value) <= TEXT_LENGTH and _clean(value)
+
+
+def _clean(text: str) -> bool:
+    return "\x00" not in text and _SURROGATE.search(text) is None
 
 
 def shown(value: object) -> str:
@@ -87,6 +90,16 @@ def an_optional_text(instance: object, attribute: "Attribute[Any]", value: objec
     """Refuse what is neither None nor text (an attrs validator)."""
     if value is not None and not is_text(value):
         _refuse(instance, attribute, f"None or {A_TEXT}", value)
+
+
+KEY_LENGTH = 6_000
+"""The most characters a key has: up to four ids joined, each quoted (one character may take twelve)."""
+
+
+def a_key(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is no key (a setting's, a notification's): a non-empty str of ids joined, no NUL."""
+    if not (isinstance(value, str) and 0 < len(value) <= KEY_LENGTH and _clean(value)):
+        _refuse(instance, attribute, f"a key (a non-empty str of at most {KEY_LENGTH:,} characters, no NUL)", value)
 
 
 def a_flag(instance: object, attribute: "Attribute[Any]", value: object) -> None:
@@ -167,7 +180,11 @@ def names(items: Iterable[str]) -> frozenset[str]:
         return items
     if isinstance(items, str | bytes) or not isinstance(items, Iterable):
         return items  # type: ignore[return-value]  # what a_name_set refuses
-    return frozenset(items)
+    items = tuple(items)
+    try:
+        return frozenset(items)
+    except TypeError:  # an item that is no name (a list, a dict): a_name_set names it
+        return items  # type: ignore[return-value]
 
 
 def a_name_set(instance: object, attribute: "Attribute[Any]", value: object) -> None:
@@ -182,7 +199,7 @@ def a_name_set(instance: object, attribute: "Attribute[Any]", value: object) -> 
             f"{type(instance).__name__}.{attribute.name} takes a collection of names; "
             f"write {attribute.name}={{{shown(value)}}} for one."
         )
-    if not isinstance(value, frozenset):
+    if not isinstance(value, frozenset | tuple):
         _refuse(instance, attribute, f"a collection of ids ({AN_ID})", value)
     for item in value:
         if not is_id(item):

@@ -18,11 +18,12 @@ from attrs import field, frozen
 from ownership.errors import InvalidValueError
 from ownership.events import Event
 from ownership.model import (
+    BIGGEST,
     RecordRef,
     User,
     a_flag,
+    a_key,
     a_moment,
-    a_text,
     an_id,
     an_optional_id,
     an_optional_name_set,
@@ -75,7 +76,7 @@ class Notification:
         channel: push or in-app, from the recipient's profile (CT3).
     """
 
-    key: str = field(validator=a_text)
+    key: str = field(validator=a_key)
     recipient: str = field(validator=an_id)
     record: RecordRef = field(validator=one_of(RecordRef))
     activity: str = field(validator=an_id)
@@ -95,7 +96,7 @@ class OutboxEntry:
 
 def _check_attempts(attempts: object) -> None:
     """Refuse attempts that are no count of failed deliveries: negative, a bool, not a whole number."""
-    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0:
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or not 0 <= attempts <= BIGGEST:
         raise InvalidValueError(f"An outbox entry's attempts are a whole number of at least 0, not {attempts!r}.")
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from attrs import Attribute, field, frozen
 
 from ownership.errors import NumberingError
-from ownership.model import shown
+from ownership.model import BIGGEST, shown
 
 
 def _between(low: int, high: int) -> Callable[[object, "Attribute[int]", int], None]:
@@ -48,7 +48,7 @@ class NumberRange:
 
     prefix: str = field(default="", validator=a_prefix)
     width: int = field(default=1, validator=_between(1, 20))
-    next: int = field(default=1, validator=_between(0, 2**63 - 1))
+    next: int = field(default=1, validator=_between(0, BIGGEST))
 
     def format(self, value: int) -> str:
         """Return the number the counter value `value` stands for."""

@@ -28,6 +28,7 @@ from ownership.errors import (
 from ownership.filters import FILTER_TYPES
 from ownership.lifecycle import Lifecycle
 from ownership.model import (
+    BIGGEST,
     Assignee,
     AssigneeKind,
     Group,
@@ -82,10 +83,10 @@ def _plans(items: Iterable["Plan"]) -> tuple["Plan", ...]:
 
 
 def _a_bound(_role: "Role", attribute: "Attribute[Any]", value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or not -BIGGEST <= value <= BIGGEST:
         if value is None and attribute.name == "max":
             return
-        wanted = "None or a whole number" if attribute.name == "max" else "a whole number"
+        wanted = "None or a whole number of 64 bits" if attribute.name == "max" else "a whole number of 64 bits"
         raise RulebookError(f"Role.{attribute.name} takes {wanted}, not {shown(value)}.")
 
 

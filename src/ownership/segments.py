@@ -34,6 +34,7 @@ from ownership.filters import (
     negate,
 )
 from ownership.model import (
+    AN_ID,
     Assignee,
     AssigneeKind,
     Group,
@@ -46,9 +47,11 @@ from ownership.model import (
     an_id,
     an_optional_id,
     each,
+    is_id,
     listed,
     names,
     one_of,
+    shown,
 )
 from ownership.policy import Policy
 
@@ -91,17 +94,20 @@ class Criterion(abc.ABC):
         return frozenset()
 
     def __and__(self, other: "Criterion") -> "Criterion":
-        if not isinstance(other, Criterion):
-            return NotImplemented
+        _check_joined("&", other)
         return Every((*_flat(self, Every), *_flat(other, Every)))
 
     def __or__(self, other: "Criterion") -> "Criterion":
-        if not isinstance(other, Criterion):
-            return NotImplemented
+        _check_joined("|", other)
         return Some((*_flat(self, Some), *_flat(other, Some)))
 
     def __invert__(self) -> "Criterion":
         return Without(self)
+
+
+def _check_joined(operator: str, other: object) -> None:
+    if not isinstance(other, Criterion):
+        raise InvalidValueError(f"A criterion joins another criterion with {operator}, not {shown(other)}.")
 
 
 def _criteria(items: Iterable[Criterion]) -> tuple[Criterion, ...]:
@@ -289,7 +295,7 @@ def named(text: str) -> Criterion:
 
 def status_in(*statuses: str) -> Criterion:
     """Records in one of these statuses (CT1)."""
-    return StatusInCriterion(frozenset(statuses))
+    return StatusInCriterion(statuses)
 
 
 def labelled(label: str) -> Criterion:
@@ -307,7 +313,13 @@ def in_group(group: Record | RecordRef | str) -> Criterion:
         raise InvalidValueError(
             f"{group.name!r} is a group of users, not a record group; held_by() finds the records it holds."
         )
-    return InGroupCriterion(group if isinstance(group, str) else group.id)
+    if isinstance(group, Record | RecordRef):
+        return InGroupCriterion(group.id)
+    if not is_id(group):
+        raise InvalidValueError(
+            f"in_group(): group takes a Record, a RecordRef or a record group's id ({AN_ID}), not {shown(group)}."
+        )
+    return InGroupCriterion(group)
 
 
 def held_by(who: User | Group | Assignee | str, *roles: str, through_groups: bool = True) -> Criterion:
@@ -319,16 +331,20 @@ def held_by(who: User | Group | Assignee | str, *roles: str, through_groups: boo
         assignee = Assignee.user(who.id)
     elif isinstance(who, Group):
         assignee = Assignee.group(who.id)
-    elif isinstance(who, str):
+    elif isinstance(who, Assignee):
+        assignee = who
+    elif is_id(who):
         assignee = Assignee.user(who)
     else:
-        assignee = who
-    return HeldByCriterion(assignee, frozenset(roles), through_groups)
+        raise InvalidValueError(
+            f"held_by(): who takes a User, a Group, an Assignee or a user's id ({AN_ID}), not {shown(who)}."
+        )
+    return HeldByCriterion(assignee, roles, through_groups)
 
 
 def unassigned(*roles: str) -> Criterion:
     """Records in which none of `roles` has a holder (CT5, CG2)."""
-    return UnassignedCriterion(frozenset(roles))
+    return UnassignedCriterion(roles)
 
 
 @frozen

@@ -4,15 +4,29 @@
 repository after `check_whole` found nothing a repository could not have given.
 """
 
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from ownership.distribution import AutoAssignment, picking
 from ownership.errors import InvalidValueError
 from ownership.events import Assigned, Event, Unassigned
-from ownership.model import Assignee, AssigneeKind, Assignment, Group, Membership, Record, RecordRef, Tenant, User
+from ownership.model import (
+    Assignee,
+    AssigneeKind,
+    Assignment,
+    Group,
+    Membership,
+    Record,
+    RecordRef,
+    Tenant,
+    User,
+    a_key,
+    an_id,
+    each,
+)
 from ownership.notify import OutboxEntry
 from ownership.segments import HeldByCriterion, Segment, nodes
 
@@ -21,8 +35,8 @@ from ownership.segments import HeldByCriterion, Segment, nodes
 class Setting:
     """One tenant's setting, as `Snapshot` lists them: number ranges, segments, auto-assignment rules and turns."""
 
-    tenant: str
-    key: str
+    tenant: str = field(validator=an_id)
+    key: str = field(validator=a_key)
     value: Any
 
 
@@ -30,15 +44,15 @@ class Setting:
 class Snapshot:
     """Everything a repository holds, in a stable order; for exports and for comparing states."""
 
-    tenants: tuple[Tenant, ...]
-    users: tuple[User, ...]
-    groups: tuple[Group, ...]
-    memberships: tuple[Membership, ...]
-    records: tuple[Record, ...]
-    assignments: tuple[Assignment, ...]
-    events: tuple[Event, ...]
-    outbox: tuple[OutboxEntry, ...] = ()
-    settings: tuple[Setting, ...] = ()
+    tenants: tuple[Tenant, ...] = field(validator=each(Tenant))
+    users: tuple[User, ...] = field(validator=each(User))
+    groups: tuple[Group, ...] = field(validator=each(Group))
+    memberships: tuple[Membership, ...] = field(validator=each(Membership))
+    records: tuple[Record, ...] = field(validator=each(Record))
+    assignments: tuple[Assignment, ...] = field(validator=each(Assignment))
+    events: tuple[Event, ...] = field(validator=each(*typing.get_args(Event)))
+    outbox: tuple[OutboxEntry, ...] = field(default=(), validator=each(OutboxEntry))
+    settings: tuple[Setting, ...] = field(default=(), validator=each(Setting))
 
 
 def check_whole(snapshot: Snapshot, *, read: Callable[[str, Any], object]) -> None:

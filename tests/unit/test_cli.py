@@ -762,7 +762,9 @@ def test_a_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["transfer", "--from", "anna"])
 
     assert exited.value.code == FAILED
-    assert "--to" in capsys.readouterr().err
+    assert assert_one_line(capsys.readouterr().err) == (
+        "the following arguments are required: --to; see ownership transfer --help."
+    )
 
 
 HOST_RULES = '''\

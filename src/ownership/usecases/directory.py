@@ -195,7 +195,7 @@ class Directory(Lookups):
             member = self._user(tx, user)
             if member.tenant != found.tenant:
                 raise ForeignTenantError(
-                    f"{member.name} belongs to tenant {member.tenant!r} and cannot join group "
+                    f"{member.name} ({member.id}) belongs to tenant {member.tenant!r} and cannot join group "
                     f"{found.name!r} of tenant {found.tenant!r}."
                 )
             check_active(member, "join a group")

@@ -152,8 +152,10 @@ class Search(Viewing):
         """Return a tenant's saved segments, of one kind or all, by id.
 
         Raises:
-            UnknownTenantError: no such tenant.
+            UnknownTenantError, UnknownKindError: no such tenant, or no such record kind.
         """
+        if kind is not None:
+            self.rulebook.policy(kind)
         with self._reading() as tx:
             home = self._tenant(tx, tenant)
             return tuple(s for s in _settings.segments(tx, home.id) if kind is None or s.kind == kind)

@@ -114,8 +114,9 @@ class Statuses(Writer):
         """Return the tenant's number range for `kind`, as `next_number` would use it now, or None.
 
         Raises:
-            UnknownTenantError: no such tenant.
+            UnknownTenantError, UnknownKindError: no such tenant, or no such record kind.
         """
+        self.rulebook.policy(kind)
         with self._reading() as tx:
             return _settings.number_range(tx, self._tenant(tx, tenant).id, kind)
 

@@ -20,7 +20,7 @@ def test_ct5_find_refuses_what_is_neither_segment_nor_kind_nor_criteria(desk: Ow
         InvalidValueError, match=r"find\(\): what takes a Segment or an id .*; name a kind, or pass a Segment\."
     ):
         desk.find("ada", named("müller"))  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidValueError, match=r"^A criterion joins another criterion with &, not 'archive'\.$"):
         named("müller") & "archive"  # type: ignore[operator]
 
 
