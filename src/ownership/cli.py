@@ -289,7 +289,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ownership",
         description="Who is responsible for a record, who may see it, who must hear of it.",
-        epilog="Exit codes: 0 done; 1 something found (audit) or refused (explain); 2 the command failed.",
+        epilog="Exit codes: 0 done; 1 something found (audit), refused (explain) or left refused (dispatch); "
+        "2 the command failed.",
     )
     _add_options(parser, on_database=True, defaults=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
