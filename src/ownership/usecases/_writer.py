@@ -204,8 +204,8 @@ class Writer(Viewing):
                     users.setdefault(user.id, user)
         return list(users.values())
 
-    @staticmethod
     def _notify(
+        self,
         tx: Transaction,
         record: RecordRef,
         activity: str,
@@ -222,11 +222,15 @@ class Writer(Viewing):
         """
         written = []
         places: dict[str, int] = {}
+        # Only a private role's events are private to a tenant: a kind without one needs no history read.
+        hidden = any(role.private for role in self.rulebook.policy(record.kind).roles)
         for user in recipients:
             if actor is not None and user.id == actor.id:
                 continue
             if user.tenant not in places:
-                places[user.tenant] = readable_position(tx.events(record), position, user.tenant)
+                places[user.tenant] = (
+                    readable_position(tx.events(record), position, user.tenant) if hidden else position
+                )
             notification = notification_for(user, record, activity, actor=actor, at=at, position=places[user.tenant])
             tx.enqueue(notification)
             written.append(notification)
