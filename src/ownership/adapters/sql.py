@@ -76,10 +76,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, NestedTransaction
-from sqlalchemy.schema import CreateColumn
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateColumn
 
 from ownership.errors import ConflictError, InvalidValueError, SchemaVersionError, StorageError
 from ownership.events import Event
