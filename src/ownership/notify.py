@@ -103,8 +103,8 @@ class OutboxEntry:
     notification: Notification = field(validator=one_of(Notification))
     attempts: int = field(default=0, validator=lambda _entry, _attribute, value: _check_attempts(value))
     delivered: bool = field(default=False, validator=a_flag)
-    dead: bool = field(default=False, validator=a_flag)
-    next_attempt_at: datetime | None = field(default=None, validator=an_optional_moment)
+    dead: bool = field(default=False, validator=a_flag, kw_only=True)
+    next_attempt_at: datetime | None = field(default=None, validator=an_optional_moment, kw_only=True)
 
     @property
     def pending(self) -> bool:
@@ -127,7 +127,7 @@ class Dispatched:
 
     delivered: tuple[str, ...]
     failed: tuple[str, ...]
-    dead: tuple[str, ...] = ()
+    dead: tuple[str, ...] = field(default=(), kw_only=True)
 
 
 class Notifier(Protocol):

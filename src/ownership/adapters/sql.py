@@ -1388,7 +1388,13 @@ def _assignee(kind: str, id: str) -> Assignee:
 
 
 def _entry(row: Row[Any]) -> OutboxEntry:
-    return OutboxEntry(structure(row.body, Notification), row.attempts, row.delivered, row.dead, row.next_attempt_at)
+    return OutboxEntry(
+        structure(row.body, Notification),
+        row.attempts,
+        row.delivered,
+        dead=row.dead,
+        next_attempt_at=row.next_attempt_at,
+    )
 
 
 # --- filters as SQL -------------------------------------------------------------------------------

@@ -161,7 +161,7 @@ class Notifications(Writer):
                 max_attempts,
                 ", ".join(dead),
             )
-        return Dispatched(delivered, failed, dead)
+        return Dispatched(delivered, failed, dead=dead)
 
     @retried
     def _claim(self, limit: int, lease: timedelta, token: str) -> Sequence[OutboxEntry]:
@@ -257,7 +257,9 @@ def _check_dispatch(limit: int, lease: timedelta, max_attempts: int, backoff: ti
         raise InvalidValueError(f"dispatch()'s backoff is a timedelta of zero or more, not {backoff!r}.")
 
 
-def _deliver(notifier: Notifier, batch: Sequence[Notification]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _deliver(
+    notifier: Notifier, batch: Sequence[Notification], *, whole: bool = True
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Hand `batch` to the notifier; return the keys it delivered and those it refused or raised on alone.
 
     A batch it raises on is split in halves, each handed over again, so that one
@@ -265,17 +267,22 @@ def _deliver(notifier: Notifier, batch: Sequence[Notification]) -> tuple[tuple[s
     """
     keys = [n.key for n in batch]
     try:
-        refused = set(notifier.deliver(batch) or ())
+        refused = set(notifier.deliver(batch) or ()) & set(keys)
     except Exception:
         if len(batch) == 1:
             logger.exception("The notifier raised on notification %s; it stays pending, with one more attempt", keys[0])
             return (), (keys[0],)
-        logger.warning("The notifier raised on a batch of %d notifications; trying it in halves", len(batch))
+        if whole:
+            logger.warning(
+                "The notifier raised on a batch of %d notifications; handing it over in halves to find the ones it "
+                "raises on",
+                len(batch),
+                exc_info=True,
+            )
         half = len(batch) // 2
-        first, second = _deliver(notifier, batch[:half]), _deliver(notifier, batch[half:])
+        first = _deliver(notifier, batch[:half], whole=False)
+        second = _deliver(notifier, batch[half:], whole=False)
         return first[0] + second[0], first[1] + second[1]
-    if refused & set(keys):
-        logger.warning(
-            "The notifier refused %d of %d notifications; they stay pending", len(refused & set(keys)), len(keys)
-        )
+    if refused:
+        logger.warning("The notifier refused %d of %d notifications; they stay pending", len(refused), len(keys))
     return tuple(k for k in keys if k not in refused), tuple(k for k in keys if k in refused)
