@@ -68,7 +68,7 @@ class FlakyNotifier:
     Args:
         record: called with the keys of each batch it acknowledged.
         seed: its random choices, so a run can be repeated.
-        poison: a key it always raises on.
+        poison: a key it always raises on; then it fails nothing else, so that no other key is dead by chance.
         die: called on the first batch, after half of it was recorded as acknowledged: a dispatcher dying mid-batch.
     """
 
@@ -91,9 +91,10 @@ class FlakyNotifier:
         if self._die is not None:
             self._record(keys[: len(keys) // 2])
             self._die()
-        if self._poison in keys or self._random.random() < RAISING:
+        flaky = self._poison is None
+        if self._poison in keys or (flaky and self._random.random() < RAISING):
             raise ConnectionError("the push service did not answer")
-        refused = {key for key in keys if self._random.random() < REFUSING}
+        refused = {key for key in keys if flaky and self._random.random() < REFUSING}
         self._record([key for key in keys if key not in refused])
         return refused
 
@@ -123,7 +124,10 @@ def _in_threads(own: Ownership, *, poison: str | None, dying: bool, lease: timed
         with lock:
             acknowledged.extend(keys)
 
+    claimed = threading.Event()
+
     def die() -> None:
+        claimed.set()
         raise _DiedError
 
     start = threading.Barrier(DISPATCHERS, timeout=WAIT)
@@ -131,6 +135,8 @@ def _in_threads(own: Ownership, *, poison: str | None, dying: bool, lease: timed
     def work(number: int) -> None:
         notifier = FlakyNotifier(record, number, poison=poison, die=die if dying and number == 0 else None)
         start.wait()
+        if dying and number != 0:
+            claimed.wait(WAIT)  # the dying one claims a batch first, so it surely dies holding one
         try:
             _drain(own, notifier, lease, max_attempts)
         except _DiedError:
@@ -147,8 +153,16 @@ def _in_threads(own: Ownership, *, poison: str | None, dying: bool, lease: timed
     return acknowledged
 
 
-def _work_in_a_process(
-    url: str, start: Any, record_to: str, number: int, poison: str | None, die: bool, lease: float, max_attempts: int
+def _work_in_a_process(  # noqa: PLR0917  # what a spawned process is given, as plain values
+    url: str,
+    start: Any,
+    claimed: Any,
+    record_to: str,
+    number: int,
+    poison: str | None,
+    die: bool,
+    lease: float,
+    max_attempts: int,
 ) -> None:
     """One dispatcher process: its own engine and `Ownership`; what it acknowledges is appended to `record_to`."""
     own = Ownership(presets.account_managers(), SqlRepository(make_engine(url)))
@@ -158,10 +172,13 @@ def _work_in_a_process(
             file.writelines(f"{key}\n" for key in keys)
 
     def kill() -> None:
+        claimed.set()
         os.kill(os.getpid(), signal.SIGKILL)
 
     notifier = FlakyNotifier(record, number, poison=poison, die=kill if die else None)
     start.wait(WAIT)
+    if claimed is not None and not die:
+        claimed.wait(WAIT)  # the dying one claims a batch first, so it surely dies holding one
     _drain(own, notifier, timedelta(seconds=lease), max_attempts)
 
 
@@ -171,11 +188,12 @@ def _in_processes(
     """Run the dispatchers as processes each with its own repository on `url`; return every key acknowledged."""
     spawn = multiprocessing.get_context("spawn")
     start = spawn.Barrier(DISPATCHERS)
+    claimed = spawn.Event() if dying else None
     files = [directory / f"acknowledged-{n}.txt" for n in range(DISPATCHERS)]
     processes = [
         spawn.Process(
             target=_work_in_a_process,
-            args=(url, start, str(files[n]), n, poison, dying and n == 0, lease.total_seconds(), max_attempts),
+            args=(url, start, claimed, str(files[n]), n, poison, dying and n == 0, lease.total_seconds(), max_attempts),
         )
         for n in range(DISPATCHERS)
     ]

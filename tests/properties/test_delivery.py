@@ -17,9 +17,9 @@ per a drawn schedule, a bounded number of `dispatch()` calls afterwards leaves:
 """
 
 import math
-from datetime import timedelta
 from collections import Counter
 from collections.abc import Collection, Sequence
+from datetime import timedelta
 from typing import Any
 
 from attrs import define, field

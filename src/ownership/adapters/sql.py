@@ -948,7 +948,7 @@ class _Statements:
         )
         self.claim = (
             update(outbox)
-            .where(outbox.c.key == bindparam("k"))
+            .where(outbox.c.key.in_(bindparam("keys", expanding=True)))
             .values(claim_token=bindparam("token"), claimed_until=bindparam("until", type_=_Moment))
         )
         self.delivered, self.failed = _settling(claimed=False)
@@ -979,13 +979,15 @@ def _settling(*, claimed: bool) -> tuple[Executable, Executable]:
 
     Settling under a token ends the claim, so settling again with it changes nothing.
     """
+    mine = outbox.c.claim_token == bindparam("token")
+    keys = outbox.c.key.in_(bindparam("keys", expanding=True))
     key = outbox.c.key == bindparam("k")
-    where = and_(key, outbox.c.claim_token == bindparam("token")) if claimed else key
     released: dict[str, Any] = {"claim_token": None, "claimed_until": None} if claimed else {}
-    delivered = update(outbox).where(where).values(delivered=True, **released)
+    # Delivered keys in one statement a batch of them; failed ones one a key, as each has its own backoff.
+    delivered = update(outbox).where(and_(keys, mine) if claimed else keys).values(delivered=True, **released)
     failed = (
         update(outbox)
-        .where(where)
+        .where(and_(key, mine) if claimed else key)
         .values(
             attempts=outbox.c.attempts + 1,
             next_attempt_at=bindparam("later", type_=_Moment),
@@ -1002,6 +1004,14 @@ def _forget(table: Table, id: str) -> Executable:
 
 
 _BATCH = 500  # ids in one IN list
+
+
+def _batches(keys: Sequence[str]) -> Iterator[list[str]]:
+    """`keys` in lists short enough for one IN list each."""
+    for start in range(0, len(keys), _BATCH):
+        yield list(keys[start : start + _BATCH])
+
+
 _EVENT: type[Event] = Event  # type: ignore[assignment]  # a union, which cattrs structures by its tag
 
 
@@ -1283,8 +1293,8 @@ class _SqlTransaction:
         _check_aware(now)
         _check_aware(until)
         rows = self._read(self._s.claimable, now=now, limit=limit)
-        for row in rows:
-            self._write(self._s.claim, {"k": row.key, "token": token, "until": until})
+        for some in _batches([row.key for row in rows]):
+            self._write(self._s.claim, {"keys": some, "token": token, "until": until})
         return [_entry(row) for row in rows]
 
     def settle(
@@ -1302,8 +1312,8 @@ class _SqlTransaction:
         claimed = {"token": token} if token is not None else {}
         marking = self._s.delivered if token is None else self._s.delivered_claimed
         counting = self._s.failed if token is None else self._s.failed_claimed
-        for key in delivered:
-            self._write(marking, {"k": key, **claimed})
+        for some in _batches(list(delivered)):
+            self._write(marking, {"keys": some, **claimed})
         for key in failed:
             self._write(counting, {"k": key, "later": later.get(key), "dead": key in dead, **claimed})
 
