@@ -142,7 +142,7 @@ class Notifications(Writer):
         target = notifier if notifier is not None else self._notifier
         if target is None:
             raise InvalidValueError("There is no notifier to deliver to; pass one to dispatch() or to Ownership().")
-        _check_dispatch(limit, lease, max_attempts, backoff)
+        _check_dispatch(lease, backoff)
         token = self._ids()
         batch = self._claim(limit, lease, token)
         if not batch:
@@ -245,15 +245,13 @@ def pause(backoff: timedelta, attempts: int) -> timedelta:
     return min(longer, LONGEST_PAUSE)
 
 
-def _check_dispatch(limit: int, lease: timedelta, max_attempts: int, backoff: timedelta) -> None:
-    for name, count in (("limit", limit), ("max_attempts", max_attempts)):
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise InvalidValueError(f"dispatch()'s {name} is a whole number of at least 1, not {count!r}.")
-    if not isinstance(lease, timedelta) or lease <= timedelta(0):
+def _check_dispatch(lease: timedelta, backoff: timedelta) -> None:
+    """Refuse a lease that is over before it begins, and a backoff that would try a key before it failed."""
+    if lease <= timedelta(0):
         raise InvalidValueError(
             f"dispatch()'s lease is a positive timedelta, such as timedelta(seconds=60), not {lease!r}."
         )
-    if not isinstance(backoff, timedelta) or backoff < timedelta(0):
+    if backoff < timedelta(0):
         raise InvalidValueError(f"dispatch()'s backoff is a timedelta of zero or more, not {backoff!r}.")
 
 
