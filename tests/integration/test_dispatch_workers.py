@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from ownership import Channel, Notification, Ownership, RecordRef, presets
 from ownership.adapters.memory import MemoryRepository
-from ownership.adapters.sql import SqlRepository, make_engine
+from ownership.adapters.sql import SCHEMA_VERSION, SqlRepository, create_schema, make_engine, schema_table
 from ownership.ports import Repository
 from postgres import throwaway_database
 from sql_repositories import WAIT, sqlite_file
@@ -284,3 +285,32 @@ def test_x7_a_poison_key_is_dead_lettered_and_the_other_299_are_delivered_once(r
     [dead] = own.outbox(dead=True)
     assert (dead.notification.key, dead.attempts, dead.delivered) == (POISON, 3, False)
     assert own.outbox(pending=True) == ()
+
+
+def test_x7_create_schema_migrates_a_version_2_sqlite_file_and_its_outbox_keeps_what_it_held(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
+    create_schema(engine)
+    repository = SqlRepository(engine)
+    _fill(repository)
+    with repository.transaction() as tx:
+        tx.settle(_keys()[:2], _keys()[2:3])
+    # What version 2 was: the outbox without the columns of version 3.
+    with engine.begin() as connection:
+        for column in ("dead", "next_attempt_at", "claim_token", "claimed_until"):
+            connection.exec_driver_sql(f"ALTER TABLE ownership_outbox DROP COLUMN {column}")
+        connection.execute(update(schema_table).values(version=2))
+
+    create_schema(engine)
+
+    with engine.connect() as connection:
+        assert connection.execute(select(schema_table.c.version)).scalars().all() == [SCHEMA_VERSION] == [3]
+    own = Ownership(presets.account_managers(), SqlRepository(engine))
+    entries = own.outbox()
+    assert [(e.attempts, e.delivered, e.dead, e.next_attempt_at) for e in entries[:4]] == [
+        (0, True, False, None),
+        (0, True, False, None),
+        (1, False, False, None),
+        (0, False, False, None),
+    ]
+    assert len(own.dispatch(FlakyNotifier(lambda keys: None, 0, poison="none"), limit=500).delivered) == 298
+    engine.dispose()
