@@ -152,7 +152,7 @@ class Notifications(Writer):
         dead = tuple(key for key in failed if attempts[key] >= max_attempts)
         at = self._clock()
         retry_at = {key: at + pause(backoff, attempts[key]) for key in failed if key not in dead}
-        self._settle(token, delivered, failed, retry_at, dead, deadline=at + lease)
+        self._settle(token, delivered, failed, retry_at, dead, lease=lease)
         if dead:
             logger.error(
                 "%d notifications failed %d times and are dead letters now; see outbox(dead=True), then "
@@ -177,7 +177,7 @@ class Notifications(Writer):
         retry_at: Mapping[str, datetime],
         dead: Sequence[str],
         *,
-        deadline: datetime,
+        lease: timedelta,
     ) -> None:
         """Settle a delivered batch under its token, again and again while it conflicts, until its lease has ended.
 
@@ -185,6 +185,8 @@ class Notifications(Writer):
         the lease has ended, another dispatcher may hold the keys, and what was
         not saved is delivered again (at least once).
         """
+        # Measured on this machine's monotonic clock: the lease ends by the wall, and a host's clock may stand still.
+        deadline = time.monotonic() + lease.total_seconds()
         attempt = 0
         while True:
             try:
@@ -192,7 +194,7 @@ class Notifications(Writer):
                     tx.settle(delivered, failed, token=token, retry_at=retry_at, dead=dead)
             except ConflictError as conflict:
                 attempt += 1
-                if attempt > self._retries and self._clock() >= deadline:
+                if attempt > self._retries and time.monotonic() >= deadline:
                     logger.error(
                         "Settling %d delivered and %d failed notifications gave up after %d runs, as their lease "
                         "ended; they will be delivered again: %s",

@@ -1,11 +1,22 @@
 """Leases, backoff and dead letters of `dispatch` (X7): one bad key never holds up the others."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from ownership import Assignee, Dispatched, InvalidValueError, Notification, Ownership, RecordRef, presets
+from ownership import (
+    Assignee,
+    ConflictError,
+    Dispatched,
+    InvalidValueError,
+    Notification,
+    Ownership,
+    RecordRef,
+    presets,
+)
 from ownership.adapters.memory import MemoryRepository
 from ownership.testing import FakeClock, RecordingNotifier
 from ownership.usecases.audit import Finding
@@ -157,3 +168,48 @@ def test_x7_dispatch_refuses_settings_that_make_no_sense_and_claims_nothing(
     with pytest.raises(InvalidValueError, match=wanted):
         own.dispatch(RecordingNotifier(), **arguments)  # type: ignore[arg-type]
     assert len(own.dispatch(RecordingNotifier()).delivered) == 4
+
+
+class _ConflictingSettles:
+    """A memory repository whose first `conflicts` settles meet another unit of work, as a busy database's may."""
+
+    def __init__(self, conflicts: int) -> None:
+        self.inner = MemoryRepository()
+        self.conflicts = conflicts
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.inner.transaction() as tx:
+            yield _Settling(tx, self)
+
+
+class _Settling:
+    def __init__(self, tx: Any, repository: _ConflictingSettles) -> None:
+        self._tx = tx
+        self._repository = repository
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+    def settle(self, *arguments: Any, **keywords: Any) -> None:
+        self._tx.settle(*arguments, **keywords)
+        if self._repository.conflicts > 0:
+            self._repository.conflicts -= 1
+            raise ConflictError("Another change was saved at the same moment; repeat the call.")
+
+
+def test_x7_settling_is_run_again_until_it_is_saved_so_a_delivery_never_ends_in_a_conflict(clock: FakeClock) -> None:
+    repository = _ConflictingSettles(conflicts=8)  # more than Ownership's five retries of a use case
+    own = Ownership(presets.account_managers(), repository, clock=clock)  # type: ignore[arg-type]
+    own.add_tenant("acme", plan="go")
+    own.add_user("acme", "Anna", id="anna")
+    own.add_user("acme", "Bob", id="bob")
+    own.create("deal", actor="anna", id="D-1", holders={"responsible": Assignee.user("bob")})
+    notifier = RecordingNotifier()
+
+    report = own.dispatch(notifier)
+
+    assert report.delivered == tuple(notifier.keys) != ()
+    assert repository.conflicts == 0
+    assert own.outbox(pending=True) == ()
+    assert own.dispatch(notifier) == Dispatched((), ()), "settled once it was saved: never handed out again"
