@@ -92,8 +92,8 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run the benchmarks: access (django-rules, installed here only, is its baseline), SQL, bulk work and dispatch.
 
-    The SQL, bulk and dispatch benchmarks measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL, else the one
-    `.ci/postgres` starts (and leaves running). Arguments after ``--`` replace ``--large`` for the first two.
+    The SQL, bulk and dispatch benchmarks measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL, else
+    the one `.ci/postgres` starts (and leaves running). Arguments after ``--`` replace ``--large`` for the first two.
     """
     session.install("-e", ".[testing,postgresql]", "rules")
     arguments = session.posargs or ["--large"]

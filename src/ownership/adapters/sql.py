@@ -478,7 +478,10 @@ _LEASELESS = 2  # the schema version before the outbox had dead letters, backoff
 
 def _add_leases(connection: Connection) -> None:
     """Migrate version 2 to 3: add the outbox's columns for dead letters, backoff and leases, and store version 3."""
+    there = {column["name"] for column in inspect(connection).get_columns(outbox.name)}
     for name in ("dead", "next_attempt_at", "claim_token", "claimed_until"):
+        if name in there:
+            continue  # a host's migration added it already
         column = CreateColumn(outbox.c[name]).compile(dialect=connection.dialect)
         connection.exec_driver_sql(f"ALTER TABLE {outbox.name} ADD COLUMN {column}")
     connection.execute(update(schema_table).values(version=SCHEMA_VERSION))
