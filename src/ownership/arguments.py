@@ -197,7 +197,7 @@ class _Nothing:
 
 
 _SIMPLE: dict[object, Check] = {bool: _flag, datetime: _moment, type(None): _none, Any: _anything, object: _anything}
-_AT_LEAST = {"limit": 1, "retries": 0}
+_AT_LEAST = {"limit": 1, "retries": 0, "max_attempts": 1}
 
 
 def check_for(annotation: Any, name: str) -> Check:  # noqa: PLR0911 - one return per kind of annotation

@@ -26,6 +26,7 @@ from ownership.model import (
     a_moment,
     an_id,
     an_optional_id,
+    an_optional_moment,
     an_optional_name_set,
     names,
     one_of,
@@ -87,11 +88,28 @@ class Notification:
 
 @frozen
 class OutboxEntry:
-    """A notification in the outbox, with how often delivering it failed and whether it was delivered."""
+    """A notification in the outbox, with how often delivering it failed and what became of it (X7).
+
+    Attributes:
+        notification: what to deliver.
+        attempts: how often delivering it failed.
+        delivered: whether the notifier acknowledged it.
+        dead: whether it failed `dispatch`'s `max_attempts` times and waits in the dead letters for
+            `Ownership.retry_dead`; dispatch passes it over until then.
+        next_attempt_at: the moment before which dispatch does not try it again after a failure (backoff); None
+            when it may be tried at once.
+    """
 
     notification: Notification = field(validator=one_of(Notification))
     attempts: int = field(default=0, validator=lambda _entry, _attribute, value: _check_attempts(value))
     delivered: bool = field(default=False, validator=a_flag)
+    dead: bool = field(default=False, validator=a_flag, kw_only=True)
+    next_attempt_at: datetime | None = field(default=None, validator=an_optional_moment, kw_only=True)
+
+    @property
+    def pending(self) -> bool:
+        """Whether dispatch still has to deliver it: neither delivered nor dead."""
+        return not self.delivered and not self.dead
 
 
 def _check_attempts(attempts: object) -> None:
@@ -102,10 +120,14 @@ def _check_attempts(attempts: object) -> None:
 
 @frozen
 class Dispatched:
-    """What one `dispatch` did: the keys delivered, and the keys left pending for the next one."""
+    """What one `dispatch` did: the keys delivered, the keys that failed, and of those the ones now dead letters.
+
+    A failed key that is not in `dead` stays pending, to be tried again after its backoff.
+    """
 
     delivered: tuple[str, ...]
     failed: tuple[str, ...]
+    dead: tuple[str, ...] = field(default=(), kw_only=True)
 
 
 class Notifier(Protocol):

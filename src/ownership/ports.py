@@ -7,6 +7,7 @@ a repository keeps the promises written here.
 
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from ownership.events import Event
@@ -198,21 +199,48 @@ class Transaction(Protocol):
         ...
 
     def put_outbox_entry(self, entry: OutboxEntry) -> None:
-        """Insert or replace an outbox entry as it is: its notification, attempts and whether it was delivered.
+        """Insert or replace an outbox entry as it is: its notification, attempts, delivery, death and backoff.
 
         A new key goes last in the order the outbox was filled; a key already
-        there keeps its place. This is how `restore` puts an outbox back, one
-        call an entry however often its delivery failed.
+        there keeps its place, and loses any claim on it. This is how `restore`
+        puts an outbox back, and `retry_dead` gives a dead letter another go.
         """
         ...
 
-    def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
-        """Return the outbox in the order it was filled: every entry, or the pending ones first `limit`."""
+    def outbox(self, *, pending: bool = False, limit: int | None = None, dead: bool = False) -> Sequence[OutboxEntry]:
+        """Return the outbox in the order it was filled, the first `limit` of them.
+
+        Every entry; or with `pending` those neither delivered nor dead; or with `dead` the dead letters alone.
+        """
         ...
 
-    def settle(self, delivered: Collection[str], failed: Collection[str]) -> None:
+    def claim(self, *, limit: int, now: datetime, until: datetime, token: str) -> Sequence[OutboxEntry]:
+        """Claim for one dispatcher up to `limit` entries due at `now`, oldest first, and return them.
+
+        Due: pending (neither delivered nor dead), with no `next_attempt_at`
+        after `now`, and no claim whose lease runs past `now`. Each claimed
+        entry carries `token` until `until` (its lease) or until `settle` with
+        that token: no other claim takes it before. Units claiming side by side
+        never claim one key twice while its lease is live (PostgreSQL: row locks
+        skipped by the others; SQLite: its one writer; memory: its lock).
+        """
+        ...
+
+    def settle(
+        self,
+        delivered: Collection[str],
+        failed: Collection[str],
+        *,
+        token: str | None = None,
+        retry_at: Mapping[str, datetime] | None = None,
+        dead: Collection[str] = (),
+    ) -> None:
         """Mark the `delivered` keys delivered, and count one more attempt for each `failed` key.
 
+        A failed key's `next_attempt_at` becomes its moment in `retry_at`
+        (None if it has none), and it becomes dead if it is in `dead`. With a
+        `token`, only keys still claimed with that token are touched, and their
+        claim ends; settling again with the same token then changes nothing.
         Keys that are not in the outbox are passed over.
         """
         ...
@@ -270,4 +298,20 @@ class WritesFirst(Protocol):
         by side: the later begins after the earlier has ended, so a counter every
         such unit writes is never a conflict.
         """
+        ...
+
+
+@runtime_checkable
+class Claiming(Protocol):
+    """What a repository may offer besides `Repository`: a lighter unit of work for claiming and settling the outbox.
+
+    `Ownership.dispatch` claims and settles through it. A claim is made safe by
+    its row locks (`SELECT ... FOR UPDATE SKIP LOCKED`), not by the units
+    running as if one after another, so a database that would otherwise refuse
+    claims side by side as conflicts (PostgreSQL SERIALIZABLE) can run these
+    units at READ COMMITTED and let many dispatchers claim at once.
+    """
+
+    def claiming(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work used only for `Transaction.claim` and `Transaction.settle`."""
         ...

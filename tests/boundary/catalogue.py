@@ -22,7 +22,7 @@ import io
 import json
 import operator
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import attrs
@@ -255,6 +255,9 @@ BAD: dict[str, list[tuple[str, object]]] = {
         ("int-items", {"watcher": [5]}),
     ],
     "notifier?": [("int", 5), ("str", "notifier")],
+    "lease": [("int", 60), ("str", "60s"), ("none", None), ("zero", timedelta(0)), ("negative", timedelta(seconds=-1))],
+    "backoff": [("int", 1), ("str", "1s"), ("none", None), ("negative", timedelta(seconds=-1))],
+    "keys?": [("int", 5), ("int-item", [5]), ("none-item", [None])],
     "cursor?": _without_none(_ID),
     "number?": _without_none(_ID),
     "prefix": [("int", 5), ("none", None), ("nul", "a\x00b"), ("surrogate", "\ud800"), ("long", LONG_TEXT)],
@@ -370,7 +373,13 @@ METHODS: dict[str, dict[str, tuple[str, object]]] = {
     },
     "delete": {"selection": ("selection", [D1]), "actor": ("user", "anna"), "progress": ("progress?", None)},
     "delete_segment": {"tenant": ("tenant", "acme"), "id": ("segment-id", "seg-1"), "actor": ("user", "anna")},
-    "dispatch": {"notifier": ("notifier?", _notifier), "limit": ("limit", 100)},
+    "dispatch": {
+        "notifier": ("notifier?", _notifier),
+        "limit": ("limit", 100),
+        "lease": ("lease", timedelta(seconds=60)),
+        "max_attempts": ("limit", 10),
+        "backoff": ("backoff", timedelta(seconds=1)),
+    },
     "explain": {"viewer": ("user", "bob"), "action": ("action", "view"), "record": ("record", D1)},
     "filter": {"viewer": ("user", "bob"), "action": ("action", "view"), "kind": ("kind", "deal")},
     "find": {
@@ -400,7 +409,8 @@ METHODS: dict[str, dict[str, tuple[str, object]]] = {
     "members": {"group": ("group", "acme-team"), "at": ("moment?", None)},
     "next_number": {"tenant": ("tenant", "acme"), "kind": ("kind", "deal")},
     "number_range": {"tenant": ("tenant", "acme"), "kind": ("kind", "deal")},
-    "outbox": {"pending": ("flag", False)},
+    "outbox": {"pending": ("flag", False), "dead": ("flag", False)},
+    "retry_dead": {"keys": ("keys?", None)},
     "personal_group": {"user": ("user", "anna")},
     "reassign": {
         "selection": ("selection", [D1]),
@@ -739,8 +749,16 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., object], dict[str, object], dict[str
             "notification": Notification("k-1", "anna", D1, "note_added", None, START, Channel.IN_APP),
             "attempts": 0,
             "delivered": False,
+            "dead": False,
+            "next_attempt_at": None,
         },
-        {"notification": "value", "attempts": "count", "delivered": "flag"},
+        {
+            "notification": "value",
+            "attempts": "count",
+            "delivered": "flag",
+            "dead": "flag",
+            "next_attempt_at": "moment?",
+        },
         InvalidValueError,
     ),
     "NumberRange": (

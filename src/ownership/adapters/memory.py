@@ -11,7 +11,10 @@ import json
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any
+
+import attrs
 
 from ownership.events import Event
 from ownership.filters import And, Filter, HasAssignee, HomeIs, Nothing, Or, SharedWith, matches
@@ -47,8 +50,10 @@ class MemoryRepository:
         self._assignments: dict[RecordRef, tuple[Assignment, ...]] = {}
         self._events: dict[RecordRef, tuple[Event, ...]] = {}
         self._outbox: dict[str, OutboxEntry] = {}
-        # The keys not delivered yet (a set, kept as a dictionary so a rollback puts a key back as it was).
+        # The keys not delivered yet and not dead (a set, kept as a dictionary so a rollback puts a key back as it was).
         self._pending: dict[str, None] = {}
+        # The claims on outbox keys: the claiming dispatcher's token and when its lease ends.
+        self._claims: dict[str, tuple[str, datetime]] = {}
         # Every key's place in the order the outbox was filled: the order both listings keep, whatever a rollback
         # does to the dictionaries' own order. A place taken back is never given again.
         self._places: dict[str, int] = {}
@@ -246,6 +251,7 @@ class _MemoryTransaction:
             r._delete(r._outbox, key)
             r._delete(r._places, key)
             r._delete(r._pending, key)
+            r._delete(r._claims, key)
             r._index(r._keys_by_record, ref, remove=key)
         r._delete(r._records, ref)
         if old.number is not None:
@@ -409,30 +415,71 @@ class _MemoryTransaction:
         if old is not None and old.notification.record != entry.notification.record:
             self._r._index(self._r._keys_by_record, old.notification.record, remove=key)
             self._r._index(self._r._keys_by_record, entry.notification.record, add=key)
+        self._put(entry)
+        self._r._delete(self._r._claims, key)
+
+    def _put(self, entry: OutboxEntry) -> None:
+        """Replace a known key's entry, keeping the pending keys in step."""
+        key = entry.notification.key
         self._r._set(self._r._outbox, key, entry)
-        if entry.delivered:
-            self._r._delete(self._r._pending, key)
-        else:
+        if entry.pending:
             self._r._set(self._r._pending, key, None)
+        else:
+            self._r._delete(self._r._pending, key)
 
-    def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
-        if not pending:
-            # In the order filled: a deletion taken back puts a key back at the dictionary's end.
-            return [self._r._outbox[key] for key in sorted(self._r._outbox, key=self._r._places.__getitem__)[:limit]]
+    def outbox(self, *, pending: bool = False, limit: int | None = None, dead: bool = False) -> Sequence[OutboxEntry]:
         order = self._r._places.__getitem__
-        first = (
-            sorted(self._r._pending, key=order) if limit is None else heapq.nsmallest(limit, self._r._pending, order)
-        )
-        return [self._r._outbox[key] for key in first]
+        if pending:
+            first = (
+                sorted(self._r._pending, key=order)
+                if limit is None
+                else heapq.nsmallest(limit, self._r._pending, order)
+            )
+            return [self._r._outbox[key] for key in first]
+        # In the order filled: a deletion taken back puts a key back at the dictionary's end.
+        entries = (self._r._outbox[key] for key in sorted(self._r._outbox, key=order))
+        return list(itertools.islice((e for e in entries if e.dead or not dead), limit))
 
-    def settle(self, delivered: Collection[str], failed: Collection[str]) -> None:
+    def claim(self, *, limit: int, now: datetime, until: datetime, token: str) -> Sequence[OutboxEntry]:
+        claims = self._r._claims
+
+        def due(key: str) -> bool:
+            entry = self._r._outbox[key]
+            claimed = claims.get(key)
+            return (entry.next_attempt_at is None or entry.next_attempt_at <= now) and (
+                claimed is None or claimed[1] <= now
+            )
+
+        order = self._r._places.__getitem__
+        taken = heapq.nsmallest(limit, filter(due, self._r._pending), order)
+        for key in taken:
+            self._r._set(claims, key, (token, until))
+        return [self._r._outbox[key] for key in taken]
+
+    def settle(
+        self,
+        delivered: Collection[str],
+        failed: Collection[str],
+        *,
+        token: str | None = None,
+        retry_at: Mapping[str, datetime] | None = None,
+        dead: Collection[str] = (),
+    ) -> None:
+        def held(key: str) -> OutboxEntry | None:
+            entry = self._r._outbox.get(key)
+            if entry is None or (token is not None and self._r._claims.get(key, ("", None))[0] != token):
+                return None
+            if token is not None:
+                self._r._delete(self._r._claims, key)
+            return entry
+
         for key in delivered:
-            if (entry := self._r._outbox.get(key)) is not None:
-                self._r._set(self._r._outbox, key, OutboxEntry(entry.notification, entry.attempts, delivered=True))
-                self._r._delete(self._r._pending, key)
+            if (entry := held(key)) is not None:
+                self._put(attrs.evolve(entry, delivered=True))
         for key in failed:
-            if (entry := self._r._outbox.get(key)) is not None:
-                self._r._set(self._r._outbox, key, OutboxEntry(entry.notification, entry.attempts + 1, entry.delivered))
+            if (entry := held(key)) is not None:
+                later = (retry_at or {}).get(key)
+                self._put(attrs.evolve(entry, attempts=entry.attempts + 1, next_attempt_at=later, dead=key in dead))
 
 
 def _holding_key(assignment: Assignment) -> tuple[str, str, Assignee, str]:

@@ -79,6 +79,7 @@ from sqlalchemy.engine import Connection, NestedTransaction
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateColumn
 
 from ownership.errors import ConflictError, InvalidValueError, SchemaVersionError, StorageError
 from ownership.events import Event
@@ -115,7 +116,7 @@ from ownership.notify import Notification, OutboxEntry
 from ownership.ports import Transaction
 from ownership.serde import structure, unstructure
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The version of the tables this code reads and writes; stored in ``ownership_schema``."""
 
 
@@ -319,6 +320,11 @@ outbox = Table(
     Column("body", JSON, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("delivered", Boolean, nullable=False),
+    # Since version 3: dead letters, backoff, and the lease of the dispatcher that claimed it.
+    Column("dead", Boolean, nullable=False, server_default=false()),
+    Column("next_attempt_at", _Moment, nullable=True),
+    Column("claim_token", _ID, nullable=True),
+    Column("claimed_until", _Moment, nullable=True),
     Index("ownership_outbox_pending", "delivered", "seq"),
     Index("ownership_outbox_by_record", "kind", "record_id"),
 )
@@ -444,6 +450,9 @@ _IMMEDIATE = "ownership_begin_immediate"
 def create_schema(engine: Engine) -> None:
     """Create the tables and indexes of `ownership` where they are missing, and store the schema version.
 
+    A database of schema version 2 is migrated to 3 in place: the outbox gains its columns for dead
+    letters, backoff and leases.
+
     Raises:
         SchemaVersionError: the database holds the tables of another schema version.
         StorageError: the database could not be reached.
@@ -456,9 +465,26 @@ def create_schema(engine: Engine) -> None:
             mark = _native_insert(engine.dialect.name, schema_table).values(id=1, version=SCHEMA_VERSION)
             connection.execute(mark.on_conflict_do_nothing(index_elements=[schema_table.c.id]))
             stored = connection.execute(select(schema_table.c.version)).scalars().all()
+            if list(stored) == [_LEASELESS]:
+                _add_leases(connection)
+                stored = [SCHEMA_VERSION]
     except DBAPIError as error:
         raise _translated(error, committing=False) from error
     _check_version(stored)
+
+
+_LEASELESS = 2  # the schema version before the outbox had dead letters, backoff and leases: migrated in place
+
+
+def _add_leases(connection: Connection) -> None:
+    """Migrate version 2 to 3: add the outbox's columns for dead letters, backoff and leases, and store version 3."""
+    there = {column["name"] for column in inspect(connection).get_columns(outbox.name)}
+    for name in ("dead", "next_attempt_at", "claim_token", "claimed_until"):
+        if name in there:
+            continue  # a host's migration added it already
+        column = CreateColumn(outbox.c[name]).compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE {outbox.name} ADD COLUMN {column}")
+    connection.execute(update(schema_table).values(version=SCHEMA_VERSION))
 
 
 def drop_schema(engine: Engine) -> None:
@@ -546,6 +572,17 @@ class SqlRepository:
         sqlite = self.engine.dialect.name == "sqlite"
         return _SqlUnit(self, immediate=sqlite, turn=None if sqlite else turn)
 
+    def claiming(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that claims or settles the outbox; see `ownership.ports.Claiming`.
+
+        On SQLite it is `writing`: claims take turns at the one writer. On
+        PostgreSQL it runs READ COMMITTED, where ``FOR UPDATE SKIP LOCKED`` lets
+        dispatchers claim side by side without refusing each other as conflicts.
+        """
+        if self.engine.dialect.name == "sqlite":
+            return _SqlUnit(self, immediate=True)
+        return _SqlUnit(self, relaxed=True)
+
     def _check_schema(self, connection: Connection) -> None:
         if self._checked:
             return
@@ -576,11 +613,14 @@ def _end_turn(connection: Connection) -> None:
 class _SqlUnit:
     """The context manager of one unit of work: a transaction, or a savepoint inside the thread's open one."""
 
-    __slots__ = ("_immediate", "_repo", "_saved", "_savepoint", "_turn")
+    __slots__ = ("_immediate", "_relaxed", "_repo", "_saved", "_savepoint", "_turn")
 
-    def __init__(self, repo: SqlRepository, *, immediate: bool = False, turn: str | None = None) -> None:
+    def __init__(
+        self, repo: SqlRepository, *, immediate: bool = False, turn: str | None = None, relaxed: bool = False
+    ) -> None:
         self._repo = repo
         self._immediate = immediate
+        self._relaxed = relaxed
         self._turn = turn
         self._savepoint: NestedTransaction | None = None
         self._saved: dict[RecordRef, int] = {}
@@ -603,6 +643,8 @@ class _SqlUnit:
             try:
                 if self._immediate:
                     connection.execution_options(**{_IMMEDIATE: True})
+                if self._relaxed:
+                    connection.execution_options(isolation_level="READ COMMITTED")
                 if self._turn is not None:
                     # A session lock, taken and held outside the transaction, so its snapshot comes after the wait;
                     # waited for as long as any lock is (`_TURN_WAIT`), then refused as a conflict.
@@ -886,11 +928,34 @@ class _Statements:
         )
         self.append_event = insert(events)
         self.outbox = select(outbox).order_by(outbox.c.seq)
-        self.pending = select(outbox).where(outbox.c.delivered == false()).order_by(outbox.c.seq)
+        self.pending = (
+            select(outbox).where(outbox.c.delivered == false(), outbox.c.dead == false()).order_by(outbox.c.seq)
+        )
         self.pending_first = self.pending.limit(bindparam("limit"))
         self.outbox_first = self.outbox.limit(bindparam("limit"))
-        self.delivered = update(outbox).where(outbox.c.key == bindparam("k")).values(delivered=True)
-        self.failed = update(outbox).where(outbox.c.key == bindparam("k")).values(attempts=outbox.c.attempts + 1)
+        self.dead = select(outbox).where(outbox.c.dead == true()).order_by(outbox.c.seq)
+        self.dead_first = self.dead.limit(bindparam("limit"))
+        now = bindparam("now", type_=_Moment)
+        # Oldest first; on PostgreSQL rows another dispatcher is claiming are skipped, not waited for.
+        self.claimable = (
+            select(outbox)
+            .where(
+                outbox.c.delivered == false(),
+                outbox.c.dead == false(),
+                or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
+                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now),
+            )
+            .order_by(outbox.c.seq)
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True)
+        )
+        self.claim = (
+            update(outbox)
+            .where(outbox.c.key.in_(bindparam("keys", expanding=True)))
+            .values(claim_token=bindparam("token"), claimed_until=bindparam("until", type_=_Moment))
+        )
+        self.delivered, self.failed = _settling(claimed=False)
+        self.delivered_claimed, self.failed_claimed = _settling(claimed=True)
         self.put_setting = _upsert(dialect, settings, ["tenant", "key"])
         self.delete_setting = delete(settings).where(
             settings.c.tenant == bindparam("tenant"), settings.c.key == bindparam("key")
@@ -912,12 +977,44 @@ class _Statements:
         )
 
 
+def _settling(*, claimed: bool) -> tuple[Executable, Executable]:
+    """The statements that mark a key delivered and count a failed attempt; `claimed`: only under the unit's token.
+
+    Settling under a token ends the claim, so settling again with it changes nothing.
+    """
+    mine = outbox.c.claim_token == bindparam("token")
+    keys = outbox.c.key.in_(bindparam("keys", expanding=True))
+    key = outbox.c.key == bindparam("k")
+    released: dict[str, Any] = {"claim_token": None, "claimed_until": None} if claimed else {}
+    # Delivered keys in one statement a batch of them; failed ones one a key, as each has its own backoff.
+    delivered = update(outbox).where(and_(keys, mine) if claimed else keys).values(delivered=True, **released)
+    failed = (
+        update(outbox)
+        .where(and_(key, mine) if claimed else key)
+        .values(
+            attempts=outbox.c.attempts + 1,
+            next_attempt_at=bindparam("later", type_=_Moment),
+            dead=bindparam("dead", type_=Boolean),
+            **released,
+        )
+    )
+    return delivered, failed
+
+
 def _forget(table: Table, id: str) -> Executable:
     """The statement that deletes a record's rows from `table`, whose column `id` holds the record's id."""
     return delete(table).where(table.c.kind == bindparam("kind"), table.c[id] == bindparam("id"))
 
 
 _BATCH = 500  # ids in one IN list
+
+
+def _batches(keys: Sequence[str]) -> Iterator[list[str]]:
+    """`keys` in lists short enough for one IN list each."""
+    for start in range(0, len(keys), _BATCH):
+        yield list(keys[start : start + _BATCH])
+
+
 _EVENT: type[Event] = Event  # type: ignore[assignment]  # a union, which cattrs structures by its tag
 
 
@@ -1185,18 +1282,43 @@ class _SqlTransaction:
     def put_outbox_entry(self, entry: OutboxEntry) -> None:
         self._write(self._s.put_outbox_entry, _outbox_row(entry))
 
-    def outbox(self, *, pending: bool = False, limit: int | None = None) -> Sequence[OutboxEntry]:
-        if limit is None:
-            rows = self._read(self._s.pending if pending else self._s.outbox)
+    def outbox(self, *, pending: bool = False, limit: int | None = None, dead: bool = False) -> Sequence[OutboxEntry]:
+        if pending:
+            every, first = self._s.pending, self._s.pending_first
+        elif dead:
+            every, first = self._s.dead, self._s.dead_first
         else:
-            rows = self._read(self._s.pending_first if pending else self._s.outbox_first, limit=limit)
+            every, first = self._s.outbox, self._s.outbox_first
+        rows = self._read(every) if limit is None else self._read(first, limit=limit)
         return [_entry(row) for row in rows]
 
-    def settle(self, delivered: Collection[str], failed: Collection[str]) -> None:
-        for key in delivered:
-            self._write(self._s.delivered, {"k": key})
+    def claim(self, *, limit: int, now: datetime, until: datetime, token: str) -> Sequence[OutboxEntry]:
+        _check_aware(now)
+        _check_aware(until)
+        rows = self._read(self._s.claimable, now=now, limit=limit)
+        for some in _batches([row.key for row in rows]):
+            self._write(self._s.claim, {"keys": some, "token": token, "until": until})
+        return [_entry(row) for row in rows]
+
+    def settle(
+        self,
+        delivered: Collection[str],
+        failed: Collection[str],
+        *,
+        token: str | None = None,
+        retry_at: Mapping[str, datetime] | None = None,
+        dead: Collection[str] = (),
+    ) -> None:
+        later = retry_at or {}
+        for moment in later.values():
+            _check_aware(moment)
+        claimed = {"token": token} if token is not None else {}
+        marking = self._s.delivered if token is None else self._s.delivered_claimed
+        counting = self._s.failed if token is None else self._s.failed_claimed
+        for some in _batches(list(delivered)):
+            self._write(marking, {"keys": some, **claimed})
         for key in failed:
-            self._write(self._s.failed, {"k": key})
+            self._write(counting, {"k": key, "later": later.get(key), "dead": key in dead, **claimed})
 
 
 def _outbox_row(entry: OutboxEntry) -> dict[str, Any]:
@@ -1208,6 +1330,10 @@ def _outbox_row(entry: OutboxEntry) -> dict[str, Any]:
         "body": unstructure(notification),
         "attempts": entry.attempts,
         "delivered": entry.delivered,
+        "dead": entry.dead,
+        "next_attempt_at": entry.next_attempt_at,
+        "claim_token": None,
+        "claimed_until": None,
     }
 
 
@@ -1275,7 +1401,13 @@ def _assignee(kind: str, id: str) -> Assignee:
 
 
 def _entry(row: Row[Any]) -> OutboxEntry:
-    return OutboxEntry(structure(row.body, Notification), row.attempts, row.delivered)
+    return OutboxEntry(
+        structure(row.body, Notification),
+        row.attempts,
+        row.delivered,
+        dead=row.dead,
+        next_attempt_at=row.next_attempt_at,
+    )
 
 
 # --- filters as SQL -------------------------------------------------------------------------------

@@ -246,8 +246,15 @@ def notifications(*, recipient: str | None = None) -> st.SearchStrategy[Notifica
 
 
 def outbox_entries() -> st.SearchStrategy[OutboxEntry]:
-    """Outbox entries, pending or delivered, with attempts."""
-    return st.builds(OutboxEntry, notification=notifications(), attempts=st.integers(0, 5), delivered=st.booleans())
+    """Outbox entries, pending, delivered or dead, with attempts, some waiting out a backoff."""
+    return st.builds(
+        OutboxEntry,
+        notification=notifications(),
+        attempts=st.integers(0, 5),
+        delivered=st.booleans(),
+        dead=st.booleans(),
+        next_attempt_at=st.none() | moments(),
+    )
 
 
 def dispatch_reports() -> st.SearchStrategy[Dispatched]:

@@ -494,6 +494,63 @@ class RepositoryContract:
         with repo.transaction() as tx:
             assert [e.notification.key for e in tx.outbox()] == ["k2", "k3", "k4"], "k1 is now of the lead"
 
+    def test_a_claim_takes_due_entries_oldest_first_for_its_lease_and_no_other_claim_takes_them(self) -> None:
+        repo = self.make_repository()
+        later = _AT + timedelta(minutes=5)
+        with repo.transaction() as tx:
+            for key in ("k1", "k2", "k3", "k4", "k5"):
+                tx.enqueue(_notification(key))
+            tx.put_outbox_entry(OutboxEntry(_notification("k2"), attempts=1, next_attempt_at=later))
+            tx.put_outbox_entry(OutboxEntry(_notification("k3"), attempts=9, dead=True))
+            tx.put_outbox_entry(OutboxEntry(_notification("k4"), delivered=True))
+        until = _AT + timedelta(minutes=1)
+        with repo.transaction() as tx:
+            claimed = tx.claim(limit=5, now=_AT, until=until, token="first")
+            assert [(e.notification.key, e.attempts) for e in claimed] == [("k1", 0), ("k5", 0)]
+        with repo.transaction() as tx:
+            assert list(tx.claim(limit=5, now=_AT, until=until, token="second")) == [], "the leases are live"
+            assert [e.notification.key for e in tx.claim(limit=5, now=later, until=later, token="third")] == [
+                "k1",
+                "k2",
+                "k5",
+            ], "the first leases ended and k2's backoff passed; dead and delivered entries are never claimed"
+
+    def test_settling_under_a_token_touches_only_what_that_token_holds_and_is_idempotent(self) -> None:
+        repo = self.make_repository()
+        later = _AT + timedelta(seconds=30)
+        with repo.transaction() as tx:
+            for key in ("k1", "k2", "k3", "k4"):
+                tx.enqueue(_notification(key))
+        with repo.transaction() as tx:
+            tx.claim(limit=3, now=_AT, until=_AT + timedelta(minutes=1), token="mine")
+        for _ in range(2):
+            with repo.transaction() as tx:
+                tx.settle(["k1", "k4"], ["k2", "k3"], token="mine", retry_at={"k2": later}, dead=["k3"])
+        with repo.transaction() as tx:
+            assert [(e.notification.key, e.attempts, e.delivered, e.dead, e.next_attempt_at) for e in tx.outbox()] == [
+                ("k1", 0, True, False, None),
+                ("k2", 1, False, False, later),
+                ("k3", 1, False, True, None),
+                ("k4", 0, False, False, None),
+            ], "settled once, whatever the repeats; k4 was not claimed with the token"
+            assert [e.notification.key for e in tx.outbox(pending=True)] == ["k2", "k4"]
+            assert [e.notification.key for e in tx.outbox(dead=True)] == ["k3"]
+            assert [e.notification.key for e in tx.claim(limit=5, now=later, until=later, token="next")] == [
+                "k2",
+                "k4",
+            ], "a settled claim is over"
+
+    def test_putting_an_outbox_entry_ends_its_claim(self) -> None:
+        repo = self.make_repository()
+        with repo.transaction() as tx:
+            tx.enqueue(_notification("k1"))
+            tx.claim(limit=1, now=_AT, until=_AT + timedelta(hours=1), token="gone")
+            tx.put_outbox_entry(OutboxEntry(_notification("k1"), attempts=2))
+        with repo.transaction() as tx:
+            assert [e.notification.key for e in tx.claim(limit=1, now=_AT, until=_AT, token="next")] == ["k1"]
+            tx.settle(["k1"], [], token="gone")
+            assert tx.outbox(pending=True)[0].attempts == 2, "the old token holds nothing any more"
+
     # --- select agrees with the reference meaning of filters --------------------------
 
     @_PROPERTY

@@ -24,7 +24,7 @@ from ownership.errors import ConflictError
 from ownership.filters import Test
 from ownership.notify import Notifier
 from ownership.policy import Rulebook
-from ownership.ports import Repository, Transaction, Versioned, WritesFirst
+from ownership.ports import Claiming, Repository, Transaction, Versioned, WritesFirst
 
 logger = logging.getLogger("ownership")
 """Where `ownership` tells what it did not let reach the caller: retried conflicts, failed deliveries."""
@@ -78,6 +78,7 @@ class Units:
         self._ids = ids
         self._versioned = repository if isinstance(repository, Versioned) else None
         self._writes_first = repository if isinstance(repository, WritesFirst) else None
+        self._claims_apart = repository if isinstance(repository, Claiming) else None
         # Viewers resolved at one generation of the repository, with the moment they stop being right.
         self._viewers: dict[tuple[str, str], ResolvedViewer] = {}
         self._viewers_generation = -1
@@ -90,6 +91,12 @@ class Units:
         if self._writes_first is not None:
             return self._writes_first.writing(turn)
         return self._repository.transaction()
+
+    def _claiming(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that claims or settles the outbox: the repository's lighter one, where it offers that."""
+        if self._claims_apart is not None:
+            return self._claims_apart.claiming()
+        return self._writing()
 
     def _reading(self) -> AbstractContextManager[Transaction]:
         """Open a unit of work that only reads."""

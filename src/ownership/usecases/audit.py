@@ -2,7 +2,8 @@
 
 Records no active non-admin may see (CG2), mandatory roles held by inactive
 users (X3), users in no caretaker group (CG3), groups no one is linked to
-(CG4), and deputies whose cover has expired (X5).
+(CG4), deputies whose cover has expired (X5), and notifications to the
+tenant's users that became dead letters (X7).
 """
 
 from collections.abc import Sequence
@@ -20,8 +21,8 @@ class Finding:
 
     Attributes:
         kind: ``unseen_record``, ``inactive_holder``, ``no_caretaker_group``,
-            ``group_without_members`` or ``expired_deputy``.
-        subject: the id of what it is about (a record as ``"kind id"``, a user, a group).
+            ``group_without_members``, ``expired_deputy`` or ``dead_letter``.
+        subject: the id of what it is about (a record as ``"kind id"``, a user, a group, a notification's key).
         message: a sentence saying what is wrong and what to do.
     """
 
@@ -39,7 +40,9 @@ class Audit(Viewing):
         The findings: records of the tenant no active non-admin may view (CG2);
         mandatory roles held by inactive users (X3); active users in no
         caretaker group, where the rulebook has caretaker groups, admins aside (CG3); groups
-        no one is linked to (CG4); deputies whose cover has expired (X5).
+        no one is linked to (CG4); deputies whose cover has expired (X5);
+        notifications to the tenant's users that failed so often they are dead
+        letters, which `retry_dead` gives back to dispatch (X7).
 
         Raises:
             UnknownTenantError: no such tenant.
@@ -75,7 +78,22 @@ class Audit(Viewing):
                             f"ended {expired.until:%Y-%m-%d %H:%M}; remove the membership.",
                         )
                     )
+            findings += self._dead_letters(tx, users)
             return tuple(sorted(findings))
+
+    def _dead_letters(self, tx: Transaction, users: Sequence[User]) -> list[Finding]:
+        names = {user.id: user.name for user in users}
+        return [
+            Finding(
+                "dead_letter",
+                entry.notification.key,
+                f"The notification telling {names[entry.notification.recipient]} of {entry.notification.activity} "
+                f"on {entry.notification.record} failed {entry.attempts} times and is no longer delivered; fix "
+                "what the notifier logged and call retry_dead().",
+            )
+            for entry in tx.outbox(dead=True)
+            if entry.notification.recipient in names
+        ]
 
     def _unseen(self, tx: Transaction, home: Tenant, users: Sequence[User], records: Sequence[Record]) -> list[Finding]:
         """Records of `home` that no active non-admin of it may view, found by listing, not by checking each."""
