@@ -6,9 +6,9 @@ apply rules take the rulebook with ``--rulebook`` (or ``OWNERSHIP_RULEBOOK``):
 a preset's name or ``package.module:name`` of the host's own.
 
 Exit codes: 0 done; 1 done, with something to look at (``audit`` found
-something, ``explain`` refused, ``dispatch`` left refused notifications
-pending); 2 the command could not be carried out, said in one line on standard
-error. ``--json`` prints what scripts read instead of tables.
+something, ``explain`` refused, ``dispatch`` left notifications pending); 2
+the command could not be carried out, said in one line on standard error.
+``--json`` prints what scripts read instead of tables.
 """
 
 import argparse
@@ -211,7 +211,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     else:
         left = f"{len(pending)} left pending" + (f", {len(refused)} of them refused by the notifier" if refused else "")
         print(f"Delivered {_counted(tally.delivered, 'notification')}; {left}.")
-    return FOUND if refused and not args.watch else 0
+    return FOUND if pending and not args.watch else 0
 
 
 class _Tally:
@@ -289,7 +289,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ownership",
         description="Who is responsible for a record, who may see it, who must hear of it.",
-        epilog="Exit codes: 0 done; 1 something found (audit), refused (explain) or left refused (dispatch); "
+        epilog="Exit codes: 0 done; 1 something found (audit), refused (explain) or left pending (dispatch); "
         "2 the command failed.",
     )
     _add_options(parser, on_database=True, defaults=True)
