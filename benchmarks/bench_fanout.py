@@ -17,13 +17,12 @@ Run it with ``nox -s bench``, or ``python benchmarks/bench_fanout.py
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from bench_sql import bench_database, best_of
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, text
 
 from ownership import EVERYONE, Ownership, Policy, Profile, Role, Rulebook
@@ -62,17 +61,6 @@ def _push(n: int) -> bool:
     return n % 10 == 0
 
 
-def best_of(*runs: Callable[[], object], repeat: int = REPEAT) -> list[float]:
-    """The median of `repeat` timings of each run, in seconds, taken in turns so load falls on both alike."""
-    times: list[list[float]] = [[] for _ in runs]
-    for _ in range(repeat):
-        for run, taken in zip(runs, times, strict=True):
-            start = time.perf_counter()
-            run()
-            taken.append(time.perf_counter() - start)
-    return [statistics.median(taken) for taken in times]
-
-
 # --- memory --------------------------------------------------------------------------------------
 
 
@@ -105,7 +93,7 @@ def measure_memory() -> dict[str, float]:
                     }
                 )
 
-    ours_s, theirs_s = best_of(ours, theirs)
+    ours_s, theirs_s = best_of(ours, theirs, repeat=REPEAT)
     assert set(told) == {EMPLOYEES - 1}, told
     return {"ours": ours_s, "theirs": theirs_s}
 
@@ -173,25 +161,12 @@ def measure_sql(engine: Engine) -> dict[str, float]:
                     )
             c.execute(insert(host_notifications), rows)
 
-    ours_s, theirs_s = best_of(ours, theirs)
+    ours_s, theirs_s = best_of(ours, theirs, repeat=REPEAT)
     assert set(told) == {EMPLOYEES - 1}, told
     with engine.connect() as c:
         written = c.execute(text("SELECT count(*) FROM ownership_outbox")).scalar_one()
     assert written == EMPLOYEES + REPEAT * (EMPLOYEES - 1), written  # the assignment told everyone too
     return {"ours": ours_s, "theirs": theirs_s}
-
-
-def bench_database(server: str) -> str:
-    """The URL of a database of this benchmark's own on the server at `server`, made if missing."""
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
-
-    name = "ownership_bench_fanout"
-    admin = sql.make_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        if not c.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %(name)s", {"name": name}).first():
-            c.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
 def report(name: str, f: dict[str, float]) -> None:
@@ -215,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report("SQLite", measure_sql(engine))
         engine.dispose()
     if args.postgresql:
-        engine = sql.make_engine(bench_database(args.postgresql))
+        engine = sql.make_engine(bench_database(args.postgresql, "ownership_bench_fanout"))
         report("PostgreSQL", measure_sql(engine))
         engine.dispose()
     else:
