@@ -343,7 +343,7 @@ class HandWrittenAssign:
 
 
 def _events(  # noqa: PLR0917 - the fields of one change
-    record: str, position: int, old: str, new: str, actor: str, now: datetime
+    record: str, position: int, old: str, new: str, actor: str | None, now: datetime
 ) -> list[dict[str, Any]]:
     def body(kind: str, who: str) -> dict[str, Any]:
         return {
@@ -363,7 +363,7 @@ def _events(  # noqa: PLR0917 - the fields of one change
     ]
 
 
-def _notice(record: str, position: int, user: str, actor: str, now: datetime) -> dict[str, Any]:
+def _notice(record: str, position: int, user: str, actor: str | None, now: datetime) -> dict[str, Any]:
     body = {
         "key": f"account/{record}/{position}/{user}",
         "recipient": user,
@@ -433,8 +433,8 @@ class HandWrittenTransfer:
             events, notices = [], []
             for record in ids:
                 position = last.get(record, -1) + 1
-                events += _events(record, position, old, new, "", now)
-                notices.append(_notice(record, position + 1, new, "", now))
+                events += _events(record, position, old, new, None, now)  # the host acted: no actor
+                notices.append(_notice(record, position + 1, new, None, now))
             for chunk in _chunks(iter(events)):
                 c.execute(insert(sql.events), chunk)
             for chunk in _chunks(iter(notices)):

@@ -83,9 +83,19 @@ def across_companies(own: Ownership, lead: Record) -> None:
     print("LD8: the colleague hears of the assignment and of what others do")
     pending = [e.notification for e in own.outbox(pending=True) if e.notification.activity == "assigned"]
     print("  told of an assignment: " + told(own, pending))
-    print(f"  Nora adds a note; told: {told(own, own.record_activity(lead, 'note_added', actor='nora'))}")
-    print(f"  Paul creates a task; told: {told(own, own.record_activity(lead, 'task_created', actor='paul'))}")
-    print(f"  Petra adds a note; told: {told(own, own.record_activity(lead, 'note_added', actor='petra'))}")
+    print(f"  Nora adds a note; told: {told(own, recorded(own, lead, 'note_added', 'nora'))}")
+    print(f"  Paul creates a task; told: {told(own, recorded(own, lead, 'task_created', 'paul'))}")
+    print(f"  Petra adds a note; told: {told(own, recorded(own, lead, 'note_added', 'petra'))}")
+
+
+def recorded(own: Ownership, lead: Record, activity: str, actor: str) -> list[Notification]:
+    """Every notification an activity wrote, both companies': the host reads them in its outbox.
+
+    `record_activity` gives the actor back only its own company's notices (LD7).
+    """
+    queued = len(own.outbox())
+    own.record_activity(lead, activity, actor=actor)
+    return [entry.notification for entry in own.outbox()[queued:]]
 
 
 def main() -> None:

@@ -6,24 +6,29 @@ apply rules take the rulebook with ``--rulebook`` (or ``OWNERSHIP_RULEBOOK``):
 a preset's name or ``package.module:name`` of the host's own.
 
 Exit codes: 0 done; 1 done, with something to look at (``audit`` found
-something, ``explain`` refused); 2 the command could not be carried out, said
-in one line on standard error. ``--json`` prints what scripts read instead of
-tables.
+something, ``explain`` refused, ``dispatch`` left refused notifications
+pending); 2 the command could not be carried out, said in one line on standard
+error. ``--json`` prints what scripts read instead of tables.
 """
 
 import argparse
 import importlib
 import json
+import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeGuard, TypeVar
 
 from ownership import demo, presets, serde
 from ownership.errors import FeatureDisabledError, InvalidValueError, OwnershipError
 from ownership.model import AssigneeKind, RecordRef
+from ownership.notify import Dispatched, Notifier
 from ownership.policy import Rulebook
 from ownership.service import Ownership, Snapshot
 
@@ -189,6 +194,87 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    notifier = _notifier(args.notifier)
+    if args.interval is not None and not args.watch:
+        raise CommandError("--interval is how long --watch waits when nothing is pending; give it with --watch.")
+    tally = _Tally()
+    with _opened(args) as own:
+        if args.watch:
+            _watch(own, notifier, tally, limit=args.limit, interval=1.0 if args.interval is None else args.interval)
+        else:
+            _drain(own, notifier, tally, limit=args.limit)
+        pending = {entry.notification.key for entry in own.outbox(pending=True)}
+    refused = sorted(tally.refused & pending)
+    if args.json:
+        _print_json({"delivered": tally.delivered, "pending": len(pending), "refused": refused})
+    else:
+        left = f"{len(pending)} left pending" + (f", {len(refused)} of them refused by the notifier" if refused else "")
+        print(f"Delivered {_counted(tally.delivered, 'notification')}; {left}.")
+    return FOUND if refused and not args.watch else 0
+
+
+class _Tally:
+    """What the batches of one ``dispatch`` command did: how many keys went out, which were refused and are not yet."""
+
+    def __init__(self) -> None:
+        self.delivered = 0
+        self.refused: set[str] = set()
+
+    def add(self, done: Dispatched) -> bool:
+        """Count the batch `done`; return whether it handed the notifier again a key it refused earlier in this run."""
+        again = not self.refused.isdisjoint(done.failed)
+        self.delivered += len(done.delivered)
+        self.refused.difference_update(done.delivered)
+        self.refused.update(done.failed)
+        return again
+
+
+def _drain(own: Ownership, notifier: Notifier, tally: _Tally, *, limit: int) -> None:
+    """Dispatch batches until none is pending, or the notifier delivers none of a batch or refuses a key again."""
+    while True:
+        done = own.dispatch(notifier, limit=limit)
+        refused_again = tally.add(done)
+        # What the notifier refused stays pending and comes first in the next batch: handing it over a third time
+        # in one run, or a batch of nothing but refusals, would go round without end.
+        if not done.delivered or refused_again:
+            return
+
+
+def _watch(own: Ownership, notifier: Notifier, tally: _Tally, *, limit: int, interval: float) -> None:
+    """Dispatch batch after batch, waiting `interval` seconds whenever one delivers nothing, until SIGTERM or SIGINT.
+
+    A signal lets the batch in hand finish and be settled, so what the notifier took is not handed to it again.
+    """
+    stop = threading.Event()
+    with _stopping_on_signals(stop):
+        while not stop.is_set():
+            done = own.dispatch(notifier, limit=limit)
+            tally.add(done)
+            if not done.delivered:
+                stop.wait(interval)  # a signal sets `stop`, which ends the wait at once
+
+
+@contextmanager
+def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Set `stop` on SIGTERM and SIGINT while the block runs; put back the handlers there were afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        raise CommandError(
+            "dispatch --watch stops on SIGTERM and SIGINT, which only the main thread can catch; run it there."
+        )
+
+    def handle(_signal: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {number: signal.signal(number, handle) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            # None: a handler not set from Python, which cannot be put back; the default is the nearest.
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+
+
 # --- the parts they share -------------------------------------------------------
 
 
@@ -203,7 +289,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ownership",
         description="Who is responsible for a record, who may see it, who must hear of it.",
-        epilog="Exit codes: 0 done; 1 something found (audit) or refused (explain); 2 the command failed.",
+        epilog="Exit codes: 0 done; 1 something found (audit), refused (explain) or left refused (dispatch); "
+        "2 the command failed.",
     )
     _add_options(parser, on_database=True, defaults=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -243,7 +330,50 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: standard output)")
     load = on_database(command("import", _import, "read an export into an empty database"))
     load.add_argument("file", metavar="FILE", help="the export to read, or - for standard input")
+    dispatch = on_database(
+        command("dispatch", _dispatch, "deliver the outbox's pending notifications to the host's notifier")
+    )
+    dispatch.add_argument(
+        "--notifier",
+        required=True,
+        metavar="MODULE:NAME",
+        help="package.module:name of the host's Notifier, or of a function returning one",
+    )
+    dispatch.add_argument(
+        "--watch", action="store_true", help="keep delivering until SIGTERM or SIGINT (default: until none is pending)"
+    )
+    dispatch.add_argument(
+        "--limit", type=_count, default=100, metavar="N", help="the most notifications in one batch (default: 100)"
+    )
+    dispatch.add_argument(
+        "--interval",
+        type=_seconds,
+        metavar="SECONDS",
+        help="with --watch, how long to wait when nothing is pending (default: 1)",
+    )
     return parser
+
+
+def _count(text: str) -> int:
+    """An argument that is a whole number of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"give a whole number of at least 1, not {text!r}")
+    return number
+
+
+def _seconds(text: str) -> float:
+    """An argument that is a number of seconds above 0, and finite."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"give a number of seconds above 0, not {text!r}")
+    return seconds
 
 
 def _add_options(parser: argparse.ArgumentParser, *, on_database: bool = False, defaults: bool) -> None:
@@ -316,23 +446,53 @@ def _rulebook(spec: str | None) -> Rulebook:
         )
     if spec in PRESETS:
         return PRESETS[spec]()
-    module_name, _, name = spec.partition(":")
-    if not name:
+    if not spec.partition(":")[2]:
         raise CommandError(
             f"There is no preset {spec!r}; give --rulebook one of {', '.join(PRESETS)}, or package.module:name."
         )
+    return _load(spec, "--rulebook", "rulebook", "a Rulebook", _is_rulebook)
+
+
+def _is_rulebook(found: object) -> TypeGuard[Rulebook]:
+    return isinstance(found, Rulebook)
+
+
+def _notifier(spec: str) -> Notifier:
+    if not spec.partition(":")[2]:
+        raise CommandError(f"Give --notifier as package.module:name of the host's Notifier; {spec!r} is not.")
+    return _load(spec, "--notifier", "notifier", "a Notifier (with a deliver method)", _is_notifier)
+
+
+def _is_notifier(found: object) -> TypeGuard[Notifier]:
+    """Whether `found` is a notifier: an object (not a class) whose ``deliver`` can be called."""
+    return not isinstance(found, type) and callable(getattr(found, "deliver", None))
+
+
+_Loaded = TypeVar("_Loaded")
+
+
+def _load(spec: str, option: str, noun: str, wanted: str, fits: Callable[[object], TypeGuard[_Loaded]]) -> _Loaded:
+    """Import ``package.module:name`` from `spec` and return what it names, or what it returns when called.
+
+    The module is found from the working directory too, as ``python -m`` finds modules. What the name
+    gives is called (with no arguments) unless it `fits` already: a class or a factory function gives
+    the object it makes. Anything that fails, exits, or gives something that does not fit, is refused
+    in one line naming `option`.
+    """
+    module_name, _, name = spec.partition(":")
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # as `python -m` does: the host's module is found where the script runs
     try:
         found = getattr(importlib.import_module(module_name), name)
-        rulebook = found() if callable(found) and not isinstance(found, Rulebook) else found
+        loaded = found() if callable(found) and not fits(found) else found
     except (Exception, SystemExit) as error:  # the host's module or function failed (or exited): say so in one line
-        raise CommandError(f"Cannot load the rulebook {spec!r} ({type(error).__name__}: {error}).") from error
-    if not isinstance(rulebook, Rulebook):
-        raise CommandError(
-            f"--rulebook {spec} is a {type(rulebook).__name__}, not a Rulebook or a function returning one."
-        )
-    return rulebook
+        said = " ".join(str(error).split())
+        raise CommandError(f"Cannot load the {noun} {spec!r} ({type(error).__name__}: {said}).") from error
+    if not fits(loaded):
+        kind = type(loaded).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise CommandError(f"{option} {spec} is {article} {kind}, not {wanted} or a function returning one.")
+    return loaded
 
 
 def _record_ref(spec: str) -> RecordRef:

@@ -150,7 +150,7 @@ def test_ld6_ld1_lead_by_hand_goes_to_its_creator_and_an_import_to_nobody() -> N
 def test_ld2_colleague_of_another_company_or_inactive_one_is_refused() -> None:
     tells(
         LEADS,
-        "refused: Nora assigns Paul of Southpaw (ForeignTenantError)",
+        "refused: Nora assigns Paul of Southpaw (UnknownUserError)",
         "refused: Nora assigns Nadia, who left (InactiveUserError)",
     )
 
@@ -175,7 +175,7 @@ def test_ld6_ld7_accepting_partner_gets_the_lead_and_each_company_sees_its_own_c
         "L-1 is shared with: ['southpaw']",
         "Northwind sees: Nils",
         "Southpaw sees: Paul",
-        "refused: Paul assigns Nils of Northwind (ForeignTenantError)",
+        "refused: Paul assigns Nils of Northwind (UnknownUserError)",
         "Paul hands his part to Petra; Southpaw: Petra",
         "Northwind still: Nils",
     )

@@ -231,8 +231,8 @@ class AssignmentWorld(RuleBasedStateMachine):
             person = self.users.get(assignee.id)
             if person is None:
                 return {UnknownUserError}
-            if person.tenant != slot:
-                refusals.add(ForeignTenantError)
+            if person.tenant != slot:  # told to the host as another tenant's, to a tenant's user as unknown
+                refusals |= {ForeignTenantError, UnknownUserError}
             if not person.active:
                 refusals.add(InactiveUserError)
             if not role.users:
@@ -241,8 +241,8 @@ class AssignmentWorld(RuleBasedStateMachine):
             group = self.groups.get(assignee.id)
             if group is None:
                 return {UnknownGroupError}
-            if group[0] != slot:
-                refusals.add(ForeignTenantError)
+            if group[0] != slot:  # as for a user of another tenant
+                refusals |= {ForeignTenantError, UnknownGroupError}
             if group[1] not in role.groups:
                 refusals.add(AssigneeKindError)
         elif not role.everyone:
@@ -874,14 +874,15 @@ class AssignmentWorld(RuleBasedStateMachine):
             for role in self.rulebook.policy(tracked.kind).roles:
                 for viewer in (None, *(founder(t) for t in TENANTS)):
                     tenant = tracked.home if viewer is None else self.users[viewer].tenant
+                    home = tracked.home if viewer is None else None  # the host reads as the home tenant, by name
                     expected = self.expected_holders(ref, role, tenant)
                     try:
-                        actual: object = list(self.own.holders(ref, role.name, viewer=viewer))
+                        actual: object = list(self.own.holders(ref, role.name, viewer=viewer, tenant=home))
                     except OwnershipError as error:
                         actual = type(error)
                     assert actual == expected, f"the {role.name} of {ref} as {tenant} sees it: {actual} != {expected}"
                     if isinstance(expected, list):
-                        replayed = self.own.holders_at(ref, role.name, self.clock(), viewer=viewer)
+                        replayed = self.own.holders_at(ref, role.name, self.clock(), viewer=viewer, tenant=home)
                         assert list(replayed) == expected, f"history of {ref} replays to {replayed}, not {expected}"
 
     def no_tenant_reads_another_tenants_private_holders(self) -> None:

@@ -113,7 +113,7 @@ def snapshots() -> st.SearchStrategy[Snapshot]:
         assignments=st.lists(assignments(), **few).map(tuple),
         events=st.lists(events(), **few).map(tuple),
         outbox=st.lists(outbox_entries(), **few).map(tuple),
-        settings=st.lists(st.builds(Setting, st.text(min_size=1), st.text(), json_data), **few).map(tuple),
+        settings=st.lists(st.builds(Setting, any_ids, any_ids, json_data), **few).map(tuple),
     )
 
 

@@ -11,8 +11,11 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -21,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from ownership import Assigned, Assignee, Ownership, Profile, Rulebook, Snapshot, Unassigned, presets
+from ownership import Assigned, Assignee, Ownership, Profile, RecordRef, Rulebook, Snapshot, Unassigned, presets
 from ownership.adapters.sql import SqlRepository
 from ownership.cli import FAILED, FOUND, ProgressBar, main
 from ownership.clock import utcnow
@@ -660,6 +663,350 @@ def test_export_to_a_file_that_cannot_be_written_fails_in_one_line(
 
     assert code == FAILED
     assert assert_one_line(err).startswith("Cannot write ")
+
+
+# --- dispatch -----------------------------------------------------------------------------------------------
+
+HOST_NOTIFIER = '''\
+"""A host's notifiers: each appends the keys it delivers, a line each, to delivered.txt beside this file."""
+
+import signal
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def _write(name, keys):
+    with (HERE / name).open("a", encoding="utf-8") as file:
+        file.writelines(f"{key}\\n" for key in keys)
+
+
+class FileNotifier:
+    def __init__(self, pause=0.0):
+        self.pause = pause
+
+    def deliver(self, notifications):
+        _write("batches.txt", [len(notifications)])
+        time.sleep(self.pause)
+        _write("delivered.txt", [n.key for n in notifications])
+
+
+class PickyNotifier:
+    """Refuses the notifications about deal d-2."""
+
+    def deliver(self, notifications):
+        _write("delivered.txt", [n.key for n in notifications if n.record.id != "d-2"])
+        return [n.key for n in notifications if n.record.id == "d-2"]
+
+
+class SignallingNotifier:
+    """Delivers its batch, and on the way sends the signal named in signal.txt to its own process."""
+
+    def deliver(self, notifications):
+        signal.raise_signal(getattr(signal, (HERE / "signal.txt").read_text(encoding="utf-8")))
+        _write("delivered.txt", [n.key for n in notifications])
+
+
+NOTIFIER = FileNotifier()
+
+
+def file_notifier():
+    return FileNotifier()
+
+
+def slow_notifier():
+    return FileNotifier(pause=2.0)
+'''
+
+PENDING = tuple(f"deal/d-{n}/2/anna" for n in range(1, 6))
+"""The keys of the notifications `outbox` leaves pending, oldest first."""
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Path:
+    """Account managers at acme: Anna responsible for deals d-1 to d-5, each with a note the host added (X7).
+
+    The outbox holds one pending notification a deal, for Anna: the keys of `PENDING`.
+    """
+    path = tmp_path / "outbox.db"
+    with library(path, presets.account_managers()) as own:
+        own.add_tenant("acme", plan="go")
+        own.add_user("acme", "Anna", id="anna")
+        for n in range(1, 6):
+            own.create("deal", actor="anna", id=f"d-{n}")
+            own.record_activity(RecordRef("deal", f"d-{n}"), "note_added", actor=None)
+    return path
+
+
+@pytest.fixture
+def host_notifier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The module ``host_notifier_for_cli`` (`HOST_NOTIFIER`) in `tmp_path`, importable; yield its delivered.txt."""
+    (tmp_path / "host_notifier_for_cli.py").write_text(HOST_NOTIFIER, encoding="utf-8")
+    monkeypatch.syspath_prepend(tmp_path)
+    sys.modules.pop("host_notifier_for_cli", None)  # each test's module writes beside itself, in its own tmp_path
+    yield tmp_path / "delivered.txt"
+    sys.modules.pop("host_notifier_for_cli", None)
+
+
+def delivered(file: Path) -> list[str]:
+    """The keys the host's notifier wrote to `file`, in the order it delivered them."""
+    return file.read_text(encoding="utf-8").splitlines() if file.exists() else []
+
+
+def pending(path: Path) -> list[str]:
+    """The keys of the outbox at `path` still pending."""
+    return [entry.notification.key for entry in state(path).outbox if not entry.delivered]
+
+
+@pytest.mark.parametrize(
+    "name", ["NOTIFIER", "FileNotifier", "file_notifier"], ids=["a Notifier", "a class", "a function returning one"]
+)
+def test_x7_dispatch_delivers_every_pending_notification_once_and_exits_0(
+    outbox: Path, host_notifier: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    options = ("--db", str(outbox), "--rulebook", "account_managers", "--notifier", f"host_notifier_for_cli:{name}")
+
+    first = run(capsys, "dispatch", *options, "--limit", "2")
+    again = run(capsys, "dispatch", *options)
+
+    assert first == (0, "Delivered 5 notifications; 0 left pending.\n", "")
+    assert again == (0, "Delivered 0 notifications; 0 left pending.\n", "")
+    assert delivered(host_notifier) == list(PENDING)
+    assert (host_notifier.parent / "batches.txt").read_text(encoding="utf-8").split() == ["2", "2", "1"]
+    assert pending(outbox) == []
+
+
+def test_x7_dispatch_json_counts_what_was_delivered_and_what_is_left(
+    outbox: Path, host_notifier: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys,
+        "dispatch",
+        "--json",
+        "--db",
+        str(outbox),
+        "--rulebook",
+        "account_managers",
+        "--notifier",
+        "host_notifier_for_cli:NOTIFIER",
+    )
+
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {"delivered": 5, "pending": 0, "refused": []}
+
+
+def test_x7_dispatch_stops_when_the_notifier_refuses_a_key_again_and_exits_1(
+    outbox: Path, host_notifier: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = (
+        "--db",
+        str(outbox),
+        "--rulebook",
+        "account_managers",
+        "--notifier",
+        "host_notifier_for_cli:PickyNotifier",
+    )
+
+    code, out, _ = run(capsys, "dispatch", *options)
+    as_json = run(capsys, "dispatch", "--json", *options)
+
+    assert (code, out) == (FOUND, "Delivered 4 notifications; 1 left pending, 1 of them refused by the notifier.\n")
+    assert as_json[0] == FOUND
+    assert json.loads(as_json[1]) == {"delivered": 0, "pending": 1, "refused": ["deal/d-2/2/anna"]}
+    assert delivered(host_notifier) == [key for key in PENDING if "/d-2/" not in key]
+    [left] = [entry for entry in state(outbox).outbox if not entry.delivered]
+    assert left.notification.key == "deal/d-2/2/anna"
+    assert 2 <= left.attempts <= 4  # each run hands a refused key over at most twice: it does not go round for ever
+
+
+@pytest.mark.parametrize(
+    ("notifier", "says"),
+    [
+        ("sys:exit", "Cannot load the notifier 'sys:exit' (SystemExit"),
+        ("os:sep", "--notifier os:sep is a str, not a Notifier (with a deliver method) or a function returning one."),
+        ("builtins:object", "--notifier builtins:object is an object, not a Notifier"),
+        ("no_such_module_here:notifier", "Cannot load the notifier 'no_such_module_here:notifier' (ModuleNotFound"),
+        ("ownership.notify:no_such_name", "Cannot load the notifier 'ownership.notify:no_such_name' (AttributeError"),
+        ("ownership.notify:Notifier", "Cannot load the notifier 'ownership.notify:Notifier' (TypeError"),
+        (
+            "ownership.notify",
+            "Give --notifier as package.module:name of the host's Notifier; 'ownership.notify' is not.",
+        ),
+    ],
+    ids=["a function that exits", "a string", "an object", "no module", "no name", "the protocol", "no name given"],
+)
+def test_a_notifier_that_is_not_one_is_refused_in_one_line_and_nothing_is_delivered(
+    outbox: Path, capsys: pytest.CaptureFixture[str], notifier: str, says: str
+) -> None:
+    code, out, err = run(
+        capsys, "dispatch", "--db", str(outbox), "--rulebook", "account_managers", "--notifier", notifier
+    )
+
+    assert (code, out) == (FAILED, "")
+    assert says in assert_one_line(err)
+    assert pending(outbox) == list(PENDING)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--limit", "0"], "argument --limit: give a whole number of at least 1, not '0'"),
+        (["--limit", "two"], "argument --limit: give a whole number of at least 1, not 'two'"),
+        (["--watch", "--interval", "0"], "argument --interval: give a number of seconds above 0, not '0'"),
+        (["--watch", "--interval", "-1"], "argument --interval: give a number of seconds above 0, not '-1'"),
+        (["--watch", "--interval", "nan"], "argument --interval: give a number of seconds above 0, not 'nan'"),
+        (["--watch", "--interval", "inf"], "argument --interval: give a number of seconds above 0, not 'inf'"),
+    ],
+)
+def test_dispatch_refuses_a_limit_or_an_interval_that_is_none_in_one_line(
+    outbox: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["dispatch", "--db", str(outbox), "--rulebook", "account_managers", "--notifier", "os:sep", *argv])
+
+    assert exited.value.code == FAILED
+    assert assert_one_line(capsys.readouterr().err) == f"{says}; see ownership dispatch --help."
+
+
+def test_dispatch_refuses_an_interval_without_watch_and_needs_a_database_and_a_rulebook(
+    outbox: Path, host_notifier: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notifier = ("--notifier", "host_notifier_for_cli:NOTIFIER")
+
+    interval = run(
+        capsys, "dispatch", *notifier, "--interval", "5", "--db", str(outbox), "--rulebook", "account_managers"
+    )
+    no_database = run(capsys, "dispatch", *notifier, "--rulebook", "account_managers")
+    no_rulebook = run(capsys, "dispatch", *notifier, "--db", str(outbox))
+
+    assert [result[:2] for result in (interval, no_database, no_rulebook)] == [(FAILED, "")] * 3
+    assert "give it with --watch" in assert_one_line(interval[2])
+    assert "--db" in assert_one_line(no_database[2])
+    assert "--rulebook" in assert_one_line(no_rulebook[2])
+    assert pending(outbox) == list(PENDING)
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_x7_dispatch_watch_finishes_the_batch_in_hand_on_a_signal_and_puts_the_handlers_back(
+    outbox: Path, host_notifier: Path, capsys: pytest.CaptureFixture[str], stop: str
+) -> None:
+    (host_notifier.parent / "signal.txt").write_text(stop, encoding="utf-8")
+    caught: list[int] = []
+
+    def guard(number: int, _frame: object) -> None:
+        caught.append(number)  # the command's handler should have had it; this one only keeps pytest alive
+
+    before = {number: signal.signal(number, guard) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        code, out, err = run(
+            capsys,
+            "dispatch",
+            "--watch",
+            "--limit",
+            "2",
+            "--db",
+            str(outbox),
+            "--rulebook",
+            "account_managers",
+            "--notifier",
+            "host_notifier_for_cli:SignallingNotifier",
+        )
+        after = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+    assert (code, out, err) == (0, "Delivered 2 notifications; 3 left pending.\n", "")
+    assert caught == []
+    assert after == {signal.SIGTERM: guard, signal.SIGINT: guard}
+    assert delivered(host_notifier) == list(PENDING[:2])
+    assert pending(outbox) == list(PENDING[2:])
+
+
+def test_dispatch_watch_outside_the_main_thread_is_refused_in_one_line(
+    outbox: Path, host_notifier: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    codes: list[int] = []
+    argv = ["dispatch", "--watch", "--db", str(outbox), "--rulebook", "account_managers"]
+    worker = threading.Thread(
+        target=lambda: codes.append(main([*argv, "--notifier", "host_notifier_for_cli:NOTIFIER"]))
+    )
+
+    worker.start()
+    worker.join(timeout=60)
+
+    out, err = capsys.readouterr()
+    assert (codes, out) == ([FAILED], "")
+    assert "only the main thread can catch" in assert_one_line(err)
+    assert pending(outbox) == list(PENDING)
+
+
+def wait_for(done: Callable[[], bool], what: str, *, seconds: float = 30) -> None:
+    """Wait until `done()` holds, failing the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.02)
+
+
+def watching(path: Path, notifier: str, environment: dict[str, str], *options: str) -> "subprocess.Popen[str]":
+    """Start ``python -m ownership dispatch --watch`` on the SQLite file `path`, in the folder of the host's module."""
+    argv = [
+        sys.executable,
+        "-m",
+        "ownership",
+        "dispatch",
+        "--watch",
+        "--db",
+        str(path),
+        "--rulebook",
+        "account_managers",
+    ]
+    return subprocess.Popen(
+        [*argv, "--notifier", notifier, *options],
+        cwd=path.parent,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM ends a Windows process outright; no handler runs")
+def test_x7_dispatch_watch_delivers_every_pending_key_once_then_stops_at_once_on_sigterm(
+    outbox: Path, host_notifier: Path, environment: dict[str, str]
+) -> None:
+    # An hour between looks: only a stop that wakes the wait at once ends the process within the test's timeout.
+    worker = watching(outbox, "host_notifier_for_cli:NOTIFIER", environment, "--limit", "2", "--interval", "3600")
+    try:
+        wait_for(lambda: len(delivered(host_notifier)) >= len(PENDING), "the pending keys to be delivered")
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        worker.kill()
+
+    assert (worker.returncode, out, err) == (0, "Delivered 5 notifications; 0 left pending.\n", "")
+    assert delivered(host_notifier) == list(PENDING)
+    assert pending(outbox) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM ends a Windows process outright; no handler runs")
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_x7_dispatch_watch_stopped_during_a_batch_delivers_and_settles_that_batch_and_exits_0(
+    outbox: Path, host_notifier: Path, environment: dict[str, str], stop: signal.Signals
+) -> None:
+    worker = watching(outbox, "host_notifier_for_cli:slow_notifier", environment, "--limit", "2")
+    try:
+        wait_for((host_notifier.parent / "batches.txt").exists, "the first batch to reach the notifier")
+        worker.send_signal(stop)  # the notifier takes 2 s over the batch: the signal comes while it is in hand
+        out, err = worker.communicate(timeout=30)
+    finally:
+        worker.kill()
+
+    assert (worker.returncode, out, err) == (0, "Delivered 2 notifications; 3 left pending.\n", "")
+    assert delivered(host_notifier) == list(PENDING[:2])
+    assert pending(outbox) == list(PENDING[2:])
 
 
 # --- the database and the rulebook --------------------------------------------------------------------------

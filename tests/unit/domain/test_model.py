@@ -1,6 +1,6 @@
 """The model (src/ownership/model.py): what the use cases take, turned into values or refused before any read."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -77,7 +77,7 @@ def test_tl4_a_set_of_names_given_as_a_bare_string_is_refused_rather_than_split_
 def test_x5_a_moment_without_a_time_zone_is_refused() -> None:
     with pytest.raises(InvalidValueError, match=r"^Membership\.until takes None or a datetime with a time zone"):
         Membership("sales", "anna", datetime(2030, 1, 1))
-    assert Membership("sales", "anna", datetime(2030, 1, 1, tzinfo=UTC)).until is not None
+    assert Membership("sales", "anna", datetime(2030, 1, 1, tzinfo=timezone.utc)).until is not None
 
 
 def test_an_assignee_names_a_user_or_group_by_an_id_and_everyone_by_none() -> None:
