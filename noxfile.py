@@ -90,7 +90,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks: access (django-rules, installed here only, is its baseline), SQL, bulk work and dispatch.
+    """Run the benchmarks: access (django-rules, installed here only, is its baseline), SQL, bulk, dispatch, fan-out.
 
     The SQL, bulk and dispatch benchmarks measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL, else
     the one `.ci/postgres` starts (and leaves running). Arguments after ``--`` replace ``--large`` for the first two.
@@ -103,3 +103,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_sql.py", "--postgresql", server, *arguments)
     session.run("python", "benchmarks/bench_bulk.py", "--postgresql", server)
     session.run("python", "benchmarks/bench_dispatch.py", "--postgresql", server)
+    session.run("python", "benchmarks/bench_fanout.py", "--postgresql", server)

@@ -561,11 +561,10 @@ def report(name: str, f: dict[str, Any]) -> None:
     )
 
 
-def bench_database(server: str) -> str:
-    """The URL of a database of its own for the benchmark on the server at `server`, made if missing."""
+def bench_database(server: str, name: str = "ownership_bench") -> str:
+    """The URL of the benchmarks' database `name` on the server at `server`, made if missing."""
     from sqlalchemy.engine import make_url  # noqa: PLC0415
 
-    name = "ownership_bench"
     admin = sql.make_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         if not c.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %(name)s", {"name": name}).first():

@@ -35,6 +35,7 @@ from ownership.filters import (
 )
 from ownership.model import (
     AN_ID,
+    EVERYONE,
     Assignee,
     AssigneeKind,
     Group,
@@ -64,11 +65,13 @@ class Scope:
         tenant: the viewer's tenant; holders are read in its slots.
         roles: the kind's roles that exist for that tenant, and for each whether it is private (LD7).
         groups_of: the ids of the groups a user is a live member of now.
+        employs: whether a user (by id) is an employee of `tenant`, so that *everyone* of it stands for them (CT2).
     """
 
     tenant: str
     roles: tuple[tuple[str, bool], ...]
     groups_of: Callable[[str], Iterable[str]]
+    employs: Callable[[str], bool]
 
     def pick(self, roles: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
         """Return the (shared, private) roles among `roles`, or among all if it is empty; unknown ones drop out."""
@@ -186,6 +189,11 @@ class InGroupCriterion(Criterion):
 class HeldByCriterion(Criterion):
     """`assignee` holds one of `roles` (any role if empty); a user also through the groups they are in (CT5, TL9).
 
+    With `through_groups`, a user of the viewer's tenant also holds what
+    *everyone* holds there (CT2), as `holds()` counts it, so a record the
+    access rule says they hold is one this criterion finds. Without it, only
+    what names the user themselves matches.
+
     Holders are read in the viewer's tenant's slots; a role that is not
     private to each tenant has its holders in the home tenant's slot, so for
     those only the viewer's tenant's own records can match.
@@ -199,6 +207,8 @@ class HeldByCriterion(Criterion):
         standing = {self.assignee}
         if self.through_groups and self.assignee.kind is AssigneeKind.USER:
             standing |= {Assignee.group(g) for g in scope.groups_of(self.assignee.id)}
+            if scope.employs(self.assignee.id):
+                standing.add(EVERYONE)  # everyone of the tenant stands for each of its employees, as in holds()
         shared, private = scope.pick(self.roles)
         return any_of(
             all_of(HomeIs(scope.tenant), HasAssignee(shared, standing, scope.tenant)) if shared else NOTHING,
@@ -325,7 +335,12 @@ def in_group(group: Record | RecordRef | str) -> Criterion:
 def held_by(who: User | Group | Assignee | str, *roles: str, through_groups: bool = True) -> Criterion:
     """Records that `who` holds in one of `roles` (any role if none), a user also through their groups (CT5, TL9).
 
-    `who` is a user, a group, an assignee, or a user's id.
+    `who` is a user, a group, an assignee, or a user's id. A user holds what
+    they are assigned by name and, with `through_groups` (the default), what
+    the groups they are a live member of hold and what *everyone* of their
+    tenant holds (CT2): the holding `holds()` grants access by. With
+    ``through_groups=False``, only what names them. `held_by(EVERYONE)`
+    finds what is assigned to everyone.
     """
     if isinstance(who, User):
         assignee = Assignee.user(who.id)

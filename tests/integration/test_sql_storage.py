@@ -200,34 +200,26 @@ def test_tables_a_host_migration_made_without_the_version_mark_are_refused_with_
 
 
 class _BreakingTransaction:
-    """A SQL transaction whose storage fails at the first event appended after a notification was enqueued.
+    """A SQL transaction that notes whether a notification was enqueued."""
 
-    Before failing, it reads the unit's writes back from the database, so they
-    have gone there and the rollback has real writes to take back.
-    """
-
-    def __init__(self, inner: Any, seen: list[str]) -> None:
+    def __init__(self, inner: Any) -> None:
         self._inner = inner
-        self._seen = seen
-        self._enqueued = False
+        self.enqueued = False
 
     def enqueue(self, notification: Notification) -> None:
         self._inner.enqueue(notification)
-        self._enqueued = True
-
-    def append_events(self, events: Sequence[Event]) -> Sequence[int]:
-        if self._enqueued:
-            self._seen += [e.notification.key for e in self._inner.outbox()]
-            self._seen += [f"{a.role} {a.assignee}" for a in self._inner.assignments(RecordRef("company", "C-1"))]
-            raise OSError("disk full")
-        return self._inner.append_events(events)
+        self.enqueued = True
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
 
 class BreakingRepository:
-    """A SQL repository whose storage fails mid-way through a change once `broken` is set."""
+    """A SQL repository failing at the end of a change that wrote a notification once `broken` is set.
+
+    Before failing, it reads the unit's writes back from the database, so they
+    have gone there and the rollback has real writes to take back.
+    """
 
     def __init__(self, inner: SqlRepository) -> None:
         self.inner = inner
@@ -237,7 +229,15 @@ class BreakingRepository:
     @contextmanager
     def _unit(self) -> Iterator[Any]:
         with self.inner.transaction() as tx:
-            yield _BreakingTransaction(tx, self.seen) if self.broken else tx
+            if not self.broken:
+                yield tx
+                return
+            breaking = _BreakingTransaction(tx)
+            yield breaking
+            if breaking.enqueued:
+                self.seen += [e.notification.key for e in tx.outbox()]
+                self.seen += [f"{a.role} {a.assignee}" for a in tx.assignments(RecordRef("company", "C-1"))]
+                raise OSError("disk full")
 
     def transaction(self) -> AbstractContextManager[Any]:
         return self._unit()
@@ -254,14 +254,17 @@ def test_x7_a_call_that_fails_mid_way_leaves_the_database_exactly_as_it_was(
     before = own.snapshot()
     repository.broken = True
 
-    with pytest.raises(OSError, match="disk full"):  # Bob was told, then Cara's assignment failed to be written
+    with pytest.raises(OSError, match="disk full"):  # Bob and Cara were told, then the unit failed to be written
         own.create(
             "company", actor="anna", id="C-1", holders={"account_manager": BOB, presets.SECOND_ACCOUNT_MANAGER: CARA}
         )
 
-    assert repository.seen == ["company/C-1/1/bob", "account_manager user bob", "second_account_manager user cara"], (
-        "the unit's writes reached the database before it failed"
-    )
+    assert repository.seen == [
+        "company/C-1/1/bob",
+        "company/C-1/2/cara",
+        "account_manager user bob",
+        "second_account_manager user cara",
+    ], "the unit's writes reached the database before it failed"
     repository.broken = False
     assert own.snapshot() == before
     assert own.outbox() == ()

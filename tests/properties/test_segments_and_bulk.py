@@ -63,7 +63,7 @@ from ownership import (
     status_in,
     unassigned,
 )
-from ownership.access import holds, is_admin
+from ownership.access import Facts, Viewer, holds, is_admin
 from ownership.adapters.memory import MemoryRepository
 from ownership.adapters.sql import SqlRepository, make_engine
 from ownership.filters import all_of, matches
@@ -140,6 +140,10 @@ class World:
 
     def admin(self, tenant: str) -> str:
         return f"{tenant}-admin"
+
+    def employs(self, tenant: str, user: str) -> bool:
+        """Whether `user` is an employee of `tenant`, active or not: one *everyone* of the tenant stands for."""
+        return any(u.id == user and u.tenant == tenant for u in self.users)
 
     def live_groups(self, user: str) -> frozenset[str]:
         """The groups `user` is a live member of now, read off the snapshot, not asked of the library."""
@@ -321,6 +325,8 @@ def meets(spec: Spec, record: Record, held: Sequence[Assignment], tenant: str, w
             standing = {who}
             if through and who.kind is AssigneeKind.USER:
                 standing |= {Assignee.group(g) for g in world.live_groups(who.id)}
+                if world.employs(tenant, who.id):
+                    standing.add(EVERYONE)  # CT2: everyone of the tenant stands for each of its employees
             return record.tenant == tenant and any(a.tenant == tenant and a.assignee in standing for a in held)
         case ("unassigned", _roles):
             return record.tenant == tenant and not any(a.tenant == tenant for a in held)
@@ -394,7 +400,9 @@ def _check_segments(rulebook: str, repository: Callable[[], Repository], data: s
                 for r in contacts
                 if sees(rulebook, viewer, r, held[r.ref], world) and meets(spec, r, held[r.ref], viewer.tenant, world)
             }
-            scope = Scope(viewer.tenant, (("assignee", False),), world.live_groups)
+            scope = Scope(
+                viewer.tenant, (("assignee", False),), world.live_groups, lambda u, t=viewer.tenant: world.employs(t, u)
+            )
             where = all_of(wanted.resolve(scope), own.filter(viewer, "view", "contact"))
             by_filter = {r.id for r in contacts if matches(where, r, held[r.ref])}
             event("found some" if ids else "found none")
@@ -440,6 +448,54 @@ def test_a_segments_rows_are_the_contacts_meeting_its_criteria_one_by_one_on_sql
     rulebook: str, backend: str, request: pytest.FixtureRequest, data: st.DataObject
 ) -> None:
     _check_segments(rulebook, request.getfixturevalue(backend), data)
+
+
+def _check_held_by_agrees_with_holds(rulebook: str, repository: Callable[[], Repository], data: st.DataObject) -> None:
+    """`held_by(u)` finds, of what the viewer sees, exactly what the access predicate `holds` says `u` holds (CT5)."""
+    world = data.draw(desks(RULEBOOKS[rulebook], repository), label="world")
+    own = world.own
+    contacts, held = _held(world)
+    roles = data.draw(st.sampled_from([(), ("assignee",)]), label="roles")
+    predicate = holds("assignee")  # the kind's only role: what "any role" means here too
+    for viewer in world.users:
+        for u in [u for u in world.users if u.tenant == viewer.tenant]:
+            as_u = Viewer(u, world.live_groups(u.id), frozenset({"assignee"}))
+            found = {row.record.id for row in _found(own, viewer, Segment("contact", held_by(u, *roles)), None, 100)}
+            expected = {
+                r.id
+                for r in contacts
+                if own.can(viewer, "view", r) and predicate.decide(as_u, Facts.of(r, held[r.ref]))
+            }
+            assert found == expected, (viewer.id, u.id)
+            # Without its groups, a user holds only what names them: not a group's, not everyone's.
+            directly = {row.record.id for row in _found(own, viewer, "contact", held_by(u, through_groups=False), 100)}
+            named = {
+                r.id
+                for r in contacts
+                if own.can(viewer, "view", r)
+                and any(a.tenant == u.tenant and a.assignee == Assignee.user(u.id) for a in held[r.ref])
+            }
+            assert directly == named, (viewer.id, u.id)
+    event("everyone holds a contact" if any(a.assignee == EVERYONE for h in held.values() for a in h) else "no one's")
+
+
+@pytest.mark.parametrize("rulebook", RULEBOOKS)
+@settings(max_examples=60)
+@given(data=st.data())
+def test_ct2_ct5_held_by_a_user_agrees_with_the_holds_predicate_everyone_included_on_memory(
+    rulebook: str, data: st.DataObject
+) -> None:
+    _check_held_by_agrees_with_holds(rulebook, MemoryRepository, data)
+
+
+@pytest.mark.parametrize("backend", SQL)
+@pytest.mark.parametrize("rulebook", RULEBOOKS)
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_ct2_ct5_held_by_a_user_agrees_with_the_holds_predicate_everyone_included_on_sql(
+    rulebook: str, backend: str, request: pytest.FixtureRequest, data: st.DataObject
+) -> None:
+    _check_held_by_agrees_with_holds(rulebook, request.getfixturevalue(backend), data)
 
 
 @pytest.mark.parametrize("rulebook", RULEBOOKS)

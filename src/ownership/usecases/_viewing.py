@@ -181,6 +181,7 @@ class Viewing(Lookups):
             tenant,
             tuple((role.name, role.private) for role in policy.roles if role.name in available),
             lambda user: [m.group for m in tx.memberships_of_user(user) if m.live(moment)],
+            lambda user: (found := tx.user(user)) is not None and found.tenant == tenant,
         )
 
     def _where(self, tx: Transaction, policy: Policy, seeing: Viewer, action: str, criteria: Criterion) -> Filter:

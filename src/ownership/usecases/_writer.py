@@ -171,7 +171,8 @@ class Writer(Viewing):
                 for c in changes
             ]
         )
-        recipients: dict[Assignee, list[User]] = {}
+        recipients: dict[tuple[Assignee, str], list[User]] = {}
+        told: set[tuple[RecordRef, str]] = set()
         features: dict[str, frozenset[str]] = {}
         for change, position in zip(changes, positions, strict=True):
             policy = self.rulebook.policy(change.record.kind)
@@ -182,26 +183,39 @@ class Writer(Viewing):
                     continue  # a role switched off is moved (by `transfer`) unseen, and unheard of
                 # LD8: whoever a notified role is given to hears of it, unless they gave it to themselves;
                 # a kind that lists its activities hears of assignments only if it lists them (TL8).
-                if change.assignee not in recipients:
-                    recipients[change.assignee] = self._users_of(tx, [change.assignee], at)
-                self._notify(
-                    tx, change.record, ASSIGNED, recipients[change.assignee], actor=actor, at=at, position=position
-                )
+                # Everyone stands for the active users of the slot's tenant (CT2).
+                held = (change.assignee, change.slot)
+                if held not in recipients:
+                    recipients[held] = self._users_of(tx, [held], at)
+                # One change tells a user once per record, however many of its new holders stand for them.
+                fresh = [u for u in recipients[held] if (change.record, u.id) not in told]
+                told.update((change.record, u.id) for u in fresh)
+                self._notify(tx, change.record, ASSIGNED, fresh, actor=actor, at=at, position=position)
 
-    def _users_of(self, tx: Transaction, assignees: Iterable[Assignee], at: datetime) -> list[User]:
-        """The active users the assignees stand for: users themselves, live members of groups; never everyone."""
+    def _users_of(self, tx: Transaction, holders: Iterable[tuple[Assignee, str]], at: datetime) -> list[User]:
+        """The active users the holders stand for, each once, in the order first met.
+
+        A holder is an assignee with the tenant whose slot it holds: a user stands
+        for themselves, a group for its live members, and *everyone* for every user
+        of that tenant (CT2), read in one go.
+        """
         users: dict[str, User] = {}
-        for assignee in assignees:
+        for assignee, tenant in holders:
+            if assignee.kind is AssigneeKind.EVERYONE:
+                for employee in tx.users(tenant):
+                    if employee.active:
+                        users.setdefault(employee.id, employee)
+                continue
             if assignee.kind is AssigneeKind.USER:
                 ids = [assignee.id]
-            elif assignee.kind is AssigneeKind.GROUP:
-                ids = [m.user for m in tx.memberships_of_group(assignee.id) if m.live(at)]
             else:
-                ids = []
+                ids = [m.user for m in tx.memberships_of_group(assignee.id) if m.live(at)]
             for user_id in ids:
+                if user_id in users:
+                    continue
                 user = tx.user(user_id)
                 if user is not None and user.active:
-                    users.setdefault(user.id, user)
+                    users[user.id] = user
         return list(users.values())
 
     def _notify(

@@ -92,7 +92,7 @@ class AutoAssigning(Writer):
         """The holder a rule picks now, moving its turn on; None if its group has no active live member."""
         if isinstance(rule, ToGroup):
             return Assignee.group(rule.group)
-        members = sorted(user.id for user in self._users_of(tx, [Assignee.group(rule.group)], self._clock()))
+        members = sorted(user.id for user in self._users_of(tx, [(Assignee.group(rule.group), tenant)], self._clock()))
         if not members:
             return None
         if isinstance(rule, RoundRobin):

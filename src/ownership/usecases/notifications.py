@@ -39,8 +39,8 @@ class Notifications(Writer):
 
         The recipients are the holders of the roles that hear of the activity
         (by default, every role marked notified), in every tenant's slot: users
-        directly and the live members of held groups, never *everyone*, each
-        once, active, and not the actor. The notifications are written to the
+        directly, the live members of held groups, and for *everyone* every
+        user of the slot's tenant (CT2); each once, active, and not the actor. The notifications are written to the
         outbox in the same unit of work as the activity; `dispatch` delivers them.
 
         An actor must be able to see the record: what they cannot see, they
@@ -83,7 +83,7 @@ class Notifications(Writer):
             hearing = {role.name for role in policy.hears(known)}
             slots = {a.tenant: self.rulebook.features(self._tenant(tx, a.tenant)) for a in tx.assignments(found.ref)}
             held = [
-                a.assignee
+                (a.assignee, a.tenant)
                 for a in tx.assignments(found.ref)
                 if a.role in hearing and policy.role(a.role).available(slots[a.tenant])
             ]

@@ -26,6 +26,7 @@ from ownership.model import (
 from ownership.policy import Trigger
 from ownership.usecases._lookups import check_home
 from ownership.usecases._unit import retried
+from ownership.usecases._writer import Change
 from ownership.usecases.auto_assign import AutoAssigning
 from ownership.usecases.status import Statuses
 
@@ -129,8 +130,9 @@ class Records(AutoAssigning, Statuses):
             at = record.created_at
             tx.put_record(record)
             tx.append_events([RecordCreated(record.ref, home.id, id_of(acting), at)])
-            for role, assignee in planned:
-                self._write(tx, Assigned, record, role, assignee, slot=home.id, actor=acting, at=at)
+            # One batch of changes, so a user that several of the new holders stand for is told once.
+            changes = [Change(Assigned, record.ref, role, assignee, home.id) for role, assignee in planned]
+            self._apply(tx, changes, actor=acting, at=at)
             return record
 
     @retried

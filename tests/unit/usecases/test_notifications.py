@@ -34,7 +34,6 @@ from ownership import (
     presets,
 )
 from ownership.adapters.memory import MemoryRepository
-from ownership.events import Event
 from ownership.testing import FakeClock, RecordingNotifier
 
 ANNA, BOB, CARA = Assignee.user("anna"), Assignee.user("bob"), Assignee.user("cara")
@@ -423,15 +422,32 @@ def test_ct3_the_channel_follows_the_profile_at_the_time(desk: Ownership) -> Non
     assert desk.outbox()[0].notification.channel is Channel.IN_APP  # written once, never rewritten
 
 
-def test_ct3_a_competence_tells_its_live_active_members_each_once_and_everyone_tells_no_one(
-    desk: Ownership, clock: FakeClock
-) -> None:
+def test_ct3_a_competence_tells_its_live_active_members_each_once(desk: Ownership, clock: FakeClock) -> None:
     desk.add_user("kanzlei", "Dora", id="dora", profile=Profile(push=True))
     desk.add_user("kanzlei", "Emil", id="emil")
     desk.add_member("tax", "dora", until=clock.now + timedelta(days=1))  # a deputy, until tomorrow
     desk.add_member("tax", "emil")
     desk.update_user("emil", active=False)
     desk.add_member("tax", "bob")
+    desk.create("contact", actor=None, tenant="kanzlei", id="P-100", holders={"assignee": [BOB, Assignee.group("tax")]})
+    clock.advance(days=2)
+
+    chat = desk.record_activity(CONTACT, presets.CHAT_MESSAGE, actor="anna")
+
+    assert told(chat) == [
+        ("bob", presets.CHAT_MESSAGE, "anna", Channel.IN_APP),
+        ("cara", presets.CHAT_MESSAGE, "anna", Channel.PUSH),
+    ]
+
+
+def test_ct2_ct3_everyone_tells_every_active_employee_of_the_tenant_once_by_their_channel(
+    desk: Ownership, clock: FakeClock
+) -> None:
+    desk.add_user("kanzlei", "Dora", id="dora", profile=Profile(push=True))
+    desk.add_user("kanzlei", "Emil", id="emil")
+    desk.update_user("emil", active=False)
+    desk.add_tenant("other")
+    desk.add_user("other", "Otto", id="otto")
     desk.create(
         "contact",
         actor=None,
@@ -443,19 +459,52 @@ def test_ct3_a_competence_tells_its_live_active_members_each_once_and_everyone_t
 
     chat = desk.record_activity(CONTACT, presets.CHAT_MESSAGE, actor="anna")
 
+    # Bob and Cara hold it also directly or by competence, and are told once; Emil is inactive, Otto of
+    # another tenant, Anna the actor.
     assert told(chat) == [
         ("bob", presets.CHAT_MESSAGE, "anna", Channel.IN_APP),
         ("cara", presets.CHAT_MESSAGE, "anna", Channel.PUSH),
+        ("dora", presets.CHAT_MESSAGE, "anna", Channel.PUSH),
+    ]
+    assert [n.recipient for n in desk.record_activity(CONTACT, presets.CHAT_MESSAGE, actor=None)] == [
+        "anna",
+        "bob",
+        "cara",
+        "dora",
     ]
 
 
-def test_ct3_assigning_a_competence_tells_its_members_but_not_the_actor(desk: Ownership) -> None:
+def test_ct2_ct3_a_user_who_joins_the_tenant_later_hears_of_a_contact_of_everyone(desk: Ownership) -> None:
+    desk.create("contact", actor=None, tenant="kanzlei", id="P-100", holders={"assignee": EVERYONE})
+    desk.add_user("kanzlei", "Dora", id="dora")
+
+    chat = desk.record_activity(CONTACT, presets.CHAT_MESSAGE, actor="bob")
+
+    assert [n.recipient for n in chat] == ["anna", "cara", "dora"]
+
+
+def test_ct3_ld8_assigning_a_competence_or_everyone_tells_who_they_stand_for_but_not_the_actor(
+    desk: Ownership,
+) -> None:
     contact = desk.create("contact", actor="bob", id="P-100")
 
     desk.assign(contact, "assignee", Assignee.group("tax"), actor="anna")
     desk.assign(contact, "assignee", EVERYONE, actor="anna")
 
-    assert outbox(desk) == [("cara", ASSIGNED, "anna", Channel.PUSH)]
+    assert outbox(desk) == [
+        ("cara", ASSIGNED, "anna", Channel.PUSH),  # by competence
+        ("bob", ASSIGNED, "anna", Channel.IN_APP),  # as everyone
+        ("cara", ASSIGNED, "anna", Channel.PUSH),
+    ]
+
+
+def test_ct2_ld8_one_change_tells_a_user_once_however_many_new_holders_stand_for_them(desk: Ownership) -> None:
+    desk.create("contact", actor="anna", id="P-100", holders={"assignee": [BOB, Assignee.group("tax"), EVERYONE]})
+
+    assert outbox(desk) == [
+        ("bob", ASSIGNED, "anna", Channel.IN_APP),
+        ("cara", ASSIGNED, "anna", Channel.PUSH),
+    ]
 
 
 def test_tl7_collaborators_hear_nothing_and_the_manager_hears_of_their_work(crm: Ownership) -> None:
@@ -628,27 +677,22 @@ def test_x7_dispatch_uses_the_notifier_it_is_given_even_an_empty_one(clock: Fake
 
 
 class _BreakingTransaction:
-    """A memory transaction that fails to append the first event after a notification was enqueued."""
+    """A memory transaction that notes whether a notification was enqueued."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
-        self._enqueued = False
+        self.enqueued = False
 
     def enqueue(self, notification: Notification) -> None:
         self._inner.enqueue(notification)
-        self._enqueued = True
-
-    def append_events(self, events: Sequence[Event]) -> Sequence[int]:
-        if self._enqueued:
-            raise OSError("disk full")
-        return self._inner.append_events(events)
+        self.enqueued = True
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
 
 class BreakingRepository:
-    """The memory repository, whose storage fails mid-way through a change once `broken` is set."""
+    """The memory repository, failing at the end of a change that wrote a notification once `broken` is set."""
 
     def __init__(self) -> None:
         self.inner = MemoryRepository()
@@ -657,7 +701,13 @@ class BreakingRepository:
     @contextmanager
     def _unit(self) -> Iterator[Any]:
         with self.inner.transaction() as tx:
-            yield _BreakingTransaction(tx) if self.broken else tx
+            if not self.broken:
+                yield tx
+                return
+            breaking = _BreakingTransaction(tx)
+            yield breaking
+            if breaking.enqueued:
+                raise OSError("disk full")
 
     def transaction(self) -> AbstractContextManager[Any]:
         return self._unit()
@@ -672,7 +722,7 @@ def test_x7_a_change_that_fails_takes_its_notifications_with_it(clock: FakeClock
     before = own.snapshot()
     repository.broken = True
 
-    with pytest.raises(OSError, match="disk full"):  # Bob was told, then Cara's assignment failed to be written
+    with pytest.raises(OSError, match="disk full"):  # Bob and Cara were told, then the unit failed to be written
         own.create(
             "company", actor="anna", id="C-1", holders={"account_manager": BOB, presets.SECOND_ACCOUNT_MANAGER: CARA}
         )

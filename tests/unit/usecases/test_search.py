@@ -114,7 +114,8 @@ def test_ct5_a_single_label_given_as_a_string_is_not_split_into_letters(desk: Ow
 
 
 def test_ct5_find_what_an_employee_holds_directly_and_through_competences(desk: Ownership) -> None:
-    assert ids(desk.find("anna", "contact", held_by("anna"))) == ["C-1", "C-3", "C-5"]
+    # C-7 too: everyone holds it, and held_by counts what everyone of Anna's tenant holds, as holds() does.
+    assert ids(desk.find("anna", "contact", held_by("anna"))) == ["C-1", "C-3", "C-5", "C-7"]
 
 
 def test_ct5_find_what_an_employee_holds_directly_only(desk: Ownership) -> None:
@@ -133,11 +134,13 @@ def test_ct5_find_takes_a_user_an_assignee_or_a_user_id(desk: Ownership) -> None
 
     found = [ids(desk.find("ada", "contact", held_by(who))) for who in (bob, BOB, "bob")]
 
-    assert found == [["C-2", "C-5"]] * 3
+    assert found == [["C-2", "C-5", "C-7"]] * 3  # C-7: everyone holds it
 
 
 def test_ct5_find_by_holder_in_a_named_role(desk: Ownership) -> None:
-    assert ids(desk.find("ada", "contact", held_by("bob", "assignee"))) == ["C-2", "C-5"]
+    found = desk.find("ada", "contact", held_by("bob", "assignee"))
+
+    assert ids(found) == ["C-2", "C-5", "C-7"]  # C-7: everyone holds it
 
 
 def test_ct5_criteria_naming_an_unknown_role_are_refused(desk: Ownership) -> None:
@@ -155,16 +158,16 @@ def test_ct5_find_by_holder_follows_group_membership_now(desk: Ownership) -> Non
     desk.add_member("audit", "anna")
     desk.remove_member("tax", "anna")
 
-    assert ids(desk.find("anna", "contact", held_by("anna"))) == ["C-1", "C-5", "C-6"]
+    assert ids(desk.find("anna", "contact", held_by("anna"))) == ["C-1", "C-5", "C-6", "C-7"]  # C-7: everyone holds it
 
 
 def test_x5_find_by_holder_drops_a_group_once_the_membership_expires(desk: Ownership, clock: FakeClock) -> None:
     desk.add_member("audit", "bob", until=clock.now + timedelta(days=1))
-    assert ids(desk.find("bob", "contact", held_by("bob"))) == ["C-2", "C-5", "C-6"]
+    assert ids(desk.find("bob", "contact", held_by("bob"))) == ["C-2", "C-5", "C-6", "C-7"]  # C-7: everyone holds it
 
     clock.advance(days=2)
 
-    assert ids(desk.find("bob", "contact", held_by("bob"))) == ["C-2", "C-5"]
+    assert ids(desk.find("bob", "contact", held_by("bob"))) == ["C-2", "C-5", "C-7"]
 
 
 # --- CT1, CT5: by status and by record group ----------------------------------------------------------
@@ -198,18 +201,21 @@ def test_ct5_criteria_combine_with_and(desk: Ownership) -> None:
 
 
 def test_ct5_criteria_combine_with_or(desk: Ownership) -> None:
-    assert ids(desk.find("anna", "contact", held_by("bob") | unassigned("assignee"))) == ["C-2", "C-4", "C-5"]
+    found = desk.find("anna", "contact", held_by("bob") | unassigned("assignee"))
+
+    assert ids(found) == ["C-2", "C-4", "C-5", "C-7"]  # C-7: everyone holds it, Bob among them
 
 
 def test_ct5_criteria_combine_with_not(desk: Ownership) -> None:
-    assert ids(desk.find("anna", "contact", ~held_by("anna"))) == ["C-2", "C-4", "C-6", "C-7"]
+    # Not C-7: everyone holds it, Anna among them.
+    assert ids(desk.find("anna", "contact", ~held_by("anna"))) == ["C-2", "C-4", "C-6"]
 
 
 def test_ct5_criteria_nest(desk: Ownership) -> None:
     active = status_in("prospect", "customer")
     criteria = active & (held_by("anna") | held_by(AUDIT)) & ~named("straße")
 
-    assert ids(desk.find("anna", "contact", criteria)) == ["C-1", "C-6"]
+    assert ids(desk.find("anna", "contact", criteria)) == ["C-1", "C-6", "C-7"]  # C-7: everyone holds it, a prospect
 
 
 def test_ct5_without_criteria_find_lists_every_contact_the_viewer_may_see(desk: Ownership) -> None:
@@ -292,7 +298,7 @@ def test_ct5_paging_keeps_the_criteria(desk: Ownership) -> None:
     first = desk.find("anna", "contact", held_by("anna"), limit=2)
     rest = desk.find("anna", "contact", held_by("anna"), limit=2, after=first.cursor)
 
-    assert ids(first) + ids(rest) == ["C-1", "C-3", "C-5"]
+    assert ids(first) + ids(rest) == ["C-1", "C-3", "C-5", "C-7"]  # C-7: everyone holds it
     assert rest.cursor is None
 
 
@@ -341,11 +347,11 @@ def test_ct5_a_saved_segment_finds_what_its_criteria_find(desk: Ownership) -> No
 
 def test_ct5_tl9_saved_segment_of_anna_follows_her_into_a_new_group(desk: Ownership) -> None:
     saved = desk.save_segment(Segment("contact", held_by("anna"), "Anna's contacts"), actor="ada")
-    assert ids(desk.find("ada", saved)) == ["C-1", "C-3", "C-5"]
+    assert ids(desk.find("ada", saved)) == ["C-1", "C-3", "C-5", "C-7"]  # C-7: everyone holds it
 
     desk.add_member("audit", "anna")
 
-    assert ids(desk.find("ada", desk.segment("kanzlei", saved.id or ""))) == ["C-1", "C-3", "C-5", "C-6"]
+    assert ids(desk.find("ada", desk.segment("kanzlei", saved.id or ""))) == ["C-1", "C-3", "C-5", "C-6", "C-7"]
 
 
 def test_ct5_tl9_saved_segment_of_anna_follows_a_new_assignment(desk: Ownership) -> None:
@@ -353,7 +359,7 @@ def test_ct5_tl9_saved_segment_of_anna_follows_a_new_assignment(desk: Ownership)
 
     desk.assign(C2, "assignee", ANNA, actor="ada")
 
-    assert ids(desk.find("ada", saved)) == ["C-1", "C-2", "C-3", "C-5"]
+    assert ids(desk.find("ada", saved)) == ["C-1", "C-2", "C-3", "C-5", "C-7"]  # C-7: everyone holds it
 
 
 def test_ct5_saving_a_segment_with_the_id_of_a_saved_one_replaces_it(desk: Ownership) -> None:
@@ -363,7 +369,11 @@ def test_ct5_saving_a_segment_with_the_id_of_a_saved_one_replaces_it(desk: Owner
 
     assert changed.id == saved.id
     assert desk.segments("kanzlei") == (changed,)
-    assert ids(desk.find("anna", desk.segment("kanzlei", saved.id or ""))) == ["C-2", "C-5"]
+    assert ids(desk.find("anna", desk.segment("kanzlei", saved.id or ""))) == [
+        "C-2",
+        "C-5",
+        "C-7",
+    ]  # C-7: everyone holds it
 
 
 def test_ct5_deleting_a_segment_leaves_its_records_alone(desk: Ownership) -> None:
@@ -500,7 +510,9 @@ def test_ct1_counts_by_status_in_lifecycle_order(desk: Ownership) -> None:
 
 
 def test_ct1_counts_by_status_within_criteria(desk: Ownership) -> None:
-    assert desk.counts_by_status("ada", "contact", held_by("anna")) == {"prospect": 1, "customer": 1, "archive": 1}
+    counts = desk.counts_by_status("ada", "contact", held_by("anna"))
+
+    assert counts == {"prospect": 2, "customer": 1, "archive": 1}  # prospects C-1 and C-7, which everyone holds
 
 
 def test_ct1_counts_by_status_follow_a_status_change(desk: Ownership) -> None:
