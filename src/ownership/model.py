@@ -64,6 +64,16 @@ def _refuse(instance: object, attribute: "Attribute[Any]", wanted: str, value: o
     raise InvalidValueError(f"{type(instance).__name__}.{attribute.name} takes {wanted}, not {shown(value)}.")
 
 
+def _or_none(test: "Callable[[object], bool]", wanted: str) -> "Callable[[object, Attribute[Any], object], None]":
+    """An attrs validator taking None, or what `test` takes; the refusal says it takes None or `wanted`."""
+
+    def check(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+        if value is not None and not test(value):
+            _refuse(instance, attribute, f"None or {wanted}", value)
+
+    return check
+
+
 def an_id(instance: object, attribute: "Attribute[Any]", value: object) -> None:
     """Refuse what is not an id (an attrs validator); the sentence names the field."""
     if type(value) is str and 0 < len(value) <= ID_LENGTH and value.isprintable():
@@ -72,10 +82,8 @@ def an_id(instance: object, attribute: "Attribute[Any]", value: object) -> None:
         _refuse(instance, attribute, AN_ID, value)
 
 
-def an_optional_id(instance: object, attribute: "Attribute[Any]", value: object) -> None:
-    """Refuse what is neither None nor an id (an attrs validator)."""
-    if value is not None and not is_id(value):
-        _refuse(instance, attribute, f"None or {AN_ID}", value)
+an_optional_id = _or_none(is_id, AN_ID)
+"""Refuse what is neither None nor an id (an attrs validator)."""
 
 
 def a_text(instance: object, attribute: "Attribute[Any]", value: object) -> None:
@@ -86,10 +94,8 @@ def a_text(instance: object, attribute: "Attribute[Any]", value: object) -> None
         _refuse(instance, attribute, A_TEXT, value)
 
 
-def an_optional_text(instance: object, attribute: "Attribute[Any]", value: object) -> None:
-    """Refuse what is neither None nor text (an attrs validator)."""
-    if value is not None and not is_text(value):
-        _refuse(instance, attribute, f"None or {A_TEXT}", value)
+an_optional_text = _or_none(is_text, A_TEXT)
+"""Refuse what is neither None nor text (an attrs validator)."""
 
 
 KEY_LENGTH = 6_000
@@ -122,10 +128,8 @@ def a_moment(instance: object, attribute: "Attribute[Any]", value: object) -> No
         _refuse(instance, attribute, A_MOMENT, value)
 
 
-def an_optional_moment(instance: object, attribute: "Attribute[Any]", value: object) -> None:
-    """Refuse what is neither None nor a datetime with a time zone (an attrs validator)."""
-    if value is not None and not is_moment(value):
-        _refuse(instance, attribute, f"None or {A_MOMENT}", value)
+an_optional_moment = _or_none(is_moment, A_MOMENT)
+"""Refuse what is neither None nor a datetime with a time zone (an attrs validator)."""
 
 
 def one_of(*classes: type) -> "Callable[[object, Attribute[Any], object], None]":

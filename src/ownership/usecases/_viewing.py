@@ -21,7 +21,7 @@ from ownership.segments import Criterion, Scope, check_reads
 from ownership.usecases._lookups import Lookups, check_home
 from ownership.usecases._unit import ResolvedViewer
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class Viewing(Lookups):
@@ -112,7 +112,7 @@ class Viewing(Lookups):
         return found, seeing.tenant
 
     @staticmethod
-    def _as_every_tenant(record: Record, tenant: str | None, answer: Callable[[str], T], asked: str) -> T:
+    def _as_every_tenant(record: Record, tenant: str | None, answer: Callable[[str], _T], asked: str) -> _T:
         """`answer` for `tenant`; for no tenant, the answer every tenant of the record gets, if they all get one.
 
         A shared record whose answer differs by tenant (a role private to each, LD7) is refused, so that
