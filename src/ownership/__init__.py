@@ -72,7 +72,16 @@ from ownership.model import (
 from ownership.notify import ASSIGNED, Activity, Channel, Dispatched, Notification, Notifier, OutboxEntry
 from ownership.numbering import NumberRange
 from ownership.policy import ACTIONS, Access, AssignActor, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
-from ownership.ports import Repository, Transaction, Versioned, WritesFirst
+from ownership.ports import (
+    Claiming,
+    Generations,
+    ReadsApart,
+    Repository,
+    Transaction,
+    Versioned,
+    WritesAlone,
+    WritesFirst,
+)
 from ownership.segments import (
     Criterion,
     Segment,
@@ -83,11 +92,12 @@ from ownership.segments import (
     status_in,
     unassigned,
 )
-from ownership.service import Finding, Ownership, Page, Progress, Row, Selection, Setting, Snapshot
+from ownership.service import Finding, IdPage, Ownership, Page, Progress, Row, Selection, Setting, Snapshot
 
 __all__ = [
     "ACTIONS",
     "ASSIGNED",
+    "EVERYONE",
     "Access",
     "AccessDeniedError",
     "Activity",
@@ -103,6 +113,7 @@ __all__ = [
     "AutoAssignment",
     "Channel",
     "ClaimError",
+    "Claiming",
     "ConfirmationError",
     "ConflictError",
     "Criterion",
@@ -110,15 +121,16 @@ __all__ = [
     "Dispatched",
     "DuplicateIdError",
     "DuplicateNumberError",
-    "EVERYONE",
     "Event",
     "Facts",
     "FeatureDisabledError",
     "Finding",
     "ForeignActorError",
     "ForeignTenantError",
+    "Generations",
     "Group",
     "GroupKind",
+    "IdPage",
     "InactiveUserError",
     "InvalidValueError",
     "LeastLoad",
@@ -140,6 +152,7 @@ __all__ = [
     "Predicate",
     "Profile",
     "Progress",
+    "ReadsApart",
     "Reason",
     "Record",
     "RecordCreated",
@@ -157,9 +170,9 @@ __all__ = [
     "SchemaVersionError",
     "Segment",
     "Selection",
+    "Setting",
     "ShareAccepted",
     "ShareError",
-    "Setting",
     "Snapshot",
     "State",
     "StatusChanged",
@@ -186,6 +199,7 @@ __all__ = [
     "User",
     "Versioned",
     "Viewer",
+    "WritesAlone",
     "WritesFirst",
     "access",
     "filters",

@@ -456,6 +456,14 @@ class Page:
         return tuple(row.record for row in self.rows)
 
 
+@frozen
+class IdPage:
+    """One page of `Ownership.visible_ids`: record ids in order, and the cursor of the next page, or None at the end."""
+
+    ids: tuple[str, ...]
+    cursor: str | None
+
+
 UserLike = User | str
 """A user, or a user's id."""
 GroupLike = Group | str

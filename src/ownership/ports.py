@@ -307,11 +307,92 @@ class Claiming(Protocol):
 
     `Ownership.dispatch` claims and settles through it. A claim is made safe by
     its row locks (`SELECT ... FOR UPDATE SKIP LOCKED`), not by the units
-    running as if one after another, so a database that would otherwise refuse
-    claims side by side as conflicts (PostgreSQL SERIALIZABLE) can run these
-    units at READ COMMITTED and let many dispatchers claim at once.
+    running as if one after another, so a database can run these units with no
+    other lock (PostgreSQL: READ COMMITTED) and let many dispatchers claim at once.
     """
 
     def claiming(self) -> AbstractContextManager[Transaction]:
         """Open a unit of work used only for `Transaction.claim` and `Transaction.settle`."""
+        ...
+
+
+@runtime_checkable
+class ReadsApart(Protocol):
+    """What a repository may offer besides `Repository`: a unit of work that only reads, and never conflicts.
+
+    `Ownership` opens the units of the use cases that only read through it.
+    The unit reads one snapshot of the store, as it was when the unit began,
+    and is never refused with `ConflictError`: no write can be in its way
+    (PostgreSQL runs it REPEATABLE READ, READ ONLY). A write in it fails.
+    """
+
+    def reading(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that only reads, from one snapshot."""
+        ...
+
+
+@runtime_checkable
+class WritesAlone(Protocol):
+    """What a repository may offer besides `Repository`: a unit of work that writes while no other one writes.
+
+    `Ownership` opens through it the units that change the directory (tenants,
+    users, groups, memberships), or many records at once (offboarding, bulk
+    actions, a restore): they then never meet another writer halfway, and a
+    writer of one record never meets them.
+    """
+
+    def writing_alone(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that begins once every other writing unit has ended, and keeps them out until it ends."""
+        ...
+
+
+@runtime_checkable
+class Generations(Protocol):
+    """What a repository may offer besides `Repository`: the directory's generation, kept by the store itself.
+
+    The generation is a number that changes whenever a unit that wrote a
+    tenant, user, group or membership commits, in any process that shares the
+    store. `Ownership` reuses what it resolved about a viewer while the
+    generation is the one it was resolved at, so a warm `Ownership.can` costs
+    one statement and `Ownership.filter` one look at the generation.
+    """
+
+    def generation_now(self) -> int:
+        """The generation of the directory as last committed, read outside any unit of work."""
+        ...
+
+    def look(self, ref: RecordRef) -> "Look":
+        """The generation, the record and its assignments, read together at one moment outside any unit of work."""
+        ...
+
+
+class Look(Protocol):
+    """What `Generations.look` reads: the generation and one record with its holders, as they were at one moment."""
+
+    @property
+    def generation(self) -> int:
+        """The directory's generation."""
+        ...
+
+    @property
+    def record(self) -> Record | None:
+        """The record, or None if it is not tracked."""
+        ...
+
+    @property
+    def assignments(self) -> Sequence[Assignment]:
+        """Its assignments, oldest first (none when the record is not tracked)."""
+        ...
+
+
+@runtime_checkable
+class GenerationOfUnit(Protocol):
+    """What a repository's `Transaction` may offer: the directory's generation the unit reads at.
+
+    None when the unit itself changed the directory, so that nothing resolved
+    from its uncommitted writes is kept beyond it.
+    """
+
+    def generation(self) -> int | None:
+        """The generation of the directory this unit sees, or None once it has written the directory."""
         ...

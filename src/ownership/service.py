@@ -10,7 +10,7 @@ only puts them together, and names the values they take and return.
 """
 
 from ownership.arguments import guarded
-from ownership.model import AssigneeLike, GroupLike, HoldersLike, Page, RecordLike, Row, UserLike
+from ownership.model import AssigneeLike, GroupLike, HoldersLike, IdPage, Page, RecordLike, Row, UserLike
 from ownership.snapshot import Setting, Snapshot
 from ownership.usecases._unit import Progress
 from ownership.usecases.audit import Audit, Finding
@@ -32,6 +32,7 @@ __all__ = [
     "GroupLike",
     "HoldersLike",
     "Ownership",
+    "IdPage",
     "Page",
     "Progress",
     "RecordLike",

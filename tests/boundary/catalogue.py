@@ -495,6 +495,13 @@ METHODS: dict[str, dict[str, tuple[str, object]]] = {
         "limit": ("limit", 100),
         "after": ("cursor?", None),
     },
+    "visible_ids": {
+        "viewer": ("user", "anna"),
+        "kind": ("kind", "deal"),
+        "action": ("action", "view"),
+        "limit": ("limit", 100),
+        "after": ("cursor?", None),
+    },
 }
 """Each public method of `Ownership` but `restore` (thrown snapshots below): a valid call, argument by argument."""
 

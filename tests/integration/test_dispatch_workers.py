@@ -287,23 +287,28 @@ def test_x7_a_poison_key_is_dead_lettered_and_the_other_299_are_delivered_once(r
     assert own.outbox(pending=True) == ()
 
 
-def test_x7_create_schema_migrates_a_version_2_sqlite_file_and_its_outbox_keeps_what_it_held(tmp_path: Path) -> None:
+@pytest.mark.parametrize("old", [2, 3])
+def test_x7_create_schema_migrates_an_older_sqlite_file_and_its_outbox_keeps_what_it_held(
+    tmp_path: Path, old: int
+) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
     create_schema(engine)
     repository = SqlRepository(engine)
     _fill(repository)
     with repository.transaction() as tx:
         tx.settle(_keys()[:2], _keys()[2:3])
-    # What version 2 was: the outbox without the columns of version 3.
+    # What version 3 was: no generation in the schema's row; version 2 also had the outbox without the columns of 3.
     with engine.begin() as connection:
-        for column in ("dead", "next_attempt_at", "claim_token", "claimed_until"):
+        connection.execute(update(schema_table).values(version=old))
+        connection.exec_driver_sql("ALTER TABLE ownership_schema DROP COLUMN generation")
+        for column in ("dead", "next_attempt_at", "claim_token", "claimed_until") if old == 2 else ():
             connection.exec_driver_sql(f"ALTER TABLE ownership_outbox DROP COLUMN {column}")
-        connection.execute(update(schema_table).values(version=2))
 
     create_schema(engine)
 
     with engine.connect() as connection:
-        assert connection.execute(select(schema_table.c.version)).scalars().all() == [SCHEMA_VERSION] == [3]
+        assert connection.execute(select(schema_table.c.version)).scalars().all() == [SCHEMA_VERSION] == [4]
+        assert connection.execute(select(schema_table.c.generation)).scalars().all() == [0]
     own = Ownership(presets.account_managers(), SqlRepository(engine))
     entries = own.outbox()
     assert [(e.attempts, e.delivered, e.dead, e.next_attempt_at) for e in entries[:4]] == [

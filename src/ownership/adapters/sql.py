@@ -13,7 +13,8 @@ is refused with `SchemaVersionError`.
 
 A unit of work is one database transaction: state, history and outbox rows
 commit together or not at all. Units behave as if they ran one after another
-(PostgreSQL runs them SERIALIZABLE; SQLite writes one at a time); when the
+(on PostgreSQL reads read a snapshot and writers lock what they touch, in a
+fixed order, see `SqlRepository`; SQLite writes one at a time); when the
 database finds two units in each other's way, the later one is rolled back and
 raised as `ConflictError`, which is safe to retry. So is a unit that gives a
 record a number another record of its kind and tenant carries (CT4): two units
@@ -36,6 +37,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
+import attrs
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -116,7 +118,7 @@ from ownership.notify import Notification, OutboxEntry
 from ownership.ports import Transaction
 from ownership.serde import structure, unstructure
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version of the tables this code reads and writes; stored in ``ownership_schema``."""
 
 
@@ -185,6 +187,9 @@ schema_table = Table(
     # One row at most: the key is always 1, so two processes making the schema at once cannot store two versions.
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("version", Integer, nullable=False),
+    # Since version 4: the directory's generation, moved on by every unit that writes a tenant, user, group or
+    # membership; its row is what writing units lock, shared by writers of records, alone by writers of the directory.
+    Column("generation", _SEQ, nullable=False, server_default=text("0")),
     CheckConstraint("id = 1", name="ownership_schema_one_row"),
 )
 tenants = Table(
@@ -389,7 +394,7 @@ def _in_memory(url: str) -> bool:
     return database in (None, "", ":memory:")
 
 
-_SQLITE_BUSY_TIMEOUT_MS = 5_000
+_SQLITE_BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for the one before it; a bulk action can take seconds
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -450,8 +455,10 @@ _IMMEDIATE = "ownership_begin_immediate"
 def create_schema(engine: Engine) -> None:
     """Create the tables and indexes of `ownership` where they are missing, and store the schema version.
 
-    A database of schema version 2 is migrated to 3 in place: the outbox gains its columns for dead
-    letters, backoff and leases.
+    A database that has them all at this version is only read, so opening a
+    store never waits for the processes writing to it. A database of schema
+    version 2 or 3 is migrated in place: version 3 gave the outbox its columns
+    for dead letters, backoff and leases, version 4 the directory's generation.
 
     Raises:
         SchemaVersionError: the database holds the tables of another schema version.
@@ -460,31 +467,60 @@ def create_schema(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine)
     try:
+        if _schema_ready(engine):
+            return
         with engine.execution_options(**{_IMMEDIATE: True}).begin() as connection:
             metadata.create_all(connection, checkfirst=True)
             mark = _native_insert(engine.dialect.name, schema_table).values(id=1, version=SCHEMA_VERSION)
             connection.execute(mark.on_conflict_do_nothing(index_elements=[schema_table.c.id]))
             stored = connection.execute(select(schema_table.c.version)).scalars().all()
-            if list(stored) == [_LEASELESS]:
-                _add_leases(connection)
+            if len(stored) == 1 and stored[0] in _MIGRATIONS:
+                _migrate(connection, stored[0])
                 stored = [SCHEMA_VERSION]
     except DBAPIError as error:
         raise _translated(error, committing=False) from error
     _check_version(stored)
 
 
-_LEASELESS = 2  # the schema version before the outbox had dead letters, backoff and leases: migrated in place
+def _schema_ready(engine: Engine) -> bool:
+    """Whether every table is there, at this schema version, with its generation row: read, never written."""
+    with engine.connect() as connection:
+        there = set(inspect(connection).get_table_names())
+        if not {table.name for table in metadata.sorted_tables} <= there:
+            return False
+        ready = connection.execute(select(schema_table.c.version)).scalars().all() == [SCHEMA_VERSION]
+        connection.rollback()
+        return ready
+
+
+def _migrate(connection: Connection, version: int) -> None:
+    """Bring the tables from schema `version` to `SCHEMA_VERSION`, one version at a time, and store it."""
+    while version < SCHEMA_VERSION:
+        _MIGRATIONS[version](connection)
+        version += 1
+    connection.execute(update(schema_table).values(version=SCHEMA_VERSION))
 
 
 def _add_leases(connection: Connection) -> None:
-    """Migrate version 2 to 3: add the outbox's columns for dead letters, backoff and leases, and store version 3."""
+    """Migrate version 2 to 3: add the outbox's columns for dead letters, backoff and leases."""
     there = {column["name"] for column in inspect(connection).get_columns(outbox.name)}
     for name in ("dead", "next_attempt_at", "claim_token", "claimed_until"):
         if name in there:
             continue  # a host's migration added it already
         column = CreateColumn(outbox.c[name]).compile(dialect=connection.dialect)
         connection.exec_driver_sql(f"ALTER TABLE {outbox.name} ADD COLUMN {column}")
-    connection.execute(update(schema_table).values(version=SCHEMA_VERSION))
+
+
+def _add_generation(connection: Connection) -> None:
+    """Migrate version 3 to 4: the schema's row gains the directory's generation."""
+    there = {column["name"] for column in inspect(connection).get_columns(schema_table.name)}
+    if "generation" not in there:  # a host's migration may have added it already
+        column = CreateColumn(schema_table.c.generation).compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE {schema_table.name} ADD COLUMN {column}")
+
+
+# Each older schema version the code migrates from, with the step that takes it one version on.
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_leases, 3: _add_generation}
 
 
 def drop_schema(engine: Engine) -> None:
@@ -515,7 +551,7 @@ def _check_version(stored: Sequence[int]) -> None:
 
 
 class SqlRepository:
-    """A `Repository` in a SQL database, through SQLAlchemy Core; safe to share between threads.
+    """A `Repository` in a SQL database, through SQLAlchemy Core; safe to share between threads and processes.
 
     Args:
         engine: the database; build it with `make_engine` (SQLite needs its
@@ -523,6 +559,25 @@ class SqlRepository:
 
     A unit of work opened inside another on the same thread is a savepoint
     within it. The schema version is checked when the first unit opens.
+
+    How units keep out of each other's way on PostgreSQL (SQLite writes one
+    unit at a time, and readers never wait for it):
+
+    - A unit that only reads (`reading`) reads one snapshot, REPEATABLE READ
+      and READ ONLY: it never waits and is never refused as a conflict.
+    - A unit that writes runs READ COMMITTED and takes the locks it needs
+      before it reads what it decides on: the directory's generation row, shared
+      (``FOR KEY SHARE``), when it begins; then each record it reads or writes,
+      alone, by a transaction-level advisory lock. Units of different records
+      never wait for each other, and two units of one record take turns.
+    - A unit that writes the directory (a tenant, user, group or membership),
+      or reads many records to change them (`writing_alone`, or a unit whose
+      reads call for it), takes the generation row alone (``FOR UPDATE``): it
+      waits for the writers at work and keeps new ones out until it ends.
+
+    A unit that waits for a lock waits as long as it takes; two units that wait
+    for each other are told apart by the database, and the later is refused
+    with `ConflictError`, which `Ownership` runs again.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -533,8 +588,6 @@ class SqlRepository:
             )
         if engine.dialect.name == "sqlite":
             _prepare_sqlite(engine)
-        else:
-            engine = engine.execution_options(isolation_level="SERIALIZABLE")
         self.engine = engine
         self._statements = _Statements(engine.dialect.name)
         self._turns = _turns_of(engine)
@@ -557,8 +610,15 @@ class SqlRepository:
         self.engine.dispose()
 
     def transaction(self) -> AbstractContextManager[Transaction]:
-        """Open a unit of work; see `ownership.ports.Repository.transaction`."""
-        return _SqlUnit(self)
+        """Open a unit of work; see `ownership.ports.Repository.transaction`.
+
+        It may read and write: on PostgreSQL it takes its locks as it goes, as a writing unit does.
+        """
+        return _SqlUnit(self, _WRITE)
+
+    def reading(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that only reads, from one snapshot; see `ownership.ports.ReadsApart`."""
+        return _SqlUnit(self, _READ)
 
     def writing(self, turn: str | None = None) -> AbstractContextManager[Transaction]:
         """Open a unit of work that will write; see `ownership.ports.WritesFirst`.
@@ -570,18 +630,53 @@ class SqlRepository:
         what the turn guards (a number range); otherwise it is `transaction`.
         """
         sqlite = self.engine.dialect.name == "sqlite"
-        return _SqlUnit(self, immediate=sqlite, turn=None if sqlite else turn)
+        return _SqlUnit(self, _WRITE, immediate=sqlite, turn=None if sqlite else turn)
+
+    def writing_alone(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work that writes while no other unit writes; see `ownership.ports.WritesAlone`."""
+        return _SqlUnit(self, _ALONE, immediate=self.engine.dialect.name == "sqlite")
 
     def claiming(self) -> AbstractContextManager[Transaction]:
         """Open a unit of work that claims or settles the outbox; see `ownership.ports.Claiming`.
 
         On SQLite it is `writing`: claims take turns at the one writer. On
-        PostgreSQL it runs READ COMMITTED, where ``FOR UPDATE SKIP LOCKED`` lets
-        dispatchers claim side by side without refusing each other as conflicts.
+        PostgreSQL it runs READ COMMITTED and takes no lock of the directory's,
+        where ``FOR UPDATE SKIP LOCKED`` lets dispatchers claim side by side.
         """
-        if self.engine.dialect.name == "sqlite":
-            return _SqlUnit(self, immediate=True)
-        return _SqlUnit(self, relaxed=True)
+        return _SqlUnit(self, _CLAIM, immediate=self.engine.dialect.name == "sqlite")
+
+    def generation_now(self) -> int:
+        """The directory's generation as last committed, in one statement outside any unit; see `Generations`."""
+        return self.look(None).generation
+
+    def look(self, ref: RecordRef | None) -> "SqlLook":
+        """The generation, and the record at `ref` with its assignments, in one statement; see `Generations`."""
+        query = self._statements.look if ref is not None else self._statements.generation
+        params = {"kind": ref.kind, "id": ref.id} if ref is not None else {}
+        try:
+            with self.engine.connect() as connection:
+                if connection.dialect.name == "postgresql":
+                    # One statement is one snapshot: no BEGIN, no COMMIT, one round trip.
+                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._check_schema(connection)
+                rows: Sequence[Any] = connection.execute(query, params).all()
+                if connection.in_transaction():
+                    connection.rollback()
+        except SQLAlchemyError as error:
+            raise _translated(error, committing=False) from error
+        if not rows:
+            _check_version([])
+        first = rows[0]
+        if ref is None or first.id is None:
+            return SqlLook(first.generation, None, ())
+        held = tuple(
+            Assignment(
+                ref, row.role, _assignee(row.assignee_kind, row.assignee_id), row.held_tenant, row.since, row.actor
+            )
+            for row in rows
+            if row.seq is not None
+        )
+        return SqlLook(first.generation, _record(first), held)
 
     def _check_schema(self, connection: Connection) -> None:
         if self._checked:
@@ -595,8 +690,21 @@ class SqlRepository:
         self._checked = True
 
 
+@attrs.frozen
+class SqlLook:
+    """What `SqlRepository.look` read at one moment: the directory's generation, a record and its assignments."""
+
+    generation: int
+    record: Record | None
+    assignments: Sequence[Assignment]
+
+
+# The kinds of unit: one that only reads; one that writes, locking as it goes; one that writes alone; a claim.
+_READ, _WRITE, _ALONE, _CLAIM = "read", "write", "alone", "claim"
+_SERIAL = "serial"  # every unit on SQLite, which writes one unit at a time and needs no lock of its own
+
 _TAKE_TURN = text("SELECT pg_advisory_lock(hashtextextended(:turn, 0))")
-_TURN_WAIT = "5s"  # as long as SQLite's busy timeout
+_TURN_WAIT = "30s"  # as long as SQLite's busy timeout
 
 
 def _end_turn(connection: Connection) -> None:
@@ -613,14 +721,12 @@ def _end_turn(connection: Connection) -> None:
 class _SqlUnit:
     """The context manager of one unit of work: a transaction, or a savepoint inside the thread's open one."""
 
-    __slots__ = ("_immediate", "_relaxed", "_repo", "_saved", "_savepoint", "_turn")
+    __slots__ = ("_immediate", "_mode", "_repo", "_saved", "_savepoint", "_turn")
 
-    def __init__(
-        self, repo: SqlRepository, *, immediate: bool = False, turn: str | None = None, relaxed: bool = False
-    ) -> None:
+    def __init__(self, repo: SqlRepository, mode: str, *, immediate: bool = False, turn: str | None = None) -> None:
         self._repo = repo
+        self._mode = mode
         self._immediate = immediate
-        self._relaxed = relaxed
         self._turn = turn
         self._savepoint: NestedTransaction | None = None
         self._saved: dict[RecordRef, int] = {}
@@ -631,6 +737,8 @@ class _SqlUnit:
         if current is not None:
             try:
                 current._flush()
+                if self._mode == _ALONE:
+                    current._go_alone()
                 self._savepoint = current._c.begin_nested()
             except DBAPIError as error:
                 raise _translated(error, committing=False) from error
@@ -641,18 +749,7 @@ class _SqlUnit:
         try:
             connection = self._repo.engine.connect()
             try:
-                if self._immediate:
-                    connection.execution_options(**{_IMMEDIATE: True})
-                if self._relaxed:
-                    connection.execution_options(isolation_level="READ COMMITTED")
-                if self._turn is not None:
-                    # A session lock, taken and held outside the transaction, so its snapshot comes after the wait;
-                    # waited for as long as any lock is (`_TURN_WAIT`), then refused as a conflict.
-                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{_TURN_WAIT}'")
-                    connection.execute(_TAKE_TURN, {"turn": self._turn})
-                    connection.commit()
-                connection.begin()
-                self._repo._check_schema(connection)
+                tx = self._begin(connection)
             except BaseException:
                 if self._turn is not None:
                     _end_turn(connection)
@@ -664,8 +761,29 @@ class _SqlUnit:
         except BaseException:
             self._release()
             raise
-        local.tx = _SqlTransaction(connection, self._repo._statements)
-        return local.tx  # type: ignore[no-any-return]  # threading.local holds what was just set
+        local.tx = tx
+        return tx
+
+    def _begin(self, connection: Connection) -> "_SqlTransaction":
+        """Begin the unit's transaction on `connection`, at its isolation level, with what it takes first."""
+        postgresql = connection.dialect.name == "postgresql"
+        if self._immediate:
+            connection.execution_options(**{_IMMEDIATE: True})
+        if postgresql and self._mode == _READ:
+            connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        elif postgresql:
+            connection.execution_options(isolation_level="READ COMMITTED")
+        if self._turn is not None:
+            # A session lock, taken and held outside the transaction, so its snapshot comes after the wait;
+            # waited for as long as any lock is (`_TURN_WAIT`), then refused as a conflict.
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{_TURN_WAIT}'")
+            connection.execute(_TAKE_TURN, {"turn": self._turn})
+            connection.commit()
+        connection.begin()
+        self._repo._check_schema(connection)
+        tx = _SqlTransaction(connection, self._repo._statements, self._mode if postgresql else _SERIAL)
+        tx._begin(self._mode)
+        return tx
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
         tx: _SqlTransaction = self._repo._local.tx
@@ -716,6 +834,7 @@ class _SqlUnit:
         """Take back what the inner unit wrote, in the database and in the transaction's own memory."""
         tx._pending.clear()
         tx._positions = self._saved
+        tx._forget_read()
         try:
             savepoint.rollback()
         except SQLAlchemyError as failure:
@@ -849,6 +968,7 @@ class _Statements:
     """The statements of every call, built once per dialect and run with parameters."""
 
     def __init__(self, dialect: str) -> None:
+        self._generation_statements(dialect)
         self.put_tenant = _upsert(dialect, tenants, ["id"])
         self.put_user = _upsert(dialect, users, ["id"])
         self.put_group = _upsert(dialect, groups, ["id"])
@@ -872,6 +992,15 @@ class _Statements:
             memberships.c.group_id == bindparam("group"), memberships.c.user_id == bindparam("user")
         )
         self.record = select(records).where(records.c.kind == bindparam("kind"), records.c.id == bindparam("id"))
+        # The record with the last position of its history, for a unit that will write it: one read, not two.
+        last = (
+            select(func.max(events.c.position))
+            .where(events.c.kind == records.c.kind, events.c.record_id == records.c.id)
+            .scalar_subquery()
+        )
+        self.record_to_write = select(records, last.label("last_position")).where(
+            records.c.kind == bindparam("kind"), records.c.id == bindparam("id")
+        )
         self.records = (
             select(records).where(records.c.tenant == bindparam("tenant")).order_by(records.c.kind, records.c.id)
         )
@@ -976,6 +1105,45 @@ class _Statements:
             .order_by(settings.c.key)
         )
 
+    def _generation_statements(self, dialect: str) -> None:
+        """The statements of the directory's generation, of the locks of writing units, and of `look`."""
+        value = schema_table.c.generation
+        the_row = schema_table.c.id == 1
+        self.generation = select(value.label("generation")).where(the_row)
+        # Writers of records share the row; writers of the directory take it alone (see `SqlRepository`).
+        self.share_generation = select(value).where(the_row).with_for_update(key_share=True, read=True)
+        self.take_generation = select(value).where(the_row).with_for_update()
+        self.move_generation = update(schema_table).where(the_row).values({value: value + 1})
+        self.lock = (
+            text(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+                "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS sorted"
+            )
+            if dialect == "postgresql"
+            else None
+        )
+        held = assignments.alias("held")
+        self.look = (
+            select(
+                value.label("generation"),
+                *records.c,
+                held.c.seq,
+                held.c.role,
+                held.c.tenant.label("held_tenant"),
+                held.c.assignee_kind,
+                held.c.assignee_id,
+                held.c.since,
+                held.c.actor,
+            )
+            .select_from(
+                schema_table.outerjoin(
+                    records, and_(records.c.kind == bindparam("kind"), records.c.id == bindparam("id"))
+                ).outerjoin(held, and_(held.c.kind == records.c.kind, held.c.record_id == records.c.id))
+            )
+            .where(the_row)
+            .order_by(held.c.seq)
+        )
+
 
 def _settling(*, claimed: bool) -> tuple[Executable, Executable]:
     """The statements that mark a key delivered and count a failed attempt; `claimed`: only under the unit's token.
@@ -1031,16 +1199,92 @@ class _SqlTransaction:
     Writes wait in a queue and go to the database in batches, one statement
     for a run of rows of one kind, before the next read, a savepoint, or the
     commit: a read always sees every write before it.
+
+    What the unit reads by id (tenants, users, groups, a user's memberships,
+    records and their holders) is kept for the rest of the unit and kept
+    up to date by its own writes: nothing else can change it meanwhile, for
+    the unit reads one snapshot or holds the locks that guard it. On
+    PostgreSQL, a writing unit takes those locks as it goes (see
+    `SqlRepository`).
     """
 
-    def __init__(self, connection: Connection, statements: _Statements) -> None:
+    def __init__(self, connection: Connection, statements: _Statements, mode: str) -> None:
         self._c = connection
         self._s = statements
+        self._mode = mode  # _READ, _WRITE, _ALONE or _CLAIM on PostgreSQL; _SERIAL on SQLite, which needs no lock
         self._pending: list[tuple[Executable, list[dict[str, Any]]]] = []
         # Whether a queued write failed: then what the unit wrote is not what it meant to, and it must not commit.
         self._failed = False
         # The next position in the history of each record this unit appended events to.
         self._positions: dict[RecordRef, int] = {}
+        self._generation: int | None = None  # the directory's generation this unit reads at, once read
+        self._wrote_directory = False  # whether this unit wrote the directory: then it moved the generation on
+        self._locked: set[str] = set()  # the advisory locks this unit holds (records, settings)
+        self._forget_read()
+
+    def _forget_read(self) -> None:
+        """Drop what the unit keeps of its reads (a savepoint rolled back the writes that kept it up to date)."""
+        self._tenants: dict[str, Tenant | None] = {}
+        self._users: dict[str, User | None] = {}
+        self._groups: dict[str, Group | None] = {}
+        self._memberships: dict[str, list[Membership]] = {}
+        self._records: dict[RecordRef, Record | None] = {}
+        self._held: dict[RecordRef, list[Assignment]] = {}
+        if self._wrote_directory:
+            self._wrote_directory = False  # a later write of the directory moves the generation on again
+            self._generation = None
+
+    def _begin(self, mode: str) -> None:
+        """Take what a unit of `mode` takes when it begins: on PostgreSQL, the directory's generation row."""
+        if self._mode == _WRITE:
+            self._generation = self._c.execute(self._s.share_generation).scalar_one()
+        elif self._mode == _ALONE:
+            self._generation = self._c.execute(self._s.take_generation).scalar_one()
+        elif mode == _ALONE:
+            self._mode = _ALONE  # SQLite: its one writer is taken already; only what the unit may keep changes
+
+    # --- locks (PostgreSQL's writing units) ---
+
+    def _go_alone(self) -> None:
+        """Take the generation row alone, waiting for every other writing unit to end (see `SqlRepository`)."""
+        if self._mode == _WRITE:
+            self._flush()
+            self._generation = self._c.execute(self._s.take_generation).scalar_one()
+            self._mode = _ALONE
+
+    def _lock(self, keys: Iterable[str]) -> None:
+        """Take the advisory locks of `keys` this unit does not hold yet, in their sorted order."""
+        if self._mode != _WRITE:
+            return  # a unit alone, or on SQLite, has every record to itself; one that only reads locks nothing
+        wanted = sorted(set(keys) - self._locked)
+        if not wanted:
+            return
+        if len(self._locked) + len(wanted) > _MOST_LOCKS:
+            self._go_alone()  # many records: one lock of everything, not a lock each
+            return
+        if self._failed:
+            raise _failed_before()
+        assert self._s.lock is not None, "only PostgreSQL's units lock"
+        self._c.execute(self._s.lock, {"keys": wanted})
+        self._locked.update(wanted)
+
+    def _lock_records(self, refs: Iterable[RecordRef]) -> None:
+        self._lock(f"ownership:record:{ref.kind}/{ref.id}" for ref in refs)
+
+    def _changing_directory(self) -> None:
+        """Before a write of the directory: be alone, and move the generation on once in this unit."""
+        self._go_alone()
+        if not self._wrote_directory:
+            self._write(self._s.move_generation, {})
+            self._wrote_directory = True
+
+    def generation(self) -> int | None:
+        """The directory's generation this unit reads at, or None once it has written the directory."""
+        if self._wrote_directory or self._mode == _CLAIM:
+            return None
+        if self._generation is None:
+            self._generation = self._read(self._s.generation)[0][0]
+        return self._generation
 
     # Writes are queued; runs of one statement become one executemany.
     def _write(self, statement: Executable, row: dict[str, Any]) -> None:
@@ -1069,24 +1313,32 @@ class _SqlTransaction:
         return self._c.execute(statement, params).all()
 
     def tenant(self, id: str) -> Tenant | None:
-        return next(map(_tenant, self._read(self._s.tenant, id=id)), None)
+        if id not in self._tenants:
+            self._tenants[id] = next(map(_tenant, self._read(self._s.tenant, id=id)), None)
+        return self._tenants[id]
 
     def tenants(self) -> Sequence[Tenant]:
         return [_tenant(row) for row in self._read(self._s.tenants)]
 
     def put_tenant(self, tenant: Tenant) -> None:
+        self._changing_directory()
+        self._tenants[tenant.id] = tenant
         self._write(
             self._s.put_tenant,
             {"id": tenant.id, "name": tenant.name, "plan": tenant.plan, "switches": tenant.switches},
         )
 
     def user(self, id: str) -> User | None:
-        return next(map(_user, self._read(self._s.user, id=id)), None)
+        if id not in self._users:
+            self._users[id] = next(map(_user, self._read(self._s.user, id=id)), None)
+        return self._users[id]
 
     def users(self, tenant: str) -> Sequence[User]:
         return [_user(row) for row in self._read(self._s.users, tenant=tenant)]
 
     def put_user(self, user: User) -> None:
+        self._changing_directory()
+        self._users[user.id] = user
         self._write(
             self._s.put_user,
             {
@@ -1101,12 +1353,16 @@ class _SqlTransaction:
         )
 
     def group(self, id: str) -> Group | None:
-        return next(map(_group, self._read(self._s.group, id=id)), None)
+        if id not in self._groups:
+            self._groups[id] = next(map(_group, self._read(self._s.group, id=id)), None)
+        return self._groups[id]
 
     def groups(self, tenant: str) -> Sequence[Group]:
         return [_group(row) for row in self._read(self._s.groups, tenant=tenant)]
 
     def put_group(self, group: Group) -> None:
+        self._changing_directory()
+        self._groups[group.id] = group
         self._write(
             self._s.put_group,
             {
@@ -1122,26 +1378,47 @@ class _SqlTransaction:
         return [_membership(row) for row in self._read(self._s.memberships_of_group, group=group)]
 
     def memberships_of_user(self, user: str) -> Sequence[Membership]:
-        return [_membership(row) for row in self._read(self._s.memberships_of_user, user=user)]
+        if user not in self._memberships:
+            self._memberships[user] = [_membership(row) for row in self._read(self._s.memberships_of_user, user=user)]
+        return list(self._memberships[user])
 
     def put_membership(self, membership: Membership) -> None:
         _check_aware(membership.until)
+        self._changing_directory()
+        self._memberships.pop(membership.user, None)
         self._write(
             self._s.put_membership,
             {"group_id": membership.group, "user_id": membership.user, "until": membership.until},
         )
 
     def delete_membership(self, group: str, user: str) -> None:
+        self._changing_directory()
+        self._memberships.pop(user, None)
         self._write(self._s.delete_membership, {"group": group, "user": user})
 
     def record(self, ref: RecordRef) -> Record | None:
-        return next(map(_record, self._read(self._s.record, kind=ref.kind, id=ref.id)), None)
+        if ref not in self._records:
+            if self._mode == _READ:
+                self._records[ref] = next(map(_record, self._read(self._s.record, kind=ref.kind, id=ref.id)), None)
+                return self._records[ref]
+            self._lock_records((ref,))
+            rows = self._read(self._s.record_to_write, kind=ref.kind, id=ref.id)
+            self._records[ref] = _record(rows[0]) if rows else None
+            if ref not in self._positions:
+                # A record not tracked has no history: deleting a record deletes its history with it.
+                last = rows[0].last_position if rows else None
+                self._positions[ref] = 0 if last is None else last + 1
+        return self._records[ref]
 
     def records(self, tenant: str) -> Sequence[Record]:
+        self._go_alone()
         return [_record(row) for row in self._read(self._s.records, tenant=tenant)]
 
     def put_record(self, record: Record) -> None:
         _check_aware(record.created_at)
+        self._lock_records((record.ref,))
+        new = record.ref in self._records and self._records[record.ref] is None
+        self._records[record.ref] = record
         self._write(
             self._s.put_record,
             {
@@ -1161,22 +1438,34 @@ class _SqlTransaction:
         )
         key = {"kind": record.kind, "id": record.id}
         for link, forget, add in self._s.links:
-            self._write(forget, key)
+            if not new:  # a record this unit read as not tracked has no names to forget
+                self._write(forget, key)
             for name in sorted(link.names(record)):
                 self._write(add, {"kind": record.kind, "record_id": record.id, link.column: name})
 
     def delete_record(self, ref: RecordRef) -> None:
+        self._lock_records((ref,))
+        self._records[ref] = None
+        self._held[ref] = []
         for statement in self._s.delete_record:
             self._write(statement, {"kind": ref.kind, "id": ref.id})
         self._positions[ref] = 0  # its history is gone: one begun anew starts at 0
 
     def numbered(self, tenant: str, kind: str, number: str) -> Record | None:
+        # Locked, so a unit that finds a number free holds it free until it ends (CT4).
+        self._lock((f"ownership:number:{tenant}/{kind}/{number}",))
         return next(map(_record, self._read(self._s.numbered, tenant=tenant, kind=kind, number=number)), None)
 
     def assignments(self, ref: RecordRef) -> Sequence[Assignment]:
-        return [_assignment(row) for row in self._read(self._s.assignments, kind=ref.kind, id=ref.id)]
+        if ref not in self._held:
+            self._lock_records((ref,))
+            self._held[ref] = [
+                _assignment(row, ref) for row in self._read(self._s.assignments, kind=ref.kind, id=ref.id)
+            ]
+        return list(self._held[ref])
 
     def assignments_of(self, refs: Sequence[RecordRef]) -> Mapping[RecordRef, Sequence[Assignment]]:
+        self._lock_records(refs)
         found: dict[RecordRef, list[Assignment]] = {}
         for kind, given in _by_kind(refs):
             for row in self._read(self._s.assignments_of, kind=kind, ids=list(given)):
@@ -1185,11 +1474,15 @@ class _SqlTransaction:
         return found
 
     def holdings(self, assignee: Assignee) -> Sequence[Assignment]:
+        self._go_alone()
         rows = self._read(self._s.holdings, who=assignee.kind.value, whom=assignee.id)
         return [_assignment(row) for row in rows]
 
     def add_assignment(self, assignment: Assignment) -> None:
         _check_aware(assignment.since)
+        self._lock_records((assignment.record,))
+        if assignment.record in self._held:
+            self._held[assignment.record].append(assignment)
         self._write(
             self._s.add_assignment,
             {
@@ -1205,6 +1498,10 @@ class _SqlTransaction:
         )
 
     def remove_assignment(self, assignment: Assignment) -> None:
+        self._lock_records((assignment.record,))
+        held = self._held.get(assignment.record)
+        if held is not None:
+            self._held[assignment.record] = [a for a in held if _slot(a) != _slot(assignment)]
         self._write(
             self._s.remove_assignment,
             {
@@ -1218,6 +1515,7 @@ class _SqlTransaction:
         )
 
     def select(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> Sequence[Record]:
+        self._go_alone()
         if after is None:
             rows = self._read(_selection(kind, filter, paged=False), limit=limit)
         else:
@@ -1225,33 +1523,41 @@ class _SqlTransaction:
         return [_record(row) for row in rows]
 
     def count(self, kind: str, filter: Filter) -> int:
+        self._go_alone()
         return int(self._read(_counting(kind, filter))[0][0])
 
     def count_by_holder(self, kind: str, filter: Filter, roles: Collection[str], tenant: str) -> Mapping[Assignee, int]:
         if not roles:
             return {}
+        self._go_alone()
         rows = self._read(_counting_by_holder(kind, filter, tuple(sorted(roles)), tenant))
         return {_assignee(who, whom): count for who, whom, count in rows}
 
     def count_by_status(self, kind: str, filter: Filter) -> Mapping[str | None, int]:
+        self._go_alone()
         return dict(self._read(_counting_by_status(kind, filter)))
 
     def setting(self, tenant: str, key: str) -> Any:
+        self._lock((_setting_lock(tenant, key),))
         found = self._read(self._s.setting, tenant=tenant, key=key)
         return json.loads(found[0][0]) if found else None
 
     def settings(self, tenant: str, prefix: str) -> Mapping[str, Any]:
+        self._go_alone()  # a unit that decides on many settings (a new segment's name among the saved ones) is alone
         rows = self._read(self._s.settings, tenant=tenant, prefix=prefix, length=len(prefix))
         return {key: json.loads(value) for key, value in rows}
 
     def put_setting(self, tenant: str, key: str, value: Any) -> None:
+        self._lock((_setting_lock(tenant, key),))
         # Dumped now, so a value JSON cannot hold is refused where the caller put it, not at the next read.
         self._write(self._s.put_setting, {"tenant": tenant, "key": key, "value": json.dumps(value)})
 
     def delete_setting(self, tenant: str, key: str) -> None:
+        self._lock((_setting_lock(tenant, key),))
         self._write(self._s.delete_setting, {"tenant": tenant, "key": key})
 
     def append_events(self, events: Sequence[Event]) -> Sequence[int]:
+        self._lock_records(e.record for e in events)
         unknown = [e.record for e in events if e.record not in self._positions]
         for kind, ids in _by_kind(unknown):
             last = dict(self._read(self._s.next_positions, kind=kind, ids=list(ids)))
@@ -1274,12 +1580,15 @@ class _SqlTransaction:
         return positions
 
     def events(self, ref: RecordRef) -> Sequence[Event]:
+        self._lock_records((ref,))
         return [structure(row[0], _EVENT) for row in self._read(self._s.events, kind=ref.kind, id=ref.id)]
 
     def enqueue(self, notification: Notification) -> None:
+        self._lock_records((notification.record,))
         self._write(self._s.enqueue, _outbox_row(OutboxEntry(notification)))
 
     def put_outbox_entry(self, entry: OutboxEntry) -> None:
+        self._go_alone()
         self._write(self._s.put_outbox_entry, _outbox_row(entry))
 
     def outbox(self, *, pending: bool = False, limit: int | None = None, dead: bool = False) -> Sequence[OutboxEntry]:
@@ -1319,6 +1628,17 @@ class _SqlTransaction:
             self._write(marking, {"keys": some, **claimed})
         for key in failed:
             self._write(counting, {"k": key, "later": later.get(key), "dead": key in dead, **claimed})
+
+
+_MOST_LOCKS = 256  # records a writing unit locks one by one; one that touches more takes the generation row alone
+
+
+def _setting_lock(tenant: str, key: str) -> str:
+    return f"ownership:setting:{tenant}/{key}"
+
+
+def _slot(assignment: Assignment) -> tuple[str, str, Assignee]:
+    return assignment.role, assignment.tenant, assignment.assignee
 
 
 def _outbox_row(entry: OutboxEntry) -> dict[str, Any]:

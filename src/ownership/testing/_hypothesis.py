@@ -35,6 +35,7 @@ STRATEGIES = {
     "Lifecycle": "lifecycles",
     "Membership": "memberships",
     "Notification": "notifications",
+    "IdPage": "id_pages",
     "NumberRange": "number_ranges",
     "OutboxEntry": "outbox_entries",
     "Page": "pages",

@@ -64,7 +64,7 @@ from ownership.model import (
     User,
 )
 from ownership.notify import Channel, Notification, OutboxEntry
-from ownership.ports import Repository, Versioned
+from ownership.ports import GenerationOfUnit, Generations, ReadsApart, Repository, Versioned, WritesAlone
 
 _AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 _TENANTS = ("acme", "globex")
@@ -423,6 +423,55 @@ class RepositoryContract:
         with pytest.raises(_UnitFailedError):
             failing_unit()
         assert repo.generation not in seen, "a rollback moves it"
+
+    def test_a_repository_with_generations_moves_it_when_the_directory_changes_and_looks_at_one_moment(self) -> None:
+        repo = self.make_repository()
+        if not isinstance(repo, Generations):
+            pytest.skip("the repository keeps no generation of the directory, so it promises nothing of one")
+        deal = Record("deal", "D-1", "acme", _AT)
+        held = Assignment(deal.ref, "owner", _ANNA, "acme", _AT, "anna")
+        before = repo.generation_now()
+        with repo.transaction() as tx:
+            tx.put_tenant(Tenant("acme", "Acme"))
+            tx.put_user(User("anna", "acme", "Anna"))
+            if isinstance(tx, GenerationOfUnit):
+                assert tx.generation() is None, "a unit that wrote the directory tells no generation to keep"
+        moved = repo.generation_now()
+        assert moved != before, "committing a change of the directory moves it"
+        with repo.transaction() as tx:
+            tx.put_record(deal)
+            tx.add_assignment(held)
+            if isinstance(tx, GenerationOfUnit):
+                assert tx.generation() == moved, "a unit reads at the generation as committed"
+        assert repo.generation_now() == moved, "records are not the directory"
+
+        def failing_unit() -> None:
+            with repo.transaction() as tx:
+                tx.put_membership(Membership("north", "anna"))
+                raise _UnitFailedError
+
+        with pytest.raises(_UnitFailedError):
+            failing_unit()
+        assert repo.generation_now() == moved, "a change rolled back is no change"
+        looked = repo.look(deal.ref)
+        assert (looked.generation, looked.record, list(looked.assignments)) == (moved, deal, [held])
+        nothing = repo.look(RecordRef("deal", "D-9"))
+        assert (nothing.generation, nothing.record, list(nothing.assignments)) == (moved, None, [])
+
+    def test_units_that_read_apart_or_write_alone_read_and_write_as_any_unit_does(self) -> None:
+        repo = self.make_repository()
+        if isinstance(repo, WritesAlone):
+            with repo.writing_alone() as tx:
+                tx.put_tenant(Tenant("acme", "Acme"))
+                tx.put_user(User("anna", "acme", "Anna"))
+        else:
+            with repo.transaction() as tx:
+                tx.put_tenant(Tenant("acme", "Acme"))
+                tx.put_user(User("anna", "acme", "Anna"))
+        if isinstance(repo, ReadsApart):
+            with repo.reading() as tx:
+                assert tx.user("anna") == User("anna", "acme", "Anna")
+                assert [t.id for t in tx.tenants()] == ["acme"]
 
     # --- the outbox ----------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from ownership.model import (
 from ownership.notify import Notifier
 from ownership.policy import Policy, Role, Rulebook
 from ownership.ports import Repository
-from ownership.service import Finding, Ownership, Page, Row, Setting, Snapshot
+from ownership.service import Finding, IdPage, Ownership, Page, Row, Setting, Snapshot
 from ownership.testing._rules import (
     access_rules,
     auto_assignments,
@@ -117,6 +117,7 @@ __all__ = [
     "notifications",
     "number_ranges",
     "outbox_entries",
+    "id_pages",
     "pages",
     "plans",
     "policies",
@@ -191,6 +192,18 @@ def _pages(draw: st.DrawFn, *, kind: str | None = None) -> Page:
     listed.sort(key=lambda row: row.record.id)
     more = bool(listed) and draw(st.booleans())
     return Page(tuple(listed), listed[-1].record.id if more else None)
+
+
+def id_pages() -> st.SearchStrategy[IdPage]:
+    """Pages of record ids, in order, each once, with a cursor or at the end."""
+    return _id_pages()
+
+
+@st.composite
+def _id_pages(draw: st.DrawFn) -> IdPage:
+    listed = tuple(sorted(draw(st.sets(ids(), max_size=4))))
+    more = bool(listed) and draw(st.booleans())
+    return IdPage(listed, listed[-1] if more else None)
 
 
 # --- worlds ----------------------------------------------------------------------------------------

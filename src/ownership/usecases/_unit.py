@@ -21,10 +21,19 @@ from attrs import define, field
 from ownership.access import Viewer
 from ownership.clock import utcnow
 from ownership.errors import ConflictError
-from ownership.filters import Test
+from ownership.filters import Filter, Test
 from ownership.notify import Notifier
 from ownership.policy import Rulebook
-from ownership.ports import Claiming, Repository, Transaction, Versioned, WritesFirst
+from ownership.ports import (
+    Claiming,
+    Generations,
+    ReadsApart,
+    Repository,
+    Transaction,
+    Versioned,
+    WritesAlone,
+    WritesFirst,
+)
 
 logger = logging.getLogger("ownership")
 """Where `ownership` tells what it did not let reach the caller: retried conflicts, failed deliveries."""
@@ -46,11 +55,20 @@ def _new_id() -> str:
 
 @define
 class ResolvedViewer:
-    """A viewer resolved at one generation of the repository, when it stops being right, and its compiled rules."""
+    """A viewer resolved at one generation of the repository, when it stops being right, and its compiled rules.
+
+    `filters` and `tests` keep the viewer's rule of each action, compiled, for as long as the viewer is kept.
+    """
 
     viewer: Viewer
+    generation: int
     until: datetime | None
+    filters: dict[str, Filter] = field(factory=dict)
     tests: dict[str, Test] = field(factory=dict)
+
+    def fresh(self, generation: int, moment: datetime) -> bool:
+        """Whether the viewer is still right at `generation` and `moment`."""
+        return self.generation == generation and (self.until is None or moment < self.until)
 
 
 class Units:
@@ -77,20 +95,44 @@ class Units:
         self._clock = clock
         self._ids = ids
         self._versioned = repository if isinstance(repository, Versioned) else None
+        self._generations = repository if isinstance(repository, Generations) else None
         self._writes_first = repository if isinstance(repository, WritesFirst) else None
+        self._writes_alone = repository if isinstance(repository, WritesAlone) else None
+        self._reads_apart = repository if isinstance(repository, ReadsApart) else None
         self._claims_apart = repository if isinstance(repository, Claiming) else None
         # Viewers resolved at one generation of the repository, with the moment they stop being right.
         self._viewers: dict[tuple[str, str], ResolvedViewer] = {}
-        self._viewers_generation = -1
 
-    def _writing(self, turn: str | None = None) -> AbstractContextManager[Transaction]:
+    def _writing(self, turn: str | None = None, *, alone: bool = False) -> AbstractContextManager[Transaction]:
         """Open a unit of work that will write: with the repository's write locks taken first, where it offers that.
 
         Units naming the same `turn` wait for each other rather than conflict, where the repository offers that.
+        A unit `alone` (one that changes the directory, or many records) runs while no other unit writes,
+        where the repository offers that.
         """
+        if alone and self._writes_alone is not None:
+            return self._writes_alone.writing_alone()
         if self._writes_first is not None:
             return self._writes_first.writing(turn)
         return self._repository.transaction()
+
+    def _generation(self, tx: Transaction | None) -> int | None:
+        """The generation what `tx` reads is at (outside a unit: the store's now); None if it has none to tell."""
+        if tx is not None and _tells_generation(type(tx)):
+            told: int | None = tx.generation()  # type: ignore[attr-defined]  # checked by its type
+            return told
+        if self._versioned is not None:
+            return self._versioned.generation
+        if tx is None and self._generations is not None:
+            return self._generations.generation_now()
+        return None
+
+    def _kept_viewer(self, user: str, kind: str, generation: int | None) -> ResolvedViewer | None:
+        """The viewer kept for `user` and `kind`, if it is still right at `generation` and now."""
+        if generation is None:
+            return None
+        kept = self._viewers.get((user, kind))
+        return kept if kept is not None and kept.fresh(generation, self._clock()) else None
 
     def _claiming(self) -> AbstractContextManager[Transaction]:
         """Open a unit of work that claims or settles the outbox: the repository's lighter one, where it offers that."""
@@ -99,8 +141,16 @@ class Units:
         return self._writing()
 
     def _reading(self) -> AbstractContextManager[Transaction]:
-        """Open a unit of work that only reads."""
+        """Open a unit of work that only reads: one snapshot, never a conflict, where the repository offers that."""
+        if self._reads_apart is not None:
+            return self._reads_apart.reading()
         return self._repository.transaction()
+
+
+@functools.cache
+def _tells_generation(unit: type) -> bool:
+    """Whether units of this class tell the generation they read at (`GenerationOfUnit`); asked once a class."""
+    return callable(getattr(unit, "generation", None))
 
 
 _U = TypeVar("_U", bound=Units)

@@ -23,22 +23,20 @@ from ownership.usecases._unit import ResolvedViewer
 
 _T = TypeVar("_T")
 
+_KEPT_VIEWERS = 10_000  # viewers kept at most; all are dropped when there would be more
+
 
 class Viewing(Lookups):
     """Resolving viewers and deciding what they may do, for the rooms that ask or list."""
 
     def _viewer(self, tx: Transaction, user: UserLike, kind: str) -> Viewer:
-        """Resolve what the rules need of a user; reused while the repository is unchanged and no membership expires."""
-        moment = self._clock()
+        """Resolve what the rules need of a user; kept while the generation stays and no membership of theirs ends."""
         key = (user.id if isinstance(user, User) else user, kind)
-        if self._versioned is not None:
-            generation = self._versioned.generation
-            if generation != self._viewers_generation:
-                self._viewers.clear()
-                self._viewers_generation = generation
-            cached = self._viewers.get(key)
-            if cached is not None and (cached.until is None or moment < cached.until):
-                return cached.viewer
+        generation = self._generation(tx)
+        kept = self._kept_viewer(*key, generation)
+        if kept is not None:
+            return kept.viewer
+        moment = self._clock()
         found = self._user(tx, user)
         features = self.rulebook.features(self._tenant(tx, found.tenant))
         live = [m for m in tx.memberships_of_user(found.id) if m.live(moment)]
@@ -47,10 +45,12 @@ class Viewing(Lookups):
             frozenset(m.group for m in live),
             frozenset(role.name for role in self.rulebook.policy(kind).roles if role.available(features)),
         )
-        if self._versioned is not None:
+        if generation is not None:
+            if len(self._viewers) >= _KEPT_VIEWERS:
+                self._viewers.clear()
             # Replacing the entry drops the rules compiled for the viewer it held.
             until = min((m.until for m in live if m.until is not None), default=None)
-            self._viewers[key] = ResolvedViewer(viewer, until)
+            self._viewers[key] = ResolvedViewer(viewer, generation, until)
         return viewer
 
     @staticmethod
@@ -61,14 +61,13 @@ class Viewing(Lookups):
         self, seeing: Viewer, action: str, rule: Predicate, record: Record, held: Sequence[Assignment]
     ) -> bool:
         """Decide one record: gated on an active viewer of a tenant taking part, then the rule."""
-        if self._versioned is not None:
-            # The viewer is reused until the repository changes: so is the rule compiled for them.
-            resolved = self._viewers.get((seeing.user.id, record.kind))
-            if resolved is not None and resolved.viewer is seeing:
-                test = resolved.tests.get(action)
-                if test is None:
-                    test = resolved.tests[action] = compiled(self._filter_for(seeing, rule))
-                return test(record, held)
+        # The viewer is reused until the repository's generation moves: so is the rule compiled for them.
+        resolved = self._viewers.get((seeing.user.id, record.kind))
+        if resolved is not None and resolved.viewer is seeing:
+            test = resolved.tests.get(action)
+            if test is None:
+                test = resolved.tests[action] = compiled(self._filter_for(seeing, rule))
+            return test(record, held)
         return (GATE & rule).decide(seeing, Facts(record, held))
 
     def _check_allowed(self, tx: Transaction, acting: User, action: str, record: Record, *, doing: str) -> None:

@@ -78,7 +78,7 @@ class Bulk(Statuses):
             OwnershipError: as for `assign`: UnknownRoleError, FeatureDisabledError, ForeignActorError,
                 InactiveUserError, ForeignTenantError, AssigneeKindError.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             acting = self._actor(tx, actor)
             by_segment = isinstance(selection, Segment)
             private = isinstance(selection, Segment) and self.rulebook.policy(selection.kind).role(role).private
@@ -160,7 +160,7 @@ class Bulk(Statuses):
             ConfirmationError: a record's way there must be confirmed, and `confirmed` is false.
             AccessDeniedError: a record picked by hand is one the actor may not edit.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             acting = self._actor(tx, actor)
             records = self._selected(tx, selection, acting, "edit")
             at = self._clock()
@@ -190,7 +190,7 @@ class Bulk(Statuses):
             ForeignActorError: a record's home is not the actor's tenant.
             AccessDeniedError: a record picked by hand is one the actor may not edit.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             acting = self._actor(tx, actor)
             records = self._selected(tx, selection, acting, "edit")
             for done, record in enumerate(records, 1):
@@ -242,7 +242,7 @@ class Bulk(Statuses):
     def _regroup(
         self, group: RecordLike, selection: Selection, *, actor: UserLike, progress: Progress | None, joining: bool
     ) -> int:
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             found = self._record(tx, group)
             acting = self._actor(tx, actor)
             check_home(found, acting, "change the members of")

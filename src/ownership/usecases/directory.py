@@ -43,7 +43,7 @@ class Directory(Lookups):
             DuplicateIdError: a tenant has this id already.
             UnknownPlanError: the rulebook has no such plan.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             if tx.tenant(id) is not None:
                 raise DuplicateIdError(f"A tenant with id {id!r} exists already; choose another id.")
             tenant = Tenant(id, name if name is not None else id, plan or self.rulebook.default_plan, switches)
@@ -72,7 +72,7 @@ class Directory(Lookups):
             UnknownTenantError: no such tenant.
             UnknownPlanError: the rulebook has no such plan.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             current = self._tenant(tx, tenant)
             changed = evolve(
                 current,
@@ -114,7 +114,7 @@ class Directory(Lookups):
             UnknownTenantError: no such tenant.
             DuplicateIdError: a user has this id already.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             home = self._tenant(tx, tenant)
             user_id = id if id is not None else self._ids()
             if tx.user(user_id) is not None:
@@ -148,7 +148,7 @@ class Directory(Lookups):
         Raises:
             UnknownUserError: no such user.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             current = self._user(tx, user)
             changed = evolve(
                 current,
@@ -169,7 +169,7 @@ class Directory(Lookups):
             DuplicateIdError: a group has this id already.
             InvalidValueError: `kind` is not a group kind.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             home = self._tenant(tx, tenant)
             group_id = id if id is not None else self._fresh_group_id(tx)
             if tx.group(group_id) is not None:
@@ -190,7 +190,7 @@ class Directory(Lookups):
             InactiveUserError: the user is inactive.
             InvalidValueError: `until` has no time zone.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             found = self._group(tx, group)
             member = self._user(tx, user)
             if member.tenant != found.tenant:
@@ -210,7 +210,7 @@ class Directory(Lookups):
         Raises:
             UnknownGroupError, UnknownUserError: no such group or user.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             found, member = self._group(tx, group), self._user(tx, user)
             tx.delete_membership(found.id, member.id)
 

@@ -43,12 +43,12 @@ class Holders(Writer):
             held = self._held(tx, found, slot_role, slot.id)
             if new in held:
                 return tuple(held)
-            at = self._clock()
+            changes = [Change(Assigned, found.ref, slot_role, new, slot.id)]
             if slot_role.max == 1 and held:
-                self._write(tx, Unassigned, found, slot_role, held[0], slot=slot.id, actor=acting, at=at)
+                changes.insert(0, Change(Unassigned, found.ref, slot_role, held[0], slot.id))  # a handover
             else:
                 slot_role.check_at_most(found, len(held) + 1, "unassign one first, or use replace.")
-            self._write(tx, Assigned, found, slot_role, new, slot=slot.id, actor=acting, at=at)
+            self._apply(tx, changes, actor=acting, at=self._clock())
             return tuple(self._held(tx, found, slot_role, slot.id))
 
     @retried
@@ -221,7 +221,7 @@ class Holders(Writer):
             MandatoryRoleError: a role that keeps two holders or more would be left short, because the
                 successor holds it already.
         """
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             # To an admin, another tenant's user is unknown (LD7); only the host learns that one is foreign.
             seen_by = self._actor(tx, actor).tenant if actor is not None else None
             gone = self._user(tx, leaving, seen_by=seen_by)

@@ -223,7 +223,7 @@ class Notifications(Writer):
             The keys given back to dispatch, in the order the outbox was filled.
         """
         wanted = None if keys is None else set(keys)
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             dead = [e for e in tx.outbox(dead=True) if wanted is None or e.notification.key in wanted]
             for entry in dead:
                 tx.put_outbox_entry(attrs.evolve(entry, dead=False, attempts=0, next_attempt_at=None))

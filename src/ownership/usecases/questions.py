@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from ownership.access import GATE, Decision, Facts, Predicate, Viewer
 from ownership.filters import Filter, Test, compiled
-from ownership.model import Assignment, Page, Record, RecordLike, UserLike
+from ownership.model import Assignment, IdPage, Page, Record, RecordLike, User, UserLike
 from ownership.ports import Transaction
 from ownership.usecases._viewing import Viewing
 
@@ -27,9 +27,31 @@ class Questions(Viewing):
             UnknownUserError, UnknownRecordError: no such user or record.
             RulebookError: `action` is not one of view, edit, assign.
         """
+        if self._generations is not None:
+            glanced = self._can_at_a_glance(viewer, action, record)
+            if glanced is not None:
+                return glanced
         with self._reading() as tx:
             found, rule, seeing, held = self._question(tx, viewer, action, record)
             return self._allowed(seeing, action, rule, found, held)
+
+    def _can_at_a_glance(self, viewer: UserLike, action: str, record: RecordLike) -> bool | None:
+        """`can` from one look at the store, for a viewer kept from before; None when it takes a unit of work.
+
+        The look reads the generation, the record and its holders in one statement: if the viewer was
+        resolved at that generation, the kept viewer and the record read are of one moment.
+        """
+        assert self._generations is not None
+        user = viewer.id if isinstance(viewer, User) else viewer
+        ref = record.ref if isinstance(record, Record) else record
+        if (user, ref.kind) not in self._viewers:
+            return None
+        looked = self._generations.look(ref)
+        kept = self._kept_viewer(user, ref.kind, looked.generation)
+        if kept is None or looked.record is None:
+            return None
+        rule = self.rulebook.policy(ref.kind).rule(action)
+        return self._allowed(kept.viewer, action, rule, looked.record, looked.assignments)
 
     def explain(self, viewer: UserLike, action: str, record: RecordLike) -> Decision:
         """Return whether `viewer` may do `action` on `record`, with every leaf of the rule and whether it matched (X1).
@@ -78,6 +100,26 @@ class Questions(Viewing):
             seeing = self._viewer(tx, viewer, kind)
             return self._page(tx, kind, self._filter_for(seeing, rule), seeing, limit=limit, after=after)
 
+    def visible_ids(
+        self, viewer: UserLike, kind: str, *, action: str = "view", limit: int = 100, after: str | None = None
+    ) -> IdPage:
+        """Return the ids of the records of `kind` that `viewer` may do `action` on, a page at a time (X6).
+
+        As `visible`, from the same rule, without the records' holders: for a
+        host that reads the rows from its own tables.
+
+        Raises:
+            UnknownUserError, UnknownKindError: no such user or kind.
+            RulebookError: `action` is not one of view, edit, assign.
+            InvalidValueError: `limit` is below 1.
+        """
+        rule = self.rulebook.policy(kind).rule(action)
+        with self._reading() as tx:
+            seeing = self._viewer(tx, viewer, kind)
+            found = tx.select(kind, self._filter_for(seeing, rule), limit=limit + 1, after=after)
+        ids = tuple(r.id for r in found[:limit])
+        return IdPage(ids, ids[-1] if len(found) > limit else None)
+
     def checker(self, viewer: UserLike, action: str, kind: str) -> Test:
         """Return a prepared checker: `action` on records of `kind`, for one viewer, resolved once.
 
@@ -105,5 +147,13 @@ class Questions(Viewing):
             RulebookError: `action` is not one of view, edit, assign.
         """
         rule = self.rulebook.policy(kind).rule(action)
+        user = viewer.id if isinstance(viewer, User) else viewer
+        if (user, kind) in self._viewers:
+            kept = self._kept_viewer(user, kind, self._generation(None))
+            if kept is not None:
+                # Kept with the viewer: resolved at the store's generation now, so no unit of work is needed.
+                if action not in kept.filters:
+                    kept.filters[action] = self._filter_for(kept.viewer, rule)
+                return kept.filters[action]
         with self._reading() as tx:
             return self._filter_for(self._viewer(tx, viewer, kind), rule)

@@ -52,7 +52,7 @@ class Snapshots(Units):
                 without its time zone.
         """
         check_whole(snapshot, read=_settings.read)
-        with self._writing() as tx:
+        with self._writing(alone=True) as tx:
             held = [t.id for t in tx.tenants()]
             if held:
                 raise DuplicateIdError(
