@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert, inspect, select, text, update
 
@@ -40,6 +41,7 @@ from ownership import (
     StorageError,
     presets,
 )
+from ownership.adapters.memory import MemoryRepository
 from ownership.adapters.sql import (
     SCHEMA_VERSION,
     SchemaVersionError,
@@ -709,3 +711,31 @@ def test_units_that_write_take_turns_on_sqlite_rather_than_conflict(sqlite_file_
     assert seen == [["acme"]], "it went on once the first committed, and read its write"
     with repository.transaction() as tx:
         assert [t.id for t in tx.tenants()] == ["acme", "globex"]
+
+
+def test_a_unit_that_writes_many_rows_leaves_the_planner_fresh_statistics_of_them(
+    side_by_side: Callable[[], SqlRepository],
+) -> None:
+    """The first query after a large restore is planned on what is there, not on the empty tables of before."""
+    world = Ownership(presets.account_managers(), MemoryRepository(), clock=FakeClock())
+    world.add_tenant("acme")
+    world.add_user("acme", "Anna", id="anna", admin=True)
+    many = tuple(Record("company", f"C{n:06d}", "acme", AT) for n in range(10_000))
+    held = tuple(Assignment(r.ref, "account_manager", ANNA, "acme", AT, None) for r in many)
+    repository = side_by_side()
+    own = Ownership(presets.account_managers(), repository, clock=FakeClock())
+    own.restore(attrs.evolve(world.snapshot(), records=many, assignments=held))
+
+    with repository.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql("SELECT tbl, stat FROM sqlite_stat1").all()
+            counted = {
+                tbl: int(stat.split()[0]) for tbl, stat in rows if tbl in {"ownership_records", "ownership_assignments"}
+            }
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT relname, reltuples FROM pg_class "
+                "WHERE relname IN ('ownership_records', 'ownership_assignments')"
+            ).all()
+            counted = {name: int(tuples) for name, tuples in rows}
+    assert counted == {"ownership_records": 10_000, "ownership_assignments": 10_000}

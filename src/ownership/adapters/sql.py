@@ -28,6 +28,7 @@ host can put "what this user may see" into its own ``select``.
 import contextlib
 import functools
 import json
+import logging
 import operator
 import sqlite3
 import threading
@@ -117,6 +118,8 @@ from ownership.model import (
 from ownership.notify import Notification, OutboxEntry
 from ownership.ports import Transaction
 from ownership.serde import structure, unstructure
+
+logger = logging.getLogger("ownership")
 
 SCHEMA_VERSION = 4
 """The version of the tables this code reads and writes; stored in ``ownership_schema``."""
@@ -796,6 +799,7 @@ class _SqlUnit:
                 tx._flush()
                 committing = True
                 tx._c.commit()
+                _refresh_statistics(tx._c, tx._written)
             else:
                 _quietly(tx._c.rollback)
         except SQLAlchemyError as failure:
@@ -844,6 +848,29 @@ class _SqlUnit:
     def _release(self) -> None:
         if self._repo._turns is not None:
             self._repo._turns.release()
+
+
+_ANALYZE_AFTER = 10_000  # rows a unit writes to a table, after which the planner is given fresh statistics of it
+
+
+def _refresh_statistics(connection: Connection, written: Mapping[str, int]) -> None:
+    """After a unit that wrote many rows (a restore, a bulk action), ANALYZE the tables it filled.
+
+    The planner would otherwise plan the next queries on those tables from
+    statistics of before, until autovacuum comes round: the first bulk action
+    after a large load ran many times slower. The change is committed already,
+    so a failure here is only logged.
+    """
+    tables = sorted(name for name, rows in written.items() if rows >= _ANALYZE_AFTER)
+    if not tables:
+        return
+    try:
+        for name in tables:
+            connection.exec_driver_sql(f"ANALYZE {name}")
+        connection.commit()
+    except SQLAlchemyError as error:
+        _quietly(connection.rollback)
+        logger.warning("The statistics of %s were not refreshed after a large change: %s", ", ".join(tables), error)
 
 
 def _quietly(action: Callable[[], object]) -> None:
@@ -1220,6 +1247,7 @@ class _SqlTransaction:
         self._generation: int | None = None  # the directory's generation this unit reads at, once read
         self._wrote_directory = False  # whether this unit wrote the directory: then it moved the generation on
         self._locked: set[str] = set()  # the advisory locks this unit holds (records, settings)
+        self._written: dict[str, int] = {}  # rows written, by table
         self._forget_read()
 
     def _forget_read(self) -> None:
@@ -1303,6 +1331,9 @@ class _SqlTransaction:
         try:
             for statement, rows in pending:
                 self._c.execute(statement, rows)
+                table = getattr(statement, "table", None)
+                if isinstance(table, Table):
+                    self._written[table.name] = self._written.get(table.name, 0) + len(rows)
         except BaseException:
             self._failed = True
             raise
