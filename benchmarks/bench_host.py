@@ -351,7 +351,7 @@ def measure_host_select(world: World, *, requests: int = 10) -> dict[str, float]
     }
 
 
-def measure_visible(world: World, *, requests: int = 10) -> dict[str, float]:
+def measure_visible(world: World, *, requests: int = 5) -> dict[str, float]:
     """Figure 2: a page of `visible` (and of `visible_ids`, where there is one) against the hand-folded queries."""
     own, engine, viewer = world.own, world.engine, world.viewer
     page = own.visible(viewer, "account", limit=PAGE)
@@ -626,7 +626,7 @@ def written_rows(engine: Engine, record: str) -> dict[str, Any]:
     }
 
 
-def measure_create(world: World, url: str, count: int = 300) -> dict[str, float]:
+def measure_create(world: World, url: str, count: int = 150) -> dict[str, float]:
     """Figure 5: `count` creates through `create` and by hand, in turns; the rows each writes checked equal first."""
     own, manual = world.own, HandWrittenCreate(host_writer(url))
     rng = random.Random(11)
@@ -1130,7 +1130,7 @@ def run(name: str, url: str, *, large: bool, only: set[str]) -> dict[str, Any]:
             _elapsed(started, "measured create")
         if "assign" in only:
             started = time.perf_counter()
-            writes = measure_assign(world)
+            writes = measure_assign(world, count=150)
             small["assign"] = {"ours": writes["assign"], "baseline": writes["hand-written assign"]}
             _elapsed(started, "measured assign")
         if "concurrent" in only:
