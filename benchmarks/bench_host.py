@@ -46,10 +46,10 @@ shared: absolute times drift, ratios do not), on a SQLite file and PostgreSQL:
    writing the same rows (checked equal after one call each). Target <= 2x.
 6. `transfer` of 100,000 holdings against hand-written SQL
    (`bench_sql.measure_transfer`). Target <= 2x.
-7. 4 processes (spawned) each creating 500 different records (random ids)
-   at once, each with its own `Ownership` on its own engine, against 4
-   processes doing the hand-written create (READ COMMITTED on PostgreSQL,
-   ``BEGIN IMMEDIATE`` on SQLite), in turns: two rounds of 250 a process.
+7. 4 processes (spawned) each creating 400 different records (random ids;
+   ``--creates N``) at once, each with its own `Ownership` on its own engine,
+   against 4 processes doing the hand-written create (READ COMMITTED on
+   PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), in turns: two rounds of half.
    Target: throughput >= 0.5x, 0 ConflictError reaching the caller; the
    retries the ``ownership`` logger tells of are counted too.
 8. a soak on PostgreSQL: 4 processes for ``--soak-seconds`` (60) looping over
@@ -761,7 +761,7 @@ def run_processes(target: Callable[..., None], arguments: Sequence[tuple[Any, ..
     return gathered
 
 
-def measure_concurrent(url: str, *, processes: int = 4, count: int = 250, rounds: int = 2) -> dict[str, Any]:
+def measure_concurrent(url: str, *, processes: int = 4, count: int = 200, rounds: int = 2) -> dict[str, Any]:
     """Figure 7: creates a second of `processes` processes at once, through `create` and by hand.
 
     The two ways take turns, `rounds` times, each process creating `count`
@@ -1103,7 +1103,7 @@ def _elapsed(started: float, what: str) -> None:
     print(f"  {what} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
-def run(name: str, url: str, *, large: bool, only: set[str]) -> dict[str, Any]:
+def run(name: str, url: str, *, large: bool, only: set[str], creates: int) -> dict[str, Any]:
     """Every figure but the soak on one database."""
     print(f"{name}:", file=sys.stderr)
     engine = sql.make_engine(url)
@@ -1135,7 +1135,7 @@ def run(name: str, url: str, *, large: bool, only: set[str]) -> dict[str, Any]:
             _elapsed(started, "measured assign")
         if "concurrent" in only:
             started = time.perf_counter()
-            figures["concurrent"] = measure_concurrent(url)
+            figures["concurrent"] = measure_concurrent(url, count=max(1, creates // 2))
             _elapsed(started, "measured 4 processes creating at once")
     if "transfer" in only:
         started = time.perf_counter()
@@ -1306,6 +1306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--large", action="store_true", help="also measure figures 1 to 3 at 1,000,000 records")
     parser.add_argument("--postgresql", default=os.environ.get("OWNERSHIP_POSTGRES_URL"), help="a PostgreSQL URL")
     parser.add_argument("--soak-seconds", type=float, default=60, help="how long the soak runs (default 60)")
+    parser.add_argument("--creates", type=int, default=400, help="records each process creates in figure 7 (400)")
     parser.add_argument("--only", help=f"a comma-separated subset of: {', '.join(FIGURES)}")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -1315,10 +1316,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, Any] = {}
     if only - {"soak"}:
         with tempfile.TemporaryDirectory() as folder:
-            results["SQLite"] = run("SQLite", f"sqlite:///{folder}/bench.db", large=args.large, only=only)
+            file = f"sqlite:///{folder}/bench.db"
+            results["SQLite"] = run("SQLite", file, large=args.large, only=only, creates=args.creates)
     url = bench_database(args.postgresql, "ownership_bench_host") if args.postgresql else None
     if url and only - {"soak"}:
-        results["PostgreSQL"] = run("PostgreSQL", url, large=args.large, only=only)
+        results["PostgreSQL"] = run("PostgreSQL", url, large=args.large, only=only, creates=args.creates)
     if url and "soak" in only:
         print("PostgreSQL soak:", file=sys.stderr)
         results["soak"] = measure_soak(url, args.soak_seconds)
