@@ -90,10 +90,11 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks: access (django-rules, installed here only, is its baseline), SQL, bulk, dispatch, fan-out.
+    """Run the benchmarks: access (django-rules, installed here only, its baseline), SQL, bulk, dispatch, fan-out, host.
 
-    The SQL, bulk and dispatch benchmarks measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL, else
-    the one `.ci/postgres` starts (and leaves running). Arguments after ``--`` replace ``--large`` for the first two.
+    The SQL, bulk, dispatch and host benchmarks measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL,
+    else the one `.ci/postgres` starts (and leaves running). Arguments after ``--`` replace ``--large`` for the
+    access, SQL and host benchmarks.
     """
     session.install("-e", ".[testing,postgresql]", "rules")
     arguments = session.posargs or ["--large"]
@@ -104,3 +105,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_bulk.py", "--postgresql", server)
     session.run("python", "benchmarks/bench_dispatch.py", "--postgresql", server)
     session.run("python", "benchmarks/bench_fanout.py", "--postgresql", server)
+    session.run("python", "benchmarks/bench_host.py", "--postgresql", server, *arguments)
