@@ -397,13 +397,20 @@ def measure_admin(world: World, *, requests: int = 10) -> dict[str, float]:
 # --- figure 4: can() --------------------------------------------------------------------------------
 
 
+def _autocommit(connection: Connection) -> bool:
+    """Whether the driver runs each statement on its own: then a begin, commit or rollback sends nothing."""
+    return bool(getattr(connection.connection.dbapi_connection, "autocommit", False))
+
+
 class RoundTrips:
     """Counts what connections of an engine (and of engines derived from it) send, while the block runs.
 
     Every statement a cursor runs is a round trip; so is every begin, commit
     and rollback on PostgreSQL, whose driver sends BEGIN before the first
     statement. SQLite's BEGIN is a statement through the cursor already, so a
-    begin counts only where no BEGIN statement came for it.
+    begin counts only where no BEGIN statement came for it. On a connection the
+    driver runs in autocommit, a begin, commit or rollback sends nothing, and
+    counts nothing.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -414,14 +421,17 @@ class RoundTrips:
     def _statement(self, *args: Any) -> None:
         self.statements.append(args[2])
 
-    def _begin(self, _connection: Connection) -> None:
-        self.events["begin"] += 1
+    def _begin(self, connection: Connection) -> None:
+        if not _autocommit(connection):
+            self.events["begin"] += 1
 
-    def _commit(self, _connection: Connection) -> None:
-        self.events["commit"] += 1
+    def _commit(self, connection: Connection) -> None:
+        if not _autocommit(connection):
+            self.events["commit"] += 1
 
-    def _rollback(self, _connection: Connection) -> None:
-        self.events["rollback"] += 1
+    def _rollback(self, connection: Connection) -> None:
+        if not _autocommit(connection):
+            self.events["rollback"] += 1
 
     def _listeners(self) -> list[tuple[str, Callable[..., None]]]:
         return [

@@ -19,7 +19,7 @@ class Lookups(Units):
 
     def _tenant(self, tx: Transaction, tenant: Tenant | str) -> Tenant:
         tenant_id = tenant.id if isinstance(tenant, Tenant) else tenant
-        found = tx.tenant(tenant_id)
+        found = self._kept(tx, "tenant", tenant_id, lambda: tx.tenant(tenant_id))
         if found is None:
             raise UnknownTenantError(f"There is no tenant {tenant_id!r}; add it with add_tenant first.")
         return found
@@ -31,7 +31,7 @@ class Lookups(Units):
         tells a tenant nothing of another's people; the host (`seen_by` None) sees every user.
         """
         user_id = user.id if isinstance(user, User) else user
-        found = tx.user(user_id)
+        found = self._kept(tx, "user", user_id, lambda: tx.user(user_id))
         if found is None or seen_by not in (None, found.tenant):
             raise UnknownUserError(f"There is no user {user_id!r}; add them with add_user first.")
         return found
@@ -39,7 +39,7 @@ class Lookups(Units):
     def _group(self, tx: Transaction, group: GroupLike, *, seen_by: str | None = None) -> Group:
         """The group, who for `seen_by` (the asking user's tenant) must be of that tenant, as for `_user`."""
         group_id = group.id if isinstance(group, Group) else group
-        found = tx.group(group_id)
+        found = self._kept(tx, "group", group_id, lambda: tx.group(group_id))
         if found is None or seen_by not in (None, found.tenant):
             raise UnknownGroupError(f"There is no group {group_id!r}; add it with add_group first.")
         return found

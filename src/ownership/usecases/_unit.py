@@ -22,6 +22,7 @@ from ownership.access import Viewer
 from ownership.clock import utcnow
 from ownership.errors import ConflictError
 from ownership.filters import Filter, Test
+from ownership.model import Group, Tenant, User
 from ownership.notify import Notifier
 from ownership.policy import Rulebook
 from ownership.ports import (
@@ -42,6 +43,8 @@ Progress = Callable[[int, int], object]
 """Called as ``progress(done, total)`` while a bulk action goes on, so a CLI can draw a bar."""
 
 _P = ParamSpec("_P")
+_D = TypeVar("_D", Tenant | None, User | None, Group | None)
+_KEPT = 10_000  # directory entries kept at most; all are dropped when there would be more
 _R = TypeVar("_R")
 _T = TypeVar("_T")
 
@@ -102,6 +105,8 @@ class Units:
         self._claims_apart = repository if isinstance(repository, Claiming) else None
         # Viewers resolved at one generation of the repository, with the moment they stop being right.
         self._viewers: dict[tuple[str, str], ResolvedViewer] = {}
+        # Tenants, users and groups as read at one generation of the directory, by what and id.
+        self._directory: dict[tuple[str, str], tuple[int, Tenant | User | Group | None]] = {}
 
     def _writing(self, turn: str | None = None, *, alone: bool = False) -> AbstractContextManager[Transaction]:
         """Open a unit of work that will write: with the repository's write locks taken first, where it offers that.
@@ -126,6 +131,24 @@ class Units:
         if tx is None and self._generations is not None:
             return self._generations.generation_now()
         return None
+
+    def _kept(self, tx: Transaction, what: str, id: str, read: Callable[[], _D]) -> _D:
+        """What `read` reads of the directory, kept across units while the directory's generation stays.
+
+        Only a unit that tells the generation it reads at (`ownership.ports.GenerationOfUnit`) is served from
+        what was kept: it reads the directory as it was at that generation, whatever it reads when.
+        """
+        generation = tx.generation() if _tells_generation(type(tx)) else None  # type: ignore[attr-defined]
+        if generation is None:
+            return read()
+        kept = self._directory.get((what, id))
+        if kept is not None and kept[0] == generation:
+            return kept[1]  # type: ignore[return-value]  # kept under `what`, as `read` reads it
+        found = read()
+        if len(self._directory) >= _KEPT:
+            self._directory.clear()
+        self._directory[what, id] = (generation, found)
+        return found
 
     def _kept_viewer(self, user: str, kind: str, generation: int | None) -> ResolvedViewer | None:
         """The viewer kept for `user` and `kind`, if it is still right at `generation` and now."""

@@ -6,6 +6,7 @@ them in batches (removals before additions), appends their events, and
 enqueues the notices of roles that are notified (LD8, TL8).
 """
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
@@ -213,7 +214,7 @@ class Writer(Viewing):
             for user_id in ids:
                 if user_id in users:
                     continue
-                user = tx.user(user_id)
+                user = self._kept(tx, "user", user_id, functools.partial(tx.user, user_id))
                 if user is not None and user.active:
                     users[user.id] = user
         return list(users.values())
