@@ -1,15 +1,17 @@
 """The in-memory repository: the embedded default, and the reference every adapter agrees with.
 
-State lives in plain dictionaries. A transaction holds the repository's lock
-and keeps an undo journal of every write, so leaving it by an exception puts
-every dictionary back exactly as it was; committing costs nothing.
+State lives in plain dictionaries, and the sets and sorted ids that index
+them. A transaction holds the repository's lock and keeps an undo journal of
+every write, so leaving it by an exception puts every dictionary and index
+back exactly as it was; committing costs nothing.
 """
 
+import bisect
 import heapq
 import itertools
 import json
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -17,7 +19,18 @@ from typing import Any
 import attrs
 
 from ownership.events import Event
-from ownership.filters import And, Filter, HasAssignee, HomeIs, Nothing, Or, SharedWith, matches
+from ownership.filters import (
+    And,
+    Everything,
+    Filter,
+    HasAssignee,
+    HomeIs,
+    Nothing,
+    Or,
+    SharedWith,
+    compiled,
+    matches,
+)
 from ownership.model import Assignee, Assignment, Group, Membership, Record, RecordRef, Tenant, User
 from ownership.notify import Notification, OutboxEntry
 from ownership.ports import Transaction
@@ -58,8 +71,8 @@ class MemoryRepository:
         # does to the dictionaries' own order. A place taken back is never given again.
         self._places: dict[str, int] = {}
         self._filled = itertools.count()
-        # The indexes `select` runs filters through, by record id within a kind.
-        self._ids_by_kind: dict[str, set[str]] = {}
+        # The indexes `select` runs filters through, by record id within a kind; a kind's ids are kept in order too.
+        self._ids_by_kind: dict[str, _SortedIds] = {}
         self._ids_by_home: dict[tuple[str, str], set[str]] = {}
         self._ids_by_share: dict[tuple[str, str], set[str]] = {}
         self._ids_by_holding: dict[tuple[str, str, Assignee, str], set[str]] = {}
@@ -92,9 +105,13 @@ class MemoryRepository:
         if old is not _MISSING:
             self._journal(lambda: _restore(table, key, old))
 
-    def _index(self, table: dict[Any, set[Any]], key: Any, add: Any = None, remove: Any = None) -> None:
-        """Add `add` to, or remove `remove` from, the set at `table[key]`, in place, journaling the reverse."""
-        members = table.setdefault(key, set())
+    def _index(
+        self, table: dict[Any, Any], key: Any, add: Any = None, remove: Any = None, *, new: Callable[[], set[Any]] = set
+    ) -> None:
+        """Add `add` to, or remove `remove` from, the set at `table[key]` (made by `new`), journaling the reverse."""
+        members = table.get(key)
+        if members is None:
+            members = table[key] = new()
         if add is not None and add not in members:
             members.add(add)
             self._journal(lambda: members.discard(add))
@@ -233,7 +250,7 @@ class _MemoryTransaction:
         if record.number is not None:
             r._set(r._numbers, (record.tenant, record.kind, record.number), record.ref)
         r._index(r._records_by_tenant, record.tenant, add=record.ref)
-        r._index(r._ids_by_kind, record.kind, add=record.id)
+        r._index(r._ids_by_kind, record.kind, add=record.id, new=_SortedIds)
         r._index(r._ids_by_home, (record.kind, record.tenant), add=record.id)
         for tenant in record.shared_with:
             r._index(r._ids_by_share, (record.kind, tenant), add=record.id)
@@ -291,8 +308,52 @@ class _MemoryTransaction:
             self._r._index(self._r._refs_by_assignee, assignment.assignee, remove=assignment.record)
 
     def select(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> Sequence[Record]:
-        ids = sorted(i for i in self._ids(kind, filter) if after is None or i > after)
-        return [self._r._records[RecordRef(kind, i)] for i in ids[:limit]]
+        return [self._r._records[RecordRef(kind, i)] for i in self._page(kind, filter, limit, after)]
+
+    def _page(self, kind: str, wanted: Filter, limit: int, after: str | None) -> list[str]:
+        """Return the ids of one page: the first `limit` ids above `after` that match `wanted`, in order.
+
+        A broad filter is walked: the kind's ids in order from `after`, each
+        tested, until the page is full. A narrow one is picked: its matching ids
+        from the indexes, the `limit` smallest of them. `_walk_budget` chooses,
+        and a walk that has looked at as many ids as picking would cost gives up
+        and picks, so a page never costs much more than the cheaper way.
+        """
+        order = self._r._ids_by_kind.get(kind)
+        if order is None or limit < 1:
+            return []
+        total = len(order)
+        size = self._size(kind, wanted)
+        budget = _walk_budget(limit, total if size is None else size, total)
+        if budget:
+            walked = itertools.islice(order.after(after), budget)
+            page = list(itertools.islice(filter(self._test(kind, wanted), walked), limit))
+            # A short page is whole when the walk saw every id above `after`, not when it ran out of budget.
+            if len(page) == limit or order.above(after) <= budget:
+                return page
+        matching = self._ids(kind, wanted)
+        return heapq.nsmallest(limit, matching if after is None else (i for i in matching if i > after))
+
+    def _test(self, kind: str, filter: Filter) -> Callable[[str], bool]:
+        """Return a test of one id of `kind` against `filter`: membership in the indexes where they answer it."""
+        sets = self._index_sets(kind, filter)
+        if sets is not None:
+            if not sets:
+                return lambda _id: False
+            if len(sets) == 1:
+                return sets[0].__contains__
+            if len(sets) == 2:
+                first, second = sets
+                return lambda id: id in first or id in second
+            return lambda id: any(id in ids for ids in sets)
+        test = compiled(filter)
+        records, assignments = self._r._records, self._r._assignments
+
+        def matching(id: str) -> bool:
+            ref = RecordRef(kind, id)
+            return test(records[ref], assignments.get(ref, ()))
+
+        return matching
 
     def _ids(self, kind: str, filter: Filter) -> set[str] | frozenset[str]:
         """Return the ids of `kind`'s records matching `filter`: from the indexes, checking as few as it can."""
@@ -311,23 +372,33 @@ class _MemoryTransaction:
 
     def _indexed(self, kind: str, filter: Filter) -> set[str] | frozenset[str] | None:
         """Return the exact ids for a filter the indexes answer alone, or None."""
+        sets = self._index_sets(kind, filter)
+        if sets is None:
+            return None
+        return sets[0] if len(sets) == 1 else set().union(*sets)
+
+    def _index_sets(self, kind: str, filter: Filter) -> list[set[str] | frozenset[str]] | None:  # noqa: PLR0911 - a case per node
+        """Return the index entries whose union is exactly the ids `filter` matches, without joining them; or None."""
         r = self._r
         if isinstance(filter, Nothing):
-            return frozenset()
+            return []
+        if isinstance(filter, Everything):
+            return [r._ids_by_kind.get(kind, frozenset())]
         if isinstance(filter, HomeIs):
-            return r._ids_by_home.get((kind, filter.tenant), frozenset())
+            return [r._ids_by_home.get((kind, filter.tenant), frozenset())]
         if isinstance(filter, SharedWith):
-            return r._ids_by_share.get((kind, filter.tenant), frozenset())
+            return [r._ids_by_share.get((kind, filter.tenant), frozenset())]
         if isinstance(filter, HasAssignee):
-            found: set[str] = set()
-            for role in filter.roles:
-                for assignee in filter.assignees:
-                    found |= r._ids_by_holding.get((kind, role, assignee, filter.tenant), set())
-            return found
+            slots = ((kind, role, assignee, filter.tenant) for role in filter.roles for assignee in filter.assignees)
+            return [held for slot in slots if (held := r._ids_by_holding.get(slot))]
         if isinstance(filter, Or):
-            parts = [self._indexed(kind, part) for part in filter.parts]
-            if all(part is not None for part in parts):
-                return set().union(*(part for part in parts if part is not None))
+            found: list[set[str] | frozenset[str]] = []
+            for part in filter.parts:
+                sets = self._index_sets(kind, part)
+                if sets is None:
+                    return None
+                found += sets
+            return found
         return None
 
     def _size(self, kind: str, filter: Filter) -> int | None:  # noqa: PLR0911 - a case per node
@@ -335,6 +406,8 @@ class _MemoryTransaction:
         r = self._r
         if isinstance(filter, Nothing):
             return 0
+        if isinstance(filter, Everything):
+            return len(r._ids_by_kind.get(kind, ()))
         if isinstance(filter, HomeIs):
             return len(r._ids_by_home.get((kind, filter.tenant), ()))
         if isinstance(filter, SharedWith):
@@ -480,6 +553,91 @@ class _MemoryTransaction:
             if (entry := held(key)) is not None:
                 later = (retry_at or {}).get(key)
                 self._put(attrs.evolve(entry, attempts=entry.attempts + 1, next_attempt_at=later, dead=key in dead))
+
+
+def _walk_budget(limit: int, size: int, total: int) -> int:
+    """Return how many ids a page may walk in order before it picks from the matching ids instead; 0 to pick at once.
+
+    Of `total` ids, at most `size` match. Picking reads about `size` ids;
+    walking finds `limit` matches among about ``limit * total / size`` when the
+    matches are spread evenly, so it walks when that is fewer, and never more
+    than `size`: matches bunched at the end cost at most twice the picking.
+    """
+    if size <= limit or limit * total >= size * size:
+        return 0
+    return size
+
+
+class _SortedIds(set[str]):
+    """The ids of a kind: a set, which also keeps them in order, so a page is walked from where the last one ended.
+
+    The order is kept in short sorted blocks: one sorted list would move half
+    its items on every insert at a million ids; a block moves at most
+    ``2 * LOAD``, and a bisect over the blocks' last ids finds the block. Only
+    `add` and `discard` change it (as `MemoryRepository._index` and its undo
+    journal do); a set's other ways to change are not for it.
+    """
+
+    __slots__ = ("_blocks", "_lasts")
+    LOAD = 512
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._blocks: list[list[str]] = []
+        self._lasts: list[str] = []  # each block's last id, for the bisect
+
+    def add(self, id: str) -> None:
+        """Add `id`, in its place."""
+        if id in self:
+            return
+        super().add(id)
+        blocks, lasts = self._blocks, self._lasts
+        if not blocks:
+            blocks.append([id])
+            lasts.append(id)
+            return
+        b = min(bisect.bisect_left(lasts, id), len(lasts) - 1)  # past the last block: the last block takes it
+        block = blocks[b]
+        bisect.insort(block, id)
+        if len(block) > 2 * self.LOAD:
+            blocks[b : b + 1] = [block[: self.LOAD], block[self.LOAD :]]
+            lasts[b : b + 1] = [block[self.LOAD - 1], block[-1]]
+        else:
+            lasts[b] = block[-1]
+
+    def discard(self, id: object) -> None:
+        """Remove `id`, if it is there."""
+        if not isinstance(id, str) or id not in self:
+            return
+        super().discard(id)
+        b = bisect.bisect_left(self._lasts, id)
+        block = self._blocks[b]
+        del block[bisect.bisect_left(block, id)]
+        if block:
+            self._lasts[b] = block[-1]
+        else:
+            del self._blocks[b], self._lasts[b]
+
+    def after(self, id: str | None) -> Iterator[str]:
+        """Return the ids above `id` (every id, if None), in order."""
+        if id is None:
+            return itertools.chain.from_iterable(self._blocks)
+        b = bisect.bisect_right(self._lasts, id)
+        if b == len(self._blocks):
+            return iter(())
+        first = self._blocks[b]
+        rest = itertools.chain.from_iterable(itertools.islice(self._blocks, b + 1, None))
+        return itertools.chain(itertools.islice(first, bisect.bisect_right(first, id), None), rest)
+
+    def above(self, id: str | None) -> int:
+        """Return how many ids are above `id` (all of them, if None)."""
+        if id is None:
+            return len(self)
+        b = bisect.bisect_right(self._lasts, id)
+        if b == len(self._blocks):
+            return 0
+        first = self._blocks[b]
+        return len(first) - bisect.bisect_right(first, id) + sum(map(len, itertools.islice(self._blocks, b + 1, None)))
 
 
 def _holding_key(assignment: Assignment) -> tuple[str, str, Assignee, str]:

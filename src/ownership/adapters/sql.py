@@ -1910,12 +1910,45 @@ def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement
         allowed = own.filter(user, "view", "deal")
         query = select(deals).where(where(allowed, kind="deal", id=deals.c.id))
 
+    It takes the shape each database can run fastest. A filter that finds its
+    records through the index of holders, labels or record groups (a user's own
+    records) is ``id IN (SELECT ...)``: the database looks those few up and
+    finds the host's rows by their key. A broad one (an admin's: the tenant's
+    records, or everything, or a NOT) is ``EXISTS (SELECT ... WHERE id = <the
+    host's id>)``: the database walks the host's rows in the host's own order
+    and checks each by the records' key, so a page stops at its ``LIMIT``
+    instead of reading every id the filter matches first.
+
     Args:
         filter: a filter, as `Ownership.filter` returns it.
         kind: the record kind the host's table holds.
         id: the host's column that holds the record id; a column of another type than text
             (integer ids) is compared as text, since the library keeps ids as strings.
     """
+    host = id
     if not isinstance(id.type, String):
         id = cast(id, String)
-    return id.in_(select(records.c.id).where(records.c.kind == kind, clause(filter, kind)))
+    matching = select(records.c.id).where(records.c.kind == kind, clause(filter, kind))
+    if _drives(filter):
+        return id.in_(matching)
+    # The records under a name of their own, so the check correlates with the host's row alone, even in a host's
+    # select that reads ``ownership_records`` itself; and the host's column named outside it too, so the host's
+    # table is in the host's FROM however the select is written (``select(func.count()).where(...)``).
+    found = matching.subquery()
+    return and_(host.is_not(None), select(found.c.id).where(found.c.id == id).exists())
+
+
+def _drives(filter: Filter) -> bool:
+    """Whether every record `filter` matches is found through an index of few rows: holders, labels, record groups.
+
+    Such a filter is best run from those rows; any other (everything, a home, a
+    share, a status, a name, a NOT) may match most records of its kind, and is
+    best checked row by row.
+    """
+    if isinstance(filter, HasAssignee | Labelled | InGroup | Nothing):
+        return True
+    if isinstance(filter, And):
+        return any(_drives(part) for part in filter.parts)
+    if isinstance(filter, Or):
+        return all(_drives(part) for part in filter.parts)
+    return False

@@ -1,0 +1,296 @@
+"""`where()` in a host's own select lists exactly what `visible` and `select` list, in either of its two shapes.
+
+A filter found through the index of holders, labels or record groups becomes
+``id IN (SELECT ...)``; a broad one (an admin's, everything, a NOT) becomes
+``EXISTS (...)`` checked row by row along the host's own order, so a host's
+page stops at its LIMIT. Over generated worlds, on SQLite and PostgreSQL:
+
+- the host's rows `where` keeps are the ids `matches` finds, and `select` lists;
+  page by page with the host's own keyset, and counted without naming the host's
+  table in FROM;
+- for admins, unrestricted and restricted users, the host's pages are `visible`'s pages;
+- on SQLite, an admin's host page walks the host's key in order and looks each row
+  up by the records' key, with no sort of everything first; `visible`'s page walks the records' key.
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Column, Engine, Executable, MetaData, String, Table, delete, func, insert, select
+
+from ownership import Assignee, Assignment, Ownership, Profile, Record, Tenant, User, presets
+from ownership.adapters import sql
+from ownership.adapters.sql import SqlRepository, records, where
+from ownership.filters import (
+    EVERYTHING,
+    NOTHING,
+    And,
+    Filter,
+    HasAssignee,
+    Held,
+    HomeIs,
+    InGroup,
+    Labelled,
+    NameHas,
+    Not,
+    Or,
+    SharedWith,
+    StatusIn,
+    matches,
+)
+from ownership.testing import FakeClock
+from sql_repositories import FACTORIES
+
+pytest_plugins = ("sql_repositories",)
+
+AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+TENANTS = ("acme", "globex", "initech")
+ROLES = ("responsible", "second_responsible")
+PEOPLE = (
+    Assignee.user("acme-admin"),
+    Assignee.user("acme-user"),
+    Assignee.user("globex-user"),
+    Assignee.group("north"),
+)
+IDS = ("D-1", "D-10", "D-100", "D-2", "D-20", "D-3", "a", "B", "b", "r0000001", "r0000001s")
+UNTRACKED = ("D-0", "D-15", "zz")  # the host's rows ownership never heard of
+
+host = MetaData()
+crm_deals = Table("crm_deals", host, Column("id", String, primary_key=True), Column("title", String))
+
+# A new, empty repository each example: the fixture hands out a factory, which hypothesis may reuse.
+PROPERTY = settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+World = list[tuple[Record, list[Assignment]]]
+
+
+@pytest.fixture(params=["sqlite_memory", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def hosts(request: pytest.FixtureRequest) -> Iterator[Callable[[], SqlRepository]]:
+    """New, empty repositories, each beside an empty host table of deals, on SQLite and PostgreSQL."""
+    repositories: Callable[[], SqlRepository] = request.getfixturevalue(FACTORIES[request.param])
+    engines: list[Engine] = []
+
+    def make() -> SqlRepository:
+        repository = repositories()
+        host.create_all(repository.engine)
+        with repository.engine.begin() as connection:
+            connection.execute(delete(crm_deals))
+        engines.append(repository.engine)
+        return repository
+
+    yield make
+    for engine in engines[-1:]:
+        host.drop_all(engine)
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> World:
+    """Deals (and leads with the same ids) in three tenants, some shared, with holders in any tenant's slot."""
+    world = []
+    for id in draw(st.lists(st.sampled_from(IDS), unique=True, max_size=len(IDS))):
+        for kind in draw(st.sets(st.sampled_from(("deal", "lead")), min_size=1)):
+            home = draw(st.sampled_from(TENANTS))
+            record = Record(
+                kind,
+                id,
+                home,
+                AT,
+                shared_with=draw(st.frozensets(st.sampled_from(TENANTS))) - {home},
+                name=draw(st.sampled_from((None, "Lamp", "lamps"))),
+                status=draw(st.sampled_from((None, "open", "won"))),
+                labels=draw(st.frozensets(st.sampled_from(("north", "web")))),
+                groups=draw(st.frozensets(st.sampled_from(("G-1", "G-2")))),
+            )
+            pairs = draw(st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(PEOPLE)), max_size=3, unique=True))
+            slots = [home, *record.shared_with]
+            world.append((record, [Assignment(record.ref, r, a, draw(st.sampled_from(slots)), AT) for r, a in pairs]))
+    return world
+
+
+def filters() -> st.SearchStrategy[Filter]:
+    leaves: st.SearchStrategy[Filter] = st.one_of(
+        st.just(EVERYTHING),
+        st.just(NOTHING),
+        st.sampled_from(TENANTS).map(HomeIs),
+        st.sampled_from(TENANTS).map(SharedWith),
+        st.sampled_from(TENANTS).map(lambda t: Or((HomeIs(t), SharedWith(t)))),  # an admin's
+        st.builds(
+            HasAssignee,
+            roles=st.frozensets(st.sampled_from(ROLES)),
+            assignees=st.frozensets(st.sampled_from(PEOPLE)),
+            tenant=st.sampled_from(TENANTS),
+        ),
+        st.builds(Held, roles=st.frozensets(st.sampled_from(ROLES)), tenant=st.sampled_from(TENANTS)),
+        st.frozensets(st.sampled_from(("open", "won"))).map(StatusIn),
+        st.just(NameHas("lamp")),
+        st.sampled_from(("north", "east")).map(Labelled),
+        st.sampled_from(("G-1", "G-9")).map(InGroup),
+    )
+    return st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=2, max_size=3).map(lambda parts: And(tuple(parts))),
+            st.lists(inner, min_size=2, max_size=3).map(lambda parts: Or(tuple(parts))),
+            inner.map(Not),
+        ),
+        max_leaves=5,
+    )
+
+
+def holding(make: Callable[[], SqlRepository], world: World) -> SqlRepository:
+    """A new repository holding `world`, beside a host table of every deal's id and a few untracked ones."""
+    repository = make()
+    with repository.transaction() as tx:
+        for record, held in world:
+            tx.put_record(record)
+            for assignment in held:
+                tx.add_assignment(assignment)
+    ids = sorted({r.id for r, _ in world if r.kind == "deal"} | set(UNTRACKED))
+    with repository.engine.begin() as connection:
+        connection.execute(insert(crm_deals), [{"id": id, "title": f"Deal {id}"} for id in ids])
+    return repository
+
+
+def host_pages(repository: SqlRepository, allowed: Filter, limit: int) -> list[str]:
+    """The host's own keyset pages of its deals `allowed` keeps, joined up."""
+    condition = where(allowed, kind="deal", id=crm_deals.c.id)
+    listed: list[str] = []
+    with repository.engine.connect() as connection:
+        while True:
+            page = select(crm_deals.c.id).where(condition).order_by(crm_deals.c.id).limit(limit)
+            if listed:
+                page = page.where(crm_deals.c.id > listed[-1])
+            ids = list(connection.execute(page).scalars())
+            listed += ids
+            if len(ids) < limit:
+                return listed
+
+
+@PROPERTY
+@given(world=worlds(), wheres=st.lists(filters(), min_size=1, max_size=3), limit=st.sampled_from((1, 2, 100)))
+def test_where_keeps_exactly_the_host_rows_select_lists_page_by_page_and_counted(
+    hosts: Callable[[], SqlRepository], world: World, wheres: list[Filter], limit: int
+) -> None:
+    repository = holding(hosts, world)
+    for allowed in wheres:
+        expected = sorted(r.id for r, held in world if r.kind == "deal" and matches(allowed, r, held))
+        with repository.transaction() as tx:
+            assert [r.id for r in tx.select("deal", allowed, limit=1_000)] == expected, allowed
+        assert host_pages(repository, allowed, limit) == expected, allowed
+        condition = where(allowed, kind="deal", id=crm_deals.c.id)
+        with repository.engine.connect() as connection:
+            # The host's table named only inside the condition: it is in FROM all the same, and the count is right.
+            assert connection.execute(select(func.count()).where(condition)).scalar_one() == len(expected), allowed
+            # A select of ownership's own records by their own id: the condition checks each row, not itself.
+            own_ids = select(records.c.id).where(records.c.kind == "deal", where(allowed, kind="deal", id=records.c.id))
+            assert sorted(connection.execute(own_ids).scalars()) == expected, allowed
+
+
+@PROPERTY
+@given(
+    world=worlds(),
+    restricted=st.frozensets(st.sampled_from(("acme-user", "globex-user"))),
+    limit=st.sampled_from((1, 3, 100)),
+)
+def test_the_host_lists_for_admins_and_users_exactly_what_visible_lists(
+    hosts: Callable[[], SqlRepository], world: World, restricted: frozenset[str], limit: int
+) -> None:
+    repository = holding(hosts, world)
+    people = [
+        User("acme-admin", "acme", "Ada", admin=True),
+        User("acme-user", "acme", "Bob"),
+        User("globex-admin", "globex", "Gina", admin=True),
+        User("globex-user", "globex", "Gus"),
+    ]
+    with repository.transaction() as tx:
+        for tenant in TENANTS:
+            tx.put_tenant(Tenant(tenant, tenant.title()))
+        for user in people:
+            profile = Profile(restricted=frozenset({"deal"})) if user.id in restricted else Profile()
+            tx.put_user(User(user.id, user.tenant, user.name, admin=user.admin, profile=profile))
+    own = Ownership(presets.account_managers(), repository, clock=FakeClock())
+    for user in people:
+        listed: list[str] = []
+        after = None
+        while True:
+            page = own.visible(user.id, "deal", limit=limit, after=after)
+            listed += [r.id for r in page.records]
+            if page.cursor is None:
+                break
+            after = page.cursor
+        assert host_pages(repository, own.filter(user.id, "view", "deal"), limit) == listed, user.id
+
+
+# --- the shapes, and SQLite's plans ---------------------------------------------------------------------
+
+ADMIN = Or((HomeIs("acme"), SharedWith("acme")))
+BOBS = And((ADMIN, HasAssignee({"responsible"}, {Assignee.user("bob")}, "acme")))
+
+
+@pytest.mark.parametrize(
+    ("allowed", "shape"),
+    [
+        (ADMIN, "EXISTS"),
+        (EVERYTHING, "EXISTS"),
+        (HomeIs("acme"), "EXISTS"),
+        (Not(HasAssignee({"responsible"}, {Assignee.user("bob")}, "acme")), "EXISTS"),
+        (And((ADMIN, Not(Held({"responsible"}, "acme")))), "EXISTS"),  # the unassigned: most records, maybe
+        (And((ADMIN, NameHas("lamp"))), "EXISTS"),
+        (BOBS, "IN"),
+        (And((ADMIN, Labelled("north"))), "IN"),
+        (Or((InGroup("G-1"), HasAssignee({"responsible"}, {Assignee.group("north")}, "acme"))), "IN"),
+        (Or((InGroup("G-1"), HomeIs("acme"))), "EXISTS"),  # one broad part makes the whole OR broad
+        (NOTHING, "IN"),
+    ],
+)
+def test_a_broad_filter_is_checked_row_by_row_and_a_narrow_one_looked_up(allowed: Filter, shape: str) -> None:
+    condition = str(where(allowed, kind="deal", id=crm_deals.c.id).compile(compile_kwargs={"literal_binds": True}))
+    if shape == "EXISTS":
+        assert "EXISTS (SELECT" in condition
+        assert "crm_deals.id IN" not in condition
+    else:
+        assert condition.startswith("crm_deals.id IN (SELECT ownership_records.id")
+        assert "EXISTS" not in condition
+
+
+def _plan(repository: SqlRepository, query: Executable, **values: object) -> list[str]:
+    """SQLite's plan of `query`, with `values` for its named parameters."""
+    compiled = query.compile(repository.engine)  # type: ignore[attr-defined]
+    given = compiled.construct_params(values)
+    with repository.engine.connect() as connection:
+        steps = connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", tuple(given[k] for k in compiled.positiontup)
+        )
+        return [row[-1] for row in steps]
+
+
+def test_an_admins_first_page_on_sqlite_walks_the_keys_in_order_and_stops_at_the_limit(
+    sqlite_memory_repositories: Callable[[], SqlRepository],
+) -> None:
+    repository = sqlite_memory_repositories()
+    host.create_all(repository.engine)
+    with repository.transaction() as tx:
+        for n in range(300):
+            tx.put_record(Record("deal", f"D-{n:04d}", "acme" if n % 3 else "globex", AT))
+    with repository.engine.begin() as connection:
+        connection.execute(insert(crm_deals), [{"id": f"D-{n:04d}", "title": "t"} for n in range(300)])
+        connection.exec_driver_sql("ANALYZE")
+    page = select(crm_deals).where(where(ADMIN, kind="deal", id=crm_deals.c.id)).order_by(crm_deals.c.id).limit(100)
+    plan = _plan(repository, page)
+    assert plan[0].startswith("SCAN crm_deals USING INDEX"), plan  # the host's key, in order
+    assert any(
+        "SEARCH ownership_records USING INDEX sqlite_autoindex_ownership_records_1 (kind=? AND id=?)" in step
+        for step in plan
+    ), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan  # nothing sorted: the walk stops at the limit
+    plan = _plan(repository, sql._selection("deal", ADMIN, paged=True), after="D-0100", limit=100)
+    assert any(
+        step.startswith("SEARCH ownership_records USING INDEX sqlite_autoindex_ownership_records_1 (kind=? AND id>?)")
+        for step in plan
+    ), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
+    with repository.engine.connect() as connection:
+        assert len(connection.execute(page).all()) == 100
