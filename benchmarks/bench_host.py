@@ -76,6 +76,7 @@ import multiprocessing
 import os
 import queue
 import random
+import sqlite3
 import sys
 import tempfile
 import time
@@ -398,8 +399,15 @@ def measure_admin(world: World, *, requests: int = 10) -> dict[str, float]:
 
 
 def _autocommit(connection: Connection) -> bool:
-    """Whether the driver runs each statement on its own: then a begin, commit or rollback sends nothing."""
-    return bool(getattr(connection.connection.dbapi_connection, "autocommit", False))
+    """Whether the driver runs each statement on its own: then a begin, commit or rollback sends nothing.
+
+    SQLite's driver (with `make_engine`'s setup) sends a commit or rollback only inside a transaction it
+    began with a BEGIN statement, which is counted as a statement.
+    """
+    dbapi = connection.connection.dbapi_connection
+    if isinstance(dbapi, sqlite3.Connection):
+        return not dbapi.in_transaction
+    return bool(getattr(dbapi, "autocommit", False))
 
 
 class RoundTrips:

@@ -74,7 +74,9 @@ from ownership.numbering import NumberRange
 from ownership.policy import ACTIONS, Access, AssignActor, AutoAssign, Plan, Policy, Role, Rulebook, Trigger
 from ownership.ports import (
     Claiming,
+    GenerationOfUnit,
     Generations,
+    MovesHolders,
     ReadsApart,
     Repository,
     Transaction,
@@ -127,6 +129,7 @@ __all__ = [
     "Finding",
     "ForeignActorError",
     "ForeignTenantError",
+    "GenerationOfUnit",
     "Generations",
     "Group",
     "GroupKind",
@@ -137,6 +140,7 @@ __all__ = [
     "Lifecycle",
     "MandatoryRoleError",
     "Membership",
+    "MovesHolders",
     "NotFoundError",
     "NotHeldError",
     "Notification",

@@ -386,6 +386,21 @@ class Look(Protocol):
 
 
 @runtime_checkable
+class MovesHolders(Protocol):
+    """What a repository's `Transaction` may offer: a holding handed over in place, in one write.
+
+    `Ownership` hands a role of one holder from one assignee to another
+    (`assign` as a handover, `transfer`) through it: the same as
+    `Transaction.remove_assignment` of `old` then `Transaction.add_assignment`
+    of `new`, for a slot that holds `old` alone, as one UPDATE.
+    """
+
+    def move_assignment(self, old: Assignment, new: Assignment) -> None:
+        """Replace `old` by `new`, of the same record, role and tenant, in a slot `old` holds alone."""
+        ...
+
+
+@runtime_checkable
 class GenerationOfUnit(Protocol):
     """What a repository's `Transaction` may offer: the directory's generation the unit reads at.
 

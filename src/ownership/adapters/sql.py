@@ -75,6 +75,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -448,11 +449,14 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Connection) -> None:
     # A unit's writes wait for the database's one writer only when they come; making the schema waits at once,
     # so that processes starting together take turns instead of finding their reads outdated.
-    immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = connection.get_execution_options()
+    if options.get(_ONE_STATEMENT, False):
+        return  # one statement alone is one snapshot already: no transaction around it
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_IMMEDIATE, False) else "BEGIN")
 
 
 _IMMEDIATE = "ownership_begin_immediate"
+_ONE_STATEMENT = "ownership_one_statement"
 
 
 def create_schema(engine: Engine) -> None:
@@ -658,9 +662,11 @@ class SqlRepository:
         params = {"kind": ref.kind, "id": ref.id} if ref is not None else {}
         try:
             with self.engine.connect() as connection:
+                # One statement is one snapshot: no BEGIN, no COMMIT, one round trip.
                 if connection.dialect.name == "postgresql":
-                    # One statement is one snapshot: no BEGIN, no COMMIT, one round trip.
                     connection.execution_options(isolation_level="AUTOCOMMIT")
+                else:
+                    connection.execution_options(**{_ONE_STATEMENT: True})
                 self._check_schema(connection)
                 rows: Sequence[Any] = connection.execute(query, params).all()
                 if connection.in_transaction():
@@ -1071,6 +1077,24 @@ class _Statements:
             assignments.c.tenant == bindparam("tenant"),
             assignments.c.assignee_kind == bindparam("assignee_kind"),
             assignments.c.assignee_id == bindparam("assignee_id"),
+        )
+        # A holding handed from one assignee to another in its slot: the row changes hands, as a person writes it.
+        self.move_assignment = (
+            update(assignments)
+            .where(
+                assignments.c.kind == bindparam("m_kind"),
+                assignments.c.record_id == bindparam("m_record"),
+                assignments.c.role == bindparam("m_role"),
+                assignments.c.tenant == bindparam("m_tenant"),
+                assignments.c.assignee_kind == bindparam("old_kind"),
+                assignments.c.assignee_id == bindparam("old_id"),
+            )
+            .values(
+                assignee_kind=bindparam("new_kind"),
+                assignee_id=bindparam("new_id"),
+                since=bindparam("new_since", type_=_Moment),
+                actor=bindparam("new_actor"),
+            )
         )
         self.events = (
             select(events.c.body)
@@ -1545,6 +1569,29 @@ class _SqlTransaction:
             },
         )
 
+    def move_assignment(self, old: Assignment, new: Assignment) -> None:
+        """Hand `old`'s place in a slot of one holder to `new`, as removing one and adding the other would."""
+        _check_aware(new.since)
+        self._lock_records((old.record,))
+        held = self._held.get(old.record)
+        if held is not None:
+            self._held[old.record] = [new if _slot(a) == _slot(old) else a for a in held]
+        self._write(
+            self._s.move_assignment,
+            {
+                "m_kind": old.record.kind,
+                "m_record": old.record.id,
+                "m_role": old.role,
+                "m_tenant": old.tenant,
+                "old_kind": old.assignee.kind.value,
+                "old_id": old.assignee.id,
+                "new_kind": new.assignee.kind.value,
+                "new_id": new.assignee.id,
+                "new_since": new.since,
+                "new_actor": new.actor,
+            },
+        )
+
     def select(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> Sequence[Record]:
         self._go_alone()
         if after is None:
@@ -1838,22 +1885,30 @@ def _values(items: Iterable[str]) -> list[ColumnElement[str]]:
 
 
 def _holding(kind: str, tests: Sequence[HasAssignee | Held]) -> ColumnElement[bool]:
-    """The records of `kind` where any of `tests` holds: one look-up in the holders' index."""
+    """The records of `kind` where any of `tests` holds: a UNION ALL of look-ups in the holders' index.
+
+    Each look-up is one role of one slot and one kind of assignee, so it fills
+    the index's columns from the left (kind, role, tenant, assignee kind, ids):
+    a range of the index each, as a person would write it by hand, where one
+    OR of them all is more than SQLite's planner will split.
+    """
     a = assignments.c
-    conditions = []
+    lookups = []
     for test in tests:
-        slot = [a.role.in_(_values(sorted(test.roles))), a.tenant == test.tenant]
-        if isinstance(test, HasAssignee):
+        for role in sorted(test.roles):
+            slot = (a.kind == kind, a.role == literal(role, _ID), a.tenant == literal(test.tenant, _ID))
+            if not isinstance(test, HasAssignee):
+                lookups.append(select(a.record_id).where(*slot))
+                continue
             by_kind: dict[AssigneeKind, list[str]] = {}
             for assignee in test.assignees:
                 by_kind.setdefault(assignee.kind, []).append(assignee.id)
-            who = [
-                and_(a.assignee_kind == who.value, a.assignee_id.in_(_values(sorted(ids))))
-                for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value)
-            ]
-            slot.append(or_(false(), *who))
-        conditions.append(and_(*slot))
-    return records.c.id.in_(select(a.record_id).where(a.kind == kind, or_(false(), *conditions)))
+            for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value):
+                held = (a.assignee_kind == literal(who.value, _ID), a.assignee_id.in_(_values(sorted(ids))))
+                lookups.append(select(a.record_id).where(*slot, *held))
+    if not lookups:
+        return false()
+    return records.c.id.in_(lookups[0] if len(lookups) == 1 else union_all(*lookups))
 
 
 @functools.lru_cache(maxsize=1_024)

@@ -64,7 +64,15 @@ from ownership.model import (
     User,
 )
 from ownership.notify import Channel, Notification, OutboxEntry
-from ownership.ports import GenerationOfUnit, Generations, ReadsApart, Repository, Versioned, WritesAlone
+from ownership.ports import (
+    GenerationOfUnit,
+    Generations,
+    MovesHolders,
+    ReadsApart,
+    Repository,
+    Versioned,
+    WritesAlone,
+)
 
 _AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 _TENANTS = ("acme", "globex")
@@ -457,6 +465,26 @@ class RepositoryContract:
         assert (looked.generation, looked.record, list(looked.assignments)) == (moved, deal, [held])
         nothing = repo.look(RecordRef("deal", "D-9"))
         assert (nothing.generation, nothing.record, list(nothing.assignments)) == (moved, None, [])
+
+    def test_a_holding_moved_in_place_reads_back_as_removed_and_added(self) -> None:
+        repo = self.make_repository()
+        deal = Record("deal", "D-1", "acme", _AT)
+        anna = Assignment(deal.ref, "owner", _ANNA, "acme", _AT, "anna")
+        bob = Assignment(deal.ref, "owner", _BOB, "acme", _AT + timedelta(hours=1), None)
+        with repo.transaction() as tx:
+            if not isinstance(tx, MovesHolders):
+                pytest.skip("the repository's units do not move holdings in place, so they promise nothing of it")
+            tx.put_tenant(Tenant("acme", "Acme"))
+            tx.put_record(deal)
+            tx.add_assignment(anna)
+        with repo.transaction() as tx:
+            assert isinstance(tx, MovesHolders)
+            tx.move_assignment(anna, bob)
+            assert list(tx.assignments(deal.ref)) == [bob], "a unit reads its own move"
+        with repo.transaction() as tx:
+            assert list(tx.assignments(deal.ref)) == [bob]
+            assert list(tx.holdings(_ANNA)) == []
+            assert list(tx.holdings(_BOB)) == [bob]
 
     def test_units_that_read_apart_or_write_alone_read_and_write_as_any_unit_does(self) -> None:
         repo = self.make_repository()

@@ -37,6 +37,28 @@ from ownership.usecases._lookups import check_active
 from ownership.usecases._viewing import Viewing
 
 
+@functools.cache
+def _moves_holders(unit: type) -> bool:
+    """Whether units of this class hand a holding over in place (`ownership.ports.MovesHolders`)."""
+    return callable(getattr(unit, "move_assignment", None))
+
+
+def _handovers(
+    changes: Sequence["Change"], assignments: Sequence[Assignment]
+) -> dict[tuple[RecordRef, str, str], Assignment]:
+    """The slots of a role of one holder handed from one assignee to another, each with the assignment that comes."""
+    going: dict[tuple[RecordRef, str, str], int] = {}
+    coming: dict[tuple[RecordRef, str, str], list[Assignment]] = {}
+    for change, assignment in zip(changes, assignments, strict=True):
+        if change.role.max == 1:
+            slot = (change.record, change.role.name, change.slot)
+            if change.event is Unassigned:
+                going[slot] = going.get(slot, 0) + 1
+            else:
+                coming.setdefault(slot, []).append(assignment)
+    return {slot: new[0] for slot, new in coming.items() if len(new) == 1 and going.get(slot) == 1}
+
+
 @frozen
 class Change:
     """One change of holders to write: an assignee begins (`Assigned`) or stops (`Unassigned`) holding a role.
@@ -160,11 +182,16 @@ class Writer(Viewing):
         """
         by = id_of(actor)
         assignments = [Assignment(c.record, c.role.name, c.assignee, c.slot, at, by) for c in changes]
+        moved = _handovers(changes, assignments) if _moves_holders(type(tx)) else {}
         for change, assignment in zip(changes, assignments, strict=True):
             if change.event is Unassigned:
-                tx.remove_assignment(assignment)
+                if (change.record, change.role.name, change.slot) in moved:
+                    handed = moved[change.record, change.role.name, change.slot]
+                    tx.move_assignment(assignment, handed)  # type: ignore[attr-defined]  # checked by its type
+                else:
+                    tx.remove_assignment(assignment)
         for change, assignment in zip(changes, assignments, strict=True):
-            if change.event is Assigned:
+            if change.event is Assigned and (change.record, change.role.name, change.slot) not in moved:
                 tx.add_assignment(assignment)
         positions = tx.append_events(
             [

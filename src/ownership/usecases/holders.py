@@ -235,15 +235,24 @@ class Holders(Writer):
             check_active(heir, "take over holdings")
             acting = self._check_admin(tx, actor, gone.tenant, f"hand over {gone.name}'s holdings")
             held = tx.holdings(Assignee.user(gone.id))
-            current = tx.assignments_of(list(dict.fromkeys(a.record for a in held)))
+            roles = {(h.record.kind, h.role): self.rulebook.policy(h.record.kind).role(h.role) for h in held}
+            # A role of one holder that the leaver holds has them alone in its slot: only the others are read.
+            shared = [h.record for h in held if roles[h.record.kind, h.role].max != 1]
+            current = tx.assignments_of(list(dict.fromkeys(shared))) if shared else {}
             me, heir_as = Assignee.user(gone.id), Assignee.user(heir.id)
             changes: list[Change] = []
             for holding in held:
                 record = holding.record
-                role = self.rulebook.policy(record.kind).role(holding.role)
-                slot = [
-                    a.assignee for a in current.get(record, ()) if a.role == role.name and a.tenant == holding.tenant
-                ]
+                role = roles[record.kind, holding.role]
+                slot = (
+                    [me]
+                    if role.max == 1
+                    else [
+                        a.assignee
+                        for a in current.get(record, ())
+                        if a.role == role.name and a.tenant == holding.tenant
+                    ]
+                )
                 role.check_handover(record, slot, leaving=me, coming=heir_as)
                 changes.append(Change(Unassigned, record, role, me, holding.tenant))
                 if heir_as not in slot:
