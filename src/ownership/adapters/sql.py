@@ -255,6 +255,9 @@ records = Table(
     # Unique among a tenant's records of a kind (CT4); records without a number are not compared (NULLs differ).
     UniqueConstraint("tenant", "kind", "number", name=_NUMBER),
     Index("ownership_records_by_home", "kind", "tenant", "id"),
+    # Since version 4: the record's home beside its key, so an access filter that finds records by their holders
+    # checks the viewer's tenant takes part from the index alone, never reading the rows.
+    Index("ownership_records_by_key_and_home", "kind", "id", "tenant"),
     Index("ownership_records_by_tenant", "tenant", "kind", "id"),
     Index("ownership_records_by_status", "kind", "status"),
 )
@@ -519,7 +522,9 @@ def _add_leases(connection: Connection) -> None:
 
 
 def _add_generation(connection: Connection) -> None:
-    """Migrate version 3 to 4: the schema's row gains the directory's generation."""
+    """Migrate version 3 to 4: the schema's row gains the directory's generation, the records an index."""
+    for index in records.indexes:
+        index.create(connection, checkfirst=True)
     there = {column["name"] for column in inspect(connection).get_columns(schema_table.name)}
     if "generation" not in there:  # a host's migration may have added it already
         column = CreateColumn(schema_table.c.generation).compile(dialect=connection.dialect)
@@ -1090,6 +1095,12 @@ class _Statements:
                 assignments.c.assignee_id == bindparam("old_id"),
             )
             .values(
+                # The newest holding, as an added one would be: holders read oldest first.
+                seq=(
+                    func.nextval(func.pg_get_serial_sequence(assignments.name, "seq"))
+                    if dialect == "postgresql"
+                    else select(func.max(assignments.c.seq) + 1).scalar_subquery()
+                ),
                 assignee_kind=bindparam("new_kind"),
                 assignee_id=bindparam("new_id"),
                 since=bindparam("new_since", type_=_Moment),
@@ -1575,7 +1586,7 @@ class _SqlTransaction:
         self._lock_records((old.record,))
         held = self._held.get(old.record)
         if held is not None:
-            self._held[old.record] = [new if _slot(a) == _slot(old) else a for a in held]
+            self._held[old.record] = [*(a for a in held if _slot(a) != _slot(old)), new]
         self._write(
             self._s.move_assignment,
             {
@@ -1959,6 +1970,8 @@ def _counting_by_holder(kind: str, filter: Filter, roles: tuple[str, ...], tenan
 def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement[bool]:
     """Return `filter` as a condition on a host's own column of record ids, for the host's own ``select``.
 
+    Built once for each filter, kind and column, and reused: a viewer's filter repeats from request to request.
+
     The condition holds for the ids of the records of `kind` that `ownership`
     tracks and the filter matches, as `visible` would list them:
 
@@ -1980,6 +1993,11 @@ def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement
         id: the host's column that holds the record id; a column of another type than text
             (integer ids) is compared as text, since the library keeps ids as strings.
     """
+    return _where(filter, kind, id)
+
+
+@functools.lru_cache(maxsize=1_024)
+def _where(filter: Filter, kind: str, id: ColumnElement[Any]) -> ColumnElement[bool]:
     host = id
     if not isinstance(id.type, String):
         id = cast(id, String)

@@ -471,18 +471,20 @@ class RepositoryContract:
         deal = Record("deal", "D-1", "acme", _AT)
         anna = Assignment(deal.ref, "owner", _ANNA, "acme", _AT, "anna")
         bob = Assignment(deal.ref, "owner", _BOB, "acme", _AT + timedelta(hours=1), None)
+        helper = Assignment(deal.ref, "helper", _NORTH, "acme", _AT, "anna")
         with repo.transaction() as tx:
             if not isinstance(tx, MovesHolders):
                 pytest.skip("the repository's units do not move holdings in place, so they promise nothing of it")
             tx.put_tenant(Tenant("acme", "Acme"))
             tx.put_record(deal)
             tx.add_assignment(anna)
+            tx.add_assignment(helper)
         with repo.transaction() as tx:
             assert isinstance(tx, MovesHolders)
             tx.move_assignment(anna, bob)
-            assert list(tx.assignments(deal.ref)) == [bob], "a unit reads its own move"
+            assert list(tx.assignments(deal.ref)) == [helper, bob], "a unit reads its own move, newest last"
         with repo.transaction() as tx:
-            assert list(tx.assignments(deal.ref)) == [bob]
+            assert list(tx.assignments(deal.ref)) == [helper, bob]
             assert list(tx.holdings(_ANNA)) == []
             assert list(tx.holdings(_BOB)) == [bob]
 
