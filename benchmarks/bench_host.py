@@ -89,11 +89,9 @@ from pathlib import Path
 from typing import Any
 
 from bench_sql import (
-    HOLDER_COLUMNS,
     TENANT,
     World,
     _chunks,
-    _holders_query,
     _notice,
     _user_row,
     analyze,
@@ -102,6 +100,7 @@ from bench_sql import (
     measure_assign,
     measure_transfer,
     rulebook,
+    with_holders_by_hand,
 )
 from sqlalchemy import (
     Column,
@@ -125,12 +124,9 @@ from sqlalchemy import (
 
 from ownership import (
     Assignee,
-    AssigneeKind,
-    Assignment,
     ConflictError,
     Ownership,
     OwnershipError,
-    Record,
     RecordRef,
     StorageError,
 )
@@ -288,38 +284,7 @@ def record_page_by_hand(engine: Engine, viewer: str, *, with_holders: bool, form
         rows = c.execute(RECORD_PAGES[form], _params(viewer)).all()
         if not with_holders:
             return list(rows)
-        shown = rows[:PAGE]
-        found = [
-            Record(
-                r.kind,
-                r.id,
-                r.tenant,
-                r.created_at,
-                r.shared_with,
-                r.offered_to,
-                name=r.name,
-                status=r.status,
-                number=r.number,
-                labels=r.labels,
-                groups=r.groups,
-            )
-            for r in shown
-        ]
-        held: dict[str, list[Assignment]] = {}
-        if shown:
-            query = _holders_query().columns(*HOLDER_COLUMNS)
-            for h in c.execute(query, {"ids": [r.id for r in shown]}):
-                held.setdefault(h.record_id, []).append(
-                    Assignment(
-                        RecordRef(h.kind, h.record_id),
-                        h.role,
-                        Assignee(AssigneeKind(h.assignee_kind), h.assignee_id),
-                        h.tenant,
-                        h.since,
-                        h.actor,
-                    )
-                )
-        return [(record, held.get(record.id, [])) for record in found]
+        return with_holders_by_hand(c, rows[:PAGE])
 
 
 def can_by_hand(engine: Engine, viewer: str, record: str) -> bool:

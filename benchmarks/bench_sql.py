@@ -212,36 +212,42 @@ def hand_written(world: World, *, with_holders: bool) -> list[Any]:
         if not with_holders:
             return c.execute(FOLDED, params).all()
         rows = c.execute(FOLDED.columns(*sql.records.c), params).all()
-        found = [
-            Record(
-                r.kind,
-                r.id,
-                r.tenant,
-                r.created_at,
-                r.shared_with,
-                r.offered_to,
-                name=r.name,
-                status=r.status,
-                number=r.number,
-                labels=r.labels,
-                groups=r.groups,
-            )
-            for r in rows
-        ]
-        held: dict[str, list[Assignment]] = {}
-        if rows:
-            for h in c.execute(_holders_query().columns(*HOLDER_COLUMNS), {"ids": [r.id for r in rows]}):
-                held.setdefault(h.record_id, []).append(
-                    Assignment(
-                        RecordRef(h.kind, h.record_id),
-                        h.role,
-                        Assignee(AssigneeKind(h.assignee_kind), h.assignee_id),
-                        h.tenant,
-                        h.since,
-                        h.actor,
-                    )
+        return with_holders_by_hand(c, rows)
+
+
+def with_holders_by_hand(connection: Connection, rows: Sequence[Any]) -> list[tuple[Record, list[Assignment]]]:
+    """The rows of ``ownership_records`` as the values `visible` returns, built by hand: each record, its holders."""
+    found = [
+        Record(
+            r.kind,
+            r.id,
+            r.tenant,
+            r.created_at,
+            r.shared_with,
+            r.offered_to,
+            name=r.name,
+            status=r.status,
+            number=r.number,
+            labels=r.labels,
+            groups=r.groups,
+        )
+        for r in rows
+    ]
+    held: dict[str, list[Assignment]] = {}
+    if rows:
+        query = _holders_query().columns(*HOLDER_COLUMNS)
+        for h in connection.execute(query, {"ids": [r.id for r in rows]}):
+            held.setdefault(h.record_id, []).append(
+                Assignment(
+                    RecordRef(h.kind, h.record_id),
+                    h.role,
+                    Assignee(AssigneeKind(h.assignee_kind), h.assignee_id),
+                    h.tenant,
+                    h.since,
+                    h.actor,
                 )
-        return [(record, held.get(record.id, [])) for record in found]
+            )
+    return [(record, held.get(record.id, [])) for record in found]
 
 
 HOLDER_COLUMNS = [
