@@ -123,7 +123,7 @@ class Units:
 
     def _generation(self, tx: Transaction | None) -> int | None:
         """The generation what `tx` reads is at (outside a unit: the store's now); None if it has none to tell."""
-        if tx is not None and _tells_generation(type(tx)):
+        if tx is not None and offers(type(tx), "generation"):
             told: int | None = tx.generation()  # type: ignore[attr-defined]  # checked by its type
             return told
         if self._versioned is not None:
@@ -138,7 +138,7 @@ class Units:
         Only a unit that tells the generation it reads at (`ownership.ports.GenerationOfUnit`) is served from
         what was kept: it reads the directory as it was at that generation, whatever it reads when.
         """
-        generation = tx.generation() if _tells_generation(type(tx)) else None  # type: ignore[attr-defined]
+        generation = tx.generation() if offers(type(tx), "generation") else None  # type: ignore[attr-defined]
         if generation is None:
             return read()
         kept = self._directory.get((what, id))
@@ -171,9 +171,12 @@ class Units:
 
 
 @functools.cache
-def _tells_generation(unit: type) -> bool:
-    """Whether units of this class tell the generation they read at (`GenerationOfUnit`); asked once a class."""
-    return callable(getattr(unit, "generation", None))
+def offers(unit: type, method: str) -> bool:
+    """Whether units of this class offer `method` of an optional port (`GenerationOfUnit`, `MovesHolders`).
+
+    Asked once a class and method, so a use case's hot path pays a dictionary look-up, not a protocol check.
+    """
+    return callable(getattr(unit, method, None))
 
 
 _U = TypeVar("_U", bound=Units)

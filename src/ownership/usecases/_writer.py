@@ -34,13 +34,8 @@ from ownership.notify import ASSIGNED, Notification, notification_for, readable_
 from ownership.policy import Policy, Role
 from ownership.ports import Transaction
 from ownership.usecases._lookups import check_active
+from ownership.usecases._unit import offers
 from ownership.usecases._viewing import Viewing
-
-
-@functools.cache
-def _moves_holders(unit: type) -> bool:
-    """Whether units of this class hand a holding over in place (`ownership.ports.MovesHolders`)."""
-    return callable(getattr(unit, "move_assignment", None))
 
 
 def _handovers(
@@ -182,7 +177,7 @@ class Writer(Viewing):
         """
         by = id_of(actor)
         assignments = [Assignment(c.record, c.role.name, c.assignee, c.slot, at, by) for c in changes]
-        moved = _handovers(changes, assignments) if _moves_holders(type(tx)) else {}
+        moved = _handovers(changes, assignments) if offers(type(tx), "move_assignment") else {}
         for change, assignment in zip(changes, assignments, strict=True):
             if change.event is Unassigned:
                 if (change.record, change.role.name, change.slot) in moved:
