@@ -35,9 +35,10 @@ def tests(session: nox.Session) -> None:
 
     The PostgreSQL tests use the server at OWNERSHIP_POSTGRES_URL (`.ci/postgres` starts one); nox passes the
     environment, that variable and CI included, through to pytest. Without a server they skip, except under CI.
+    The tests run in one process per core (pytest-xdist): each process makes its own throwaway databases and files.
     """
-    session.install("-e", ".[testing,postgresql]", "pytest>=8")
-    session.run("pytest", *session.posargs)
+    session.install("-e", ".[testing,postgresql]", "pytest>=8", "pytest-xdist>=3.5")
+    session.run("pytest", "--numprocesses=auto", *session.posargs)
 
 
 @nox.session
@@ -51,8 +52,10 @@ def compat(session: nox.Session) -> None:
     missing = [v for v in PYTHON if v != CURRENT and _found(v) is None]
     if missing:
         session.warn(f"No Python {', '.join(missing)} on this machine: the unit tests did not run there.")
-    session.install("-e", ".[testing,sql]", "pytest>=8")
-    session.run("pytest", "tests/unit", "tests/api", "-q", "-p", "no:cacheprovider", *session.posargs)
+    session.install("-e", ".[testing,sql]", "pytest>=8", "pytest-xdist>=3.5")
+    session.run(
+        "pytest", "tests/unit", "tests/api", "-q", "-p", "no:cacheprovider", "--numprocesses=auto", *session.posargs
+    )
 
 
 @nox.session

@@ -102,11 +102,7 @@ def _probe(url: str) -> tuple[str, str] | None:
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """The URL of a reachable PostgreSQL server; skips the test without one, and fails it under CI."""
-    if _Session.reachable is None:
-        _Session.url = server_url()
-        why = _probe(_Session.url)
-        _Session.reachable = why is None
-        _Session.reason, _Session.detail = why or ("", "")
+    _probe_once()
     if not _Session.reachable:
         if in_ci():
             pytest.fail(
@@ -154,10 +150,30 @@ def postgres_database_url(postgres_url: str) -> Iterator[str]:
         yield url
 
 
+def _probe_once() -> None:
+    """Probe the server, unless this process did already."""
+    if _Session.reachable is None:
+        _Session.url = server_url()
+        why = _probe(_Session.url)
+        _Session.reachable = why is None
+        _Session.reason, _Session.detail = why or ("", "")
+
+
+def _asked_in_workers(terminalreporter: pytest.TerminalReporter) -> bool:
+    """Whether a PostgreSQL test ran in another process (pytest-xdist's workers), whose probe this one never saw."""
+    return any(
+        "postgresql" in getattr(report, "keywords", {})
+        for reports in terminalreporter.stats.values()
+        for report in reports
+    )
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line at the end of the run: where the PostgreSQL tests ran, or why they were skipped."""
     if _Session.reachable is None:
-        return  # no test asked for the server
+        if not _asked_in_workers(terminalreporter):
+            return  # no test asked for the server
+        _probe_once()
     if _Session.reachable:
         terminalreporter.write_line(f"PostgreSQL tests ran against {shown(_Session.url)}")
     else:
