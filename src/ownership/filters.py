@@ -237,6 +237,34 @@ def negate(part: Filter) -> Filter:
     return Not(part)
 
 
+def without_implied_participation(filter: Filter) -> Filter:
+    """`filter` without its tests that a tenant takes part (``home is t OR shared with t``) that its holdings imply.
+
+    A holding in tenant t's slot is only ever kept on a record t takes part in: the
+    use cases write holdings in the slots of the tenants taking part, and a snapshot
+    that breaks this is refused. So where every record a filter's other parts match
+    has a holding in t's slot, the test that t takes part adds nothing, and a store
+    can find those records from the holders' index alone. The result matches the
+    same records as `filter` on every state the library keeps.
+    """
+    if not isinstance(filter, And):
+        return filter
+    slots = {slot for part in filter.parts if (slot := _slot_held(part)) is not None}
+    return all_of(*(part for part in filter.parts if _participation(part) not in slots))
+
+
+def _slot_held(filter: Filter) -> str | None:
+    """The tenant in whose slot every record `filter` matches has a holding, or None when there is no one such."""
+    if isinstance(filter, HasAssignee | Held):
+        return filter.tenant
+    if isinstance(filter, Or):
+        slots = {_slot_held(part) for part in filter.parts}
+        return slots.pop() if len(slots) == 1 else None
+    if isinstance(filter, And):
+        return next((slot for part in filter.parts if (slot := _slot_held(part)) is not None), None)
+    return None
+
+
 def matches(filter: Filter, record: Record, assignments: Sequence[Assignment]) -> bool:  # noqa: PLR0911 - a case per node
     """Return whether one record, with its current assignments, matches `filter`.
 

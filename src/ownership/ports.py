@@ -354,7 +354,7 @@ class Generations(Protocol):
     tenant, user, group or membership commits, in any process that shares the
     store. `Ownership` reuses what it resolved about a viewer while the
     generation is the one it was resolved at, so a warm `Ownership.can` costs
-    one statement and `Ownership.filter` one look at the generation.
+    one statement, `Ownership.visible_ids` one, and `Ownership.filter` one look at the generation.
     """
 
     def generation_now(self) -> int:
@@ -363,6 +363,14 @@ class Generations(Protocol):
 
     def look(self, ref: RecordRef) -> "Look":
         """The generation, the record and its assignments, read together at one moment outside any unit of work."""
+        ...
+
+    def look_ids(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> tuple[int, Sequence[str]]:
+        """The generation, and the ids `Transaction.select` would list, read together at one moment outside any unit.
+
+        The ids are those of the first `limit` records of `kind` matching `filter` whose id sorts after `after`,
+        by id; `Ownership.visible_ids` for a viewer kept from before costs this one statement.
+        """
         ...
 
 

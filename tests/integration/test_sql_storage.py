@@ -47,6 +47,7 @@ from ownership.adapters.sql import (
     SchemaVersionError,
     SqlRepository,
     create_schema,
+    drop_schema,
     make_engine,
     metadata,
     schema_table,
@@ -337,6 +338,44 @@ def test_a_connection_dropped_mid_unit_is_a_storage_error_and_the_unit_keeps_not
         tx.put_tenant(Tenant("globex", "Globex"))
     own = Ownership(presets.account_managers(), repository, clock=FakeClock())
     assert [t.id for t in own.snapshot().tenants] == ["globex"]
+
+
+@pytest.mark.postgresql
+def test_a_look_whose_pooled_connection_the_server_dropped_is_a_storage_error_and_the_next_look_works(
+    postgres_repositories: PostgresRepositories,
+) -> None:
+    postgres_repositories()  # empty
+    repository = SqlRepository(make_engine(postgres_repositories.url))  # a pool of its own
+    own = Ownership(presets.account_managers(), repository, clock=FakeClock())
+    own.add_tenant("acme")
+    own.add_user("acme", "Anna", id="anna", admin=True)
+    generation = repository.generation_now()
+    with repository.engine.connect() as pooled:  # the pool's one idle connection, which the looks reuse
+        pid = pooled.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with postgres_repositories.engine.connect() as other:
+        assert other.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar()
+
+    with pytest.raises(StorageError, match="dropped the connection") as refused:
+        repository.generation_now()
+    assert isinstance(refused.value, OwnershipError)
+    assert repository.generation_now() == generation  # the dropped connection was not handed out again
+    assert own.visible_ids("anna", "deal").ids == ()
+    repository.close()
+
+
+def test_a_look_at_a_database_whose_tables_went_away_is_a_storage_error_with_a_sentence(tmp_path: Path) -> None:
+    repository = SqlRepository.from_url(f"sqlite:///{tmp_path / 'crm.db'}")
+    own = Ownership(presets.account_managers(), repository, clock=FakeClock())
+    own.add_tenant("acme")
+    own.add_user("acme", "Anna", id="anna", admin=True)
+    assert own.visible_ids("anna", "deal").ids == ()  # the viewer is kept, and the schema checked
+    drop_schema(repository.engine)
+
+    for look in (repository.generation_now, lambda: own.visible_ids("anna", "deal")):
+        with pytest.raises(StorageError, match="no such table") as refused:
+            look()
+        assert isinstance(refused.value, OwnershipError)
+    repository.close()
 
 
 # --- units side by side -------------------------------------------------------------------------------

@@ -188,6 +188,18 @@ def _listed(own: Ownership, user: User, kind: str, action: str) -> list[str]:
         cursor = page.cursor
 
 
+def _listed_ids(own: Ownership, user: User, kind: str, action: str) -> list[str]:
+    """Every id `visible_ids` returns, two at a time, as `_listed` walks `visible`."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = own.visible_ids(user, kind, action=action, limit=2, after=cursor)
+        ids += page.ids
+        if page.cursor is None:
+            return ids
+        cursor = page.cursor
+
+
 def _records(own: Ownership) -> list[Record]:
     return list(own.snapshot().records)
 
@@ -233,6 +245,7 @@ def _check_agreement(rulebook: Rulebook, repository: Callable[[], Repository], d
                 assert listed == sorted(listed), "pages come in id order"
                 assert len(listed) == len(set(listed)), "no row is listed twice across pages"
                 assert set(listed) == checked, (user, kind, action)
+                assert _listed_ids(own, user, kind, action) == listed, "ids alone list the same, warm or cold"
                 checker = own.checker(user, action, kind)
                 assert {r.id for r in of_kind if checker(r, assignments[r.ref])} == checked
                 explained = {r.id for r in of_kind if own.explain(user, action, r).allowed}

@@ -46,6 +46,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ColumnElement,
+    CompoundSelect,
     DateTime,
     Dialect,
     Engine,
@@ -54,6 +55,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Row,
+    Select,
     String,
     Table,
     Text,
@@ -102,6 +104,7 @@ from ownership.filters import (
     Or,
     SharedWith,
     StatusIn,
+    without_implied_participation,
 )
 from ownership.model import (
     Assignee,
@@ -659,12 +662,65 @@ class SqlRepository:
 
     def generation_now(self) -> int:
         """The directory's generation as last committed, in one statement outside any unit; see `Generations`."""
-        return self.look(None).generation
+        return int(self._plain_rows(self._statements.generation, {})[0][0])
 
-    def look(self, ref: RecordRef | None) -> "SqlLook":
+    def look(self, ref: RecordRef) -> "SqlLook":
         """The generation, and the record at `ref` with its assignments, in one statement; see `Generations`."""
-        query = self._statements.look if ref is not None else self._statements.generation
-        params = {"kind": ref.kind, "id": ref.id} if ref is not None else {}
+        rows = self._at_one_moment(self._statements.look, {"kind": ref.kind, "id": ref.id})
+        first = rows[0]
+        if first.id is None:
+            return SqlLook(first.generation, None, ())
+        held = tuple(
+            Assignment(
+                ref, row.role, _assignee(row.assignee_kind, row.assignee_id), row.held_tenant, row.since, row.actor
+            )
+            for row in rows
+            if row.seq is not None
+        )
+        return SqlLook(first.generation, _record(first), held)
+
+    def look_ids(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> tuple[int, Sequence[str]]:
+        """The generation, and the ids `select` would list, in one statement; see `Generations`."""
+        query = _looking_at_ids(kind, filter, paged=after is not None)
+        rows = self._plain_rows(query, {"limit": limit} if after is None else {"limit": limit, "after": after})
+        return int(rows[0][0]), [id for _, id in rows if id is not None]
+
+    def _plain_rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """The rows of `statement`, of plain values read with the schema's row, run alone by the driver itself.
+
+        SQLAlchemy compiles the statement once (`_for_the_driver`); each call then costs a pooled connection and
+        one round trip, without a `Connection`'s work or a transaction's statements: the looks `filter` and
+        `visible_ids` take on every request.
+        """
+        if not self._checked:
+            return self._at_one_moment(statement, params)  # the first look checks the schema, through SQLAlchemy
+        dialect = self.engine.dialect
+        sql, names, bound = _for_the_driver(statement, dialect)
+        values = {**bound, **params}
+        arguments = [values[name] for name in names] if names is not None else values
+        autocommit = dialect.name == "postgresql"  # one statement is one snapshot: no BEGIN, no COMMIT
+        pooled = self.engine.raw_connection()
+        try:
+            if autocommit:
+                pooled.driver_connection.autocommit = True  # type: ignore[union-attr]  # psycopg's connection
+            cursor = pooled.cursor()
+            cursor.execute(sql, arguments)
+            rows: Sequence[Sequence[Any]] = cursor.fetchall()
+            cursor.close()
+            if autocommit:
+                pooled.driver_connection.autocommit = False  # type: ignore[union-attr]
+        except dialect.loaded_dbapi.Error as error:
+            pooled.invalidate()  # whatever state it is in, it is not handed out again
+            wrapped = DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error)
+            raise _translated(wrapped, committing=False) from error
+        finally:
+            pooled.close()
+        if not rows:
+            _check_version([])
+        return rows
+
+    def _at_one_moment(self, query: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        """The rows of `query`, which reads the schema's row first, run alone: one snapshot, one round trip."""
         try:
             with self.engine.connect() as connection:
                 # One statement is one snapshot: no BEGIN, no COMMIT, one round trip.
@@ -680,17 +736,7 @@ class SqlRepository:
             raise _translated(error, committing=False) from error
         if not rows:
             _check_version([])
-        first = rows[0]
-        if ref is None or first.id is None:
-            return SqlLook(first.generation, None, ())
-        held = tuple(
-            Assignment(
-                ref, row.role, _assignee(row.assignee_kind, row.assignee_id), row.held_tenant, row.since, row.actor
-            )
-            for row in rows
-            if row.seq is not None
-        )
-        return SqlLook(first.generation, _record(first), held)
+        return rows
 
     def _check_schema(self, connection: Connection) -> None:
         if self._checked:
@@ -1828,12 +1874,15 @@ def clause(filter: Filter, kind: str) -> ColumnElement[bool]:
     An OR of holder tests becomes one look-up in the holders' index, as a
     person would fold it by hand (``holder = ? OR group IN (?, ?)``), and so
     do ORs of home tenants, of shares, of labels, of record groups and of statuses.
-    Every condition is true or false, never NULL, so a NOT of it means what `matches` says.
+    A test that the viewer's tenant takes part is left out where the holdings
+    the filter asks for imply it (`without_implied_participation`). Every
+    condition is true or false, never NULL, so a NOT of it means what `matches` says.
     """
     if isinstance(filter, Everything):
         return true()
     if isinstance(filter, Nothing):
         return false()
+    filter = without_implied_participation(filter)
     if isinstance(filter, And):
         return and_(true(), *(clause(part, kind) for part in filter.parts))
     if isinstance(filter, Not):
@@ -1896,7 +1945,13 @@ def _values(items: Iterable[str]) -> list[ColumnElement[str]]:
 
 
 def _holding(kind: str, tests: Sequence[HasAssignee | Held]) -> ColumnElement[bool]:
-    """The records of `kind` where any of `tests` holds: a UNION ALL of look-ups in the holders' index.
+    """The records of `kind` where any of `tests` holds."""
+    found = _holders_lookups(kind, tests)
+    return false() if found is None else records.c.id.in_(found)
+
+
+def _holders_lookups(kind: str, tests: Sequence[HasAssignee | Held]) -> Select[Any] | CompoundSelect[Any] | None:
+    """The ids of the records of `kind` where any of `tests` holds: a UNION ALL of look-ups in the holders' index.
 
     Each look-up is one role of one slot and one kind of assignee, so it fills
     the index's columns from the left (kind, role, tenant, assignee kind, ids):
@@ -1918,8 +1973,8 @@ def _holding(kind: str, tests: Sequence[HasAssignee | Held]) -> ColumnElement[bo
                 held = (a.assignee_kind == literal(who.value, _ID), a.assignee_id.in_(_values(sorted(ids))))
                 lookups.append(select(a.record_id).where(*slot, *held))
     if not lookups:
-        return false()
-    return records.c.id.in_(lookups[0] if len(lookups) == 1 else union_all(*lookups))
+        return None
+    return lookups[0] if len(lookups) == 1 else union_all(*lookups)
 
 
 @functools.lru_cache(maxsize=1_024)
@@ -1929,6 +1984,32 @@ def _selection(kind: str, filter: Filter, *, paged: bool) -> Executable:
     if paged:
         query = query.where(records.c.id > bindparam("after"))
     return query.order_by(records.c.id).limit(bindparam("limit"))
+
+
+@functools.lru_cache(maxsize=1_024)
+def _for_the_driver(statement: Executable, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    """`statement` compiled for `dialect`'s driver: its text, its parameters' names in order if positional, its values.
+
+    For statements of plain values only: no value is converted on its way in or out.
+    """
+    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]  # a select or an update: compilable
+    names = tuple(compiled.positiontup or ()) if dialect.positional else None
+    return compiled.string, names, dict(compiled.params)
+
+
+@functools.lru_cache(maxsize=1_024)
+def _looking_at_ids(kind: str, filter: Filter, *, paged: bool) -> Executable:
+    """The statement of `look_ids`: the generation, beside the ids of `select`'s page (none: one row, id NULL)."""
+    page = select(records.c.id).where(records.c.kind == kind, clause(filter, kind))
+    if paged:
+        page = page.where(records.c.id > bindparam("after"))
+    found = page.order_by(records.c.id).limit(bindparam("limit")).subquery("page")
+    return (
+        select(schema_table.c.generation, found.c.id)
+        .select_from(schema_table.outerjoin(found, true()))
+        .where(schema_table.c.id == 1)
+        .order_by(found.c.id)
+    )
 
 
 @functools.lru_cache(maxsize=1_024)
@@ -2001,6 +2082,12 @@ def _where(filter: Filter, kind: str, id: ColumnElement[Any]) -> ColumnElement[b
     host = id
     if not isinstance(id.type, String):
         id = cast(id, String)
+    filter = without_implied_participation(filter)
+    held = _parts_if_holdings(filter)
+    if held is not None:
+        # Holdings alone: the host's rows are found from the holders' index, as a person would fold it.
+        lookups = _holders_lookups(kind, held)
+        return false() if lookups is None else id.in_(lookups)
     matching = select(records.c.id).where(records.c.kind == kind, clause(filter, kind))
     if _drives(filter):
         return id.in_(matching)
@@ -2009,6 +2096,13 @@ def _where(filter: Filter, kind: str, id: ColumnElement[Any]) -> ColumnElement[b
     # table is in the host's FROM however the select is written (``select(func.count()).where(...)``).
     found = matching.subquery()
     return and_(host.is_not(None), select(found.c.id).where(found.c.id == id).exists())
+
+
+def _parts_if_holdings(filter: Filter) -> list[HasAssignee | Held] | None:
+    """The holder tests `filter` is an OR of (or is), or None when it tests anything else."""
+    parts = filter.parts if isinstance(filter, Or) else (filter,)
+    held = [part for part in parts if isinstance(part, HasAssignee | Held)]
+    return held if len(held) == len(parts) else None
 
 
 def _drives(filter: Filter) -> bool:

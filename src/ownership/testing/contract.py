@@ -653,6 +653,22 @@ class RepositoryContract:
                     after = page[-1].id
                 assert list(tx.select("company", EVERYTHING, limit=10)) == []
             assert pages == expected, kind
+            if isinstance(repo, Generations):
+                assert self._looked_ids(repo, kind, where, limit) == expected, kind
+
+    @staticmethod
+    def _looked_ids(repo: Generations, kind: str, where: Filter, limit: int) -> list[str]:
+        """Every id `Generations.look_ids` lists, a page at a time, each at the generation committed."""
+        ids: list[str] = []
+        after = None
+        while True:
+            generation, page = repo.look_ids(kind, where, limit=limit, after=after)
+            assert generation == repo.generation_now(), "the ids are read beside the generation"
+            assert len(page) <= limit
+            ids += page
+            if len(page) < limit:
+                return ids
+            after = page[-1]
 
     @_PROPERTY
     @given(

@@ -19,6 +19,7 @@ from ownership.filters import (
     compiled,
     matches,
     negate,
+    without_implied_participation,
 )
 
 # --- X6: compiling is partial evaluation ------------------------------------------------------------
@@ -60,3 +61,29 @@ def test_x6_a_compiled_filter_answers_as_the_reference_meaning(where: Filter) ->
     test = compiled(where)
     for facts in FACTS:
         assert test(facts.record, facts.assignments) == matches(where, facts.record, facts.assignments), facts
+
+
+@pytest.mark.parametrize(
+    ("where", "trimmed"),
+    [
+        (SHAPES["fused-one"], OWNER_BOB),
+        (SHAPES["fused-several"], Or((OWNER_BOB, HELPER_RITA))),
+        (And((ACME, Not(HELPER_RITA), OWNER_BOB)), And((Not(HELPER_RITA), OWNER_BOB))),
+        (SHAPES["two-slots"], SHAPES["two-slots"]),  # a match may hold in globex's slot alone
+        (SHAPES["holding-or-shared"], SHAPES["holding-or-shared"]),
+        (SHAPES["three-parts"], SHAPES["three-parts"]),
+        (And((ACME, Not(OWNER_BOB))), And((ACME, Not(OWNER_BOB)))),  # not holding is no holding
+        (
+            And((Or((HomeIs("globex"), SharedWith("globex"))), OWNER_BOB)),
+            And((Or((HomeIs("globex"), SharedWith("globex"))), OWNER_BOB)),
+        ),
+    ],
+)
+def test_x6_a_tenant_taking_part_is_left_out_where_a_holding_in_its_slot_says_so(
+    where: Filter, trimmed: Filter
+) -> None:
+    assert without_implied_participation(where) == trimmed
+    for facts in FACTS:
+        # On every state the library keeps: a holding's tenant takes part in its record.
+        if all(a.tenant in facts.record.tenants for a in facts.assignments):
+            assert matches(trimmed, facts.record, facts.assignments) == matches(where, facts.record, facts.assignments)
