@@ -5,6 +5,9 @@ shared with, who holds which role in which tenant's slot); everything about the
 viewer has been resolved into constants and sets before it is built (X6).
 Build filters with `all_of`, `any_of` and `negate`, which fold constants away,
 so an admin's filter is `EVERYTHING` and an impossible one is `NOTHING`.
+
+A filter keeps its hash once worked out: stores and hosts look compiled
+statements up by the filter on every request.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -18,7 +21,7 @@ def _assignees(items: Iterable[Assignee]) -> frozenset[Assignee]:
     return frozenset(items)
 
 
-@frozen
+@frozen(cache_hash=True)
 class Everything:
     """Matches every record."""
 
@@ -26,7 +29,7 @@ class Everything:
         return "everything"
 
 
-@frozen
+@frozen(cache_hash=True)
 class Nothing:
     """Matches no record."""
 
@@ -38,7 +41,7 @@ EVERYTHING = Everything()
 NOTHING = Nothing()
 
 
-@frozen
+@frozen(cache_hash=True)
 class HomeIs:
     """The record's home tenant is `tenant`."""
 
@@ -48,7 +51,7 @@ class HomeIs:
         return f"home = {self.tenant!r}"
 
 
-@frozen
+@frozen(cache_hash=True)
 class SharedWith:
     """The record is shared with `tenant` (accepted there)."""
 
@@ -58,7 +61,7 @@ class SharedWith:
         return f"shared with {self.tenant!r}"
 
 
-@frozen
+@frozen(cache_hash=True)
 class HasAssignee:
     """One of `roles` is held, in `tenant`'s slot, by one of `assignees`."""
 
@@ -72,7 +75,7 @@ class HasAssignee:
         return f"({roles}) held by any of ({who}) in {self.tenant!r}"
 
 
-@frozen
+@frozen(cache_hash=True)
 class Held:
     """One of `roles` has a holder, any holder, in `tenant`'s slot; negated, the role is unassigned (CT5, CG2)."""
 
@@ -83,7 +86,7 @@ class Held:
         return f"({', '.join(sorted(self.roles))}) held in {self.tenant!r}"
 
 
-@frozen
+@frozen(cache_hash=True)
 class StatusIn:
     """The record's status is one of `statuses` (CT1); a record without a status matches none."""
 
@@ -93,7 +96,7 @@ class StatusIn:
         return f"status in ({', '.join(sorted(self.statuses))})"
 
 
-@frozen
+@frozen(cache_hash=True)
 class NameHas:
     """The record's name contains `text`, ignoring case (`str.casefold`); a record with no name has the name ``""``."""
 
@@ -103,7 +106,7 @@ class NameHas:
         return f"name contains {self.text!r}"
 
 
-@frozen
+@frozen(cache_hash=True)
 class Labelled:
     """The host tagged the record with `label`."""
 
@@ -113,7 +116,7 @@ class Labelled:
         return f"labelled {self.label!r}"
 
 
-@frozen
+@frozen(cache_hash=True)
 class InGroup:
     """The record belongs to the record group with id `group` (CT6)."""
 
@@ -127,7 +130,7 @@ def _parts(items: Iterable["Filter"]) -> tuple["Filter", ...]:
     return tuple(items)
 
 
-@frozen
+@frozen(cache_hash=True)
 class And:
     """Every part matches."""
 
@@ -137,7 +140,7 @@ class And:
         return "(" + " AND ".join(map(str, self.parts)) + ")"
 
 
-@frozen
+@frozen(cache_hash=True)
 class Or:
     """At least one part matches."""
 
@@ -147,7 +150,7 @@ class Or:
         return "(" + " OR ".join(map(str, self.parts)) + ")"
 
 
-@frozen
+@frozen(cache_hash=True)
 class Not:
     """The part does not match."""
 

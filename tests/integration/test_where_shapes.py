@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Column, Engine, Executable, MetaData, String, Table, delete, func, insert, select
+from sqlalchemy import Column, Engine, Executable, MetaData, String, Table, delete, func, insert, or_, select
+from sqlalchemy.sql.util import ClauseAdapter
 
 from ownership import Assignee, Assignment, Ownership, Profile, Record, Tenant, User, presets
 from ownership.adapters import sql
@@ -149,9 +150,8 @@ def holding(make: Callable[[], SqlRepository], world: World) -> SqlRepository:
             tx.put_record(record)
             for assignment in held:
                 tx.add_assignment(assignment)
-    ids = sorted({r.id for r, _ in world if r.kind == "deal"} | set(UNTRACKED))
     with repository.engine.begin() as connection:
-        connection.execute(insert(crm_deals), [{"id": id, "title": f"Deal {id}"} for id in ids])
+        connection.execute(insert(crm_deals), [{"id": id, "title": f"Deal {id}"} for id in host_ids(world)])
     return repository
 
 
@@ -188,6 +188,45 @@ def test_where_keeps_exactly_the_host_rows_select_lists_page_by_page_and_counted
             # A select of ownership's own records by their own id: the condition checks each row, not itself.
             own_ids = select(records.c.id).where(records.c.kind == "deal", where(allowed, kind="deal", id=records.c.id))
             assert sorted(connection.execute(own_ids).scalars()) == expected, allowed
+            # Negated, it keeps every other row of the host's, the untracked ones too.
+            others = connection.execute(select(crm_deals.c.id).where(~condition).order_by(crm_deals.c.id)).scalars()
+            assert list(others) == sorted(set(host_ids(world)) - set(expected)), allowed
+            # A host that adapts its select to another name for its table (as an ORM's alias does) keeps the same rows.
+            renamed = crm_deals.alias("deals_again")
+            adapted = ClauseAdapter(renamed).traverse(select(crm_deals.c.id).where(condition))
+            assert sorted(connection.execute(adapted).scalars()) == expected, allowed
+    conditions = [where(allowed, kind="deal", id=crm_deals.c.id) for allowed in wheres]
+    either = sorted({r.id for r, held in world if r.kind == "deal" and any(matches(w, r, held) for w in wheres)})
+    with repository.engine.connect() as connection:
+        assert sorted(connection.execute(select(crm_deals.c.id).where(or_(*conditions))).scalars()) == either
+
+
+def host_ids(world: World) -> list[str]:
+    """The ids in the host's table `holding` makes: every deal's, and the untracked ones."""
+    return sorted({r.id for r, _ in world if r.kind == "deal"} | set(UNTRACKED))
+
+
+@PROPERTY
+@given(world=worlds())
+def test_filters_of_one_shape_share_their_compiled_statement_and_each_keeps_its_own_values(
+    hosts: Callable[[], SqlRepository], world: World
+) -> None:
+    repository = holding(hosts, world)
+    alike = [HasAssignee({"responsible"}, {person}, tenant) for tenant in TENANTS for person in PEOPLE]
+    pages = [
+        select(crm_deals.c.id).where(where(f, kind="deal", id=crm_deals.c.id)).order_by(crm_deals.c.id) for f in alike
+    ]
+    first = pages[0]._generate_cache_key()  # type: ignore[attr-defined]  # SQLAlchemy's key of the compiled form
+    assert all(page._generate_cache_key() == first for page in pages)  # type: ignore[attr-defined]
+    with repository.engine.connect() as connection:
+        for _ in range(2):  # in turns, each run from the one compiled statement, with its own values
+            for allowed, page in zip(alike, pages, strict=True):
+                expected = [
+                    r.id
+                    for r, held in sorted(world, key=lambda x: x[0].id)
+                    if r.kind == "deal" and matches(allowed, r, held)
+                ]
+                assert list(connection.execute(page).scalars()) == expected, allowed
 
 
 @PROPERTY

@@ -42,6 +42,7 @@ import attrs
 from sqlalchemy import (
     JSON,
     BigInteger,
+    BindParameter,
     Boolean,
     CheckConstraint,
     Column,
@@ -84,8 +85,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, NestedTransaction
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import CreateColumn
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.util import HasMemoized
 
 from ownership.errors import ConflictError, InvalidValueError, SchemaVersionError, StorageError
 from ownership.events import Event
@@ -1956,13 +1961,15 @@ def _holders_lookups(kind: str, tests: Sequence[HasAssignee | Held]) -> Select[A
     Each look-up is one role of one slot and one kind of assignee, so it fills
     the index's columns from the left (kind, role, tenant, assignee kind, ids):
     a range of the index each, as a person would write it by hand, where one
-    OR of them all is more than SQLite's planner will split.
+    OR of them all is more than SQLite's planner will split. A value the
+    look-ups share (the kind, a role, a tenant, a group) is one parameter, given once.
     """
     a = assignments.c
+    value = functools.cache(lambda text: literal(text, _ID))
     lookups = []
     for test in tests:
         for role in sorted(test.roles):
-            slot = (a.kind == kind, a.role == literal(role, _ID), a.tenant == literal(test.tenant, _ID))
+            slot = (a.kind == value(kind), a.role == value(role), a.tenant == value(test.tenant))
             if not isinstance(test, HasAssignee):
                 lookups.append(select(a.record_id).where(*slot))
                 continue
@@ -1970,7 +1977,7 @@ def _holders_lookups(kind: str, tests: Sequence[HasAssignee | Held]) -> Select[A
             for assignee in test.assignees:
                 by_kind.setdefault(assignee.kind, []).append(assignee.id)
             for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value):
-                held = (a.assignee_kind == literal(who.value, _ID), a.assignee_id.in_(_values(sorted(ids))))
+                held = (a.assignee_kind == value(who.value), a.assignee_id.in_([value(id) for id in sorted(ids)]))
                 lookups.append(select(a.record_id).where(*slot, *held))
     if not lookups:
         return None
@@ -2052,6 +2059,8 @@ def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement
     """Return `filter` as a condition on a host's own column of record ids, for the host's own ``select``.
 
     Built once for each filter, kind and column, and reused: a viewer's filter repeats from request to request.
+    The host's statements of one shape (viewers of one rule with as many groups) share one compiled form in
+    SQLAlchemy's cache, each run with its own values.
 
     The condition holds for the ids of the records of `kind` that `ownership`
     tracks and the filter matches, as `visible` would list them:
@@ -2077,8 +2086,75 @@ def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement
     return _where(filter, kind, id)
 
 
+class _Allowed(ColumnElement[bool]):
+    """A condition `where` built, whose cache key SQLAlchemy reads from what was worked out once.
+
+    A host builds its ``select`` anew on every request, and SQLAlchemy finds the
+    compiled statement by a key it makes by walking the whole statement: for the
+    look-ups of a viewer's filter, a walk longer than the host's own select.
+    The condition's shape (the key of its parts, their values left out) and its
+    bound values are worked out once, when `where` builds it; a request's walk
+    then reads those, and statements of one shape (viewers of the same rule and
+    group count) share their compiled form, each run with its own values. A copy
+    (a host that adapts its select) works them out again for what it holds.
+    """
+
+    inherit_cache = True
+    _is_implicitly_boolean = True
+    type = Boolean()
+    # What SQLAlchemy's visitors walk (the condition), and what its cache key reads instead (shape and values).
+    _traverse_internals = [("condition", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 - SQLAlchemy's lists
+    _cache_key_traversal = [  # noqa: RUF012
+        ("_shape", InternalTraversal.dp_plain_obj),
+        ("_values", InternalTraversal.dp_clauseelement_tuple),
+    ]
+
+    def __init__(self, condition: ColumnElement[bool]) -> None:
+        self.condition = condition
+
+    @HasMemoized.memoized_attribute
+    def _key(self) -> Any:
+        key = self.condition._generate_cache_key()
+        if key is None:  # pragma: no cover - every part `where` builds has a cache key
+            raise AssertionError("where() built a condition SQLAlchemy cannot cache")
+        return key
+
+    @property
+    def _shape(self) -> Any:
+        return self._key.key
+
+    @property
+    def _values(self) -> tuple[BindParameter[Any], ...]:
+        return tuple(self._key.bindparams)
+
+    @property
+    def _from_objects(self) -> Any:
+        return self.condition._from_objects
+
+    def self_group(self, against: Any = None) -> ColumnElement[Any]:
+        # In parentheses where the condition itself would be: inside a NOT, or an AND beside an OR.
+        grouped = self.condition.self_group(against=against)
+        return self if grouped is self.condition else _Allowed(grouped)
+
+    def _negate(self) -> ColumnElement[Any]:
+        return _Allowed(not_(self.condition))
+
+    def _copy_internals(self, **kw: Any) -> None:
+        super()._copy_internals(**kw)
+        self._reset_memoizations()
+
+
+@compiles(_Allowed)
+def _compile_allowed(element: _Allowed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.condition, **kw)
+
+
 @functools.lru_cache(maxsize=1_024)
 def _where(filter: Filter, kind: str, id: ColumnElement[Any]) -> ColumnElement[bool]:
+    return _Allowed(_condition(filter, kind, id))
+
+
+def _condition(filter: Filter, kind: str, id: ColumnElement[Any]) -> ColumnElement[bool]:
     host = id
     if not isinstance(id.type, String):
         id = cast(id, String)
