@@ -35,10 +35,11 @@ def tests(session: nox.Session) -> None:
 
     The PostgreSQL tests use the server at OWNERSHIP_POSTGRES_URL (`.ci/postgres` starts one); nox passes the
     environment, that variable and CI included, through to pytest. Without a server they skip, except under CI.
-    The tests run in one process per core (pytest-xdist): each process makes its own throwaway databases and files.
+    The tests run in one process per core (pytest-xdist), a free one taking tests from a busy one's share; each
+    process makes its own throwaway databases and files.
     """
     session.install("-e", ".[testing,postgresql]", "pytest>=8", "pytest-xdist>=3.5")
-    session.run("pytest", "--numprocesses=auto", *session.posargs)
+    session.run("pytest", "--numprocesses=auto", "--dist=worksteal", *session.posargs)
 
 
 @nox.session
@@ -54,7 +55,15 @@ def compat(session: nox.Session) -> None:
         session.warn(f"No Python {', '.join(missing)} on this machine: the unit tests did not run there.")
     session.install("-e", ".[testing,sql]", "pytest>=8", "pytest-xdist>=3.5")
     session.run(
-        "pytest", "tests/unit", "tests/api", "-q", "-p", "no:cacheprovider", "--numprocesses=auto", *session.posargs
+        "pytest",
+        "tests/unit",
+        "tests/api",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--numprocesses=auto",
+        "--dist=worksteal",
+        *session.posargs,
     )
 
 

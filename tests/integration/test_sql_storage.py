@@ -350,16 +350,58 @@ def test_a_look_whose_pooled_connection_the_server_dropped_is_a_storage_error_an
     own.add_tenant("acme")
     own.add_user("acme", "Anna", id="anna", admin=True)
     generation = repository.generation_now()
-    with repository.engine.connect() as pooled:  # the pool's one idle connection, which the looks reuse
-        pid = pooled.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with repository.engine.connect() as one, repository.engine.connect() as two:  # the pool now keeps two
+        pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar() for c in (one, two)]
     with postgres_repositories.engine.connect() as other:
-        assert other.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar()
+        for pid in pids:
+            assert other.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar()
 
     with pytest.raises(StorageError, match="dropped the connection") as refused:
         repository.generation_now()
     assert isinstance(refused.value, OwnershipError)
-    assert repository.generation_now() == generation  # the dropped connection was not handed out again
+    # Neither dropped connection is handed out again: one refusal for the server's drop, not one a connection.
+    assert repository.generation_now() == generation
     assert own.visible_ids("anna", "deal").ids == ()
+    repository.close()
+
+
+@pytest.mark.postgresql
+def test_a_refused_look_leaves_no_connection_that_commits_each_statement_in_the_pool(
+    postgres_repositories: PostgresRepositories,
+) -> None:
+    postgres_repositories()  # empty
+    repository = SqlRepository(make_engine(postgres_repositories.url, pool_size=1, max_overflow=0))
+    own = Ownership(presets.account_managers(), repository, clock=FakeClock())
+    own.add_tenant("acme")
+    repository.generation_now()
+    with repository.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE ownership_schema RENAME TO ownership_schema_away"))
+    with pytest.raises(StorageError):
+        repository.generation_now()  # refused: the look ran with each statement committed on its own
+    with repository.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE ownership_schema_away RENAME TO ownership_schema"))
+
+    def failing_unit() -> None:
+        with repository.transaction() as tx:  # on the pool's one connection
+            tx.put_tenant(Tenant("globex", "Globex"))
+            raise UnitFailedError
+
+    with pytest.raises(UnitFailedError):
+        failing_unit()
+    assert [t.id for t in own.snapshot().tenants] == ["acme"]  # the unit's write was rolled back with it
+    repository.close()
+
+
+def test_a_look_while_every_pooled_connection_is_in_use_is_a_storage_error_with_a_sentence(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}", pool_size=1, max_overflow=0, pool_timeout=0.1)
+    repository = SqlRepository(engine)
+    create_schema(engine)
+    repository.generation_now()
+    with engine.connect() as held:
+        held.exec_driver_sql("SELECT 1")
+        with pytest.raises(StorageError, match="No database connection came free") as refused:
+            repository.generation_now()
+    assert isinstance(refused.value, OwnershipError)
     repository.close()
 
 

@@ -16,11 +16,25 @@ page stops at its LIMIT. Over generated worlds, on SQLite and PostgreSQL:
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Column, Engine, Executable, MetaData, String, Table, delete, func, insert, or_, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    Executable,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.sql.util import ClauseAdapter
 
 from ownership import Assignee, Assignment, Ownership, Profile, Record, Tenant, User, presets
@@ -337,3 +351,67 @@ def test_an_admins_first_page_on_sqlite_walks_the_keys_in_order_and_stops_at_the
     assert not any("TEMP B-TREE" in step for step in plan), plan
     with repository.engine.connect() as connection:
         assert len(connection.execute(page).all()) == 100
+
+
+# --- the host's statements in SQLAlchemy's cache ------------------------------------------------------
+
+
+class _HostCode(TypeDecorator[str]):
+    """A host's own type of its id column, which SQLAlchemy may not cache statements of."""
+
+    impl = String
+    cache_ok = False
+
+
+@pytest.fixture
+def two_deals() -> Iterator[SqlRepository]:
+    """A repository with deals D-1 (Bob's) and D-2, beside a host table of both."""
+    repository = SqlRepository.from_url("sqlite://")
+    host.create_all(repository.engine)
+    with repository.transaction() as tx:
+        for id in ("D-1", "D-2"):
+            tx.put_record(Record("deal", id, "acme", AT))
+        tx.add_assignment(Assignment(Record("deal", "D-1", "acme", AT).ref, "responsible", PEOPLE[1], "acme", AT))
+    with repository.engine.begin() as connection:
+        connection.execute(insert(crm_deals), [{"id": "D-1", "title": "One"}, {"id": "D-2", "title": "Two"}])
+    yield repository
+    repository.close()
+
+
+def test_a_condition_on_one_of_two_look_alike_aliases_of_the_hosts_table_keeps_to_that_alias(
+    two_deals: SqlRepository,
+) -> None:
+    allowed = HasAssignee({"responsible"}, {PEOPLE[1]}, "acme")
+    first, second = crm_deals.alias(), crm_deals.alias()  # nameless, as an ORM's alias of one entity is
+
+    def pairs(on: Any) -> Any:
+        return (
+            select(first.c.id, second.c.id)
+            .select_from(first.join(second, first.c.id != second.c.id))
+            .where(where(allowed, kind="deal", id=on.c.id))
+        )
+
+    with two_deals.engine.connect() as connection:
+        assert connection.execute(pairs(first)).all() == [("D-1", "D-2")]
+        assert connection.execute(pairs(second)).all() == [("D-2", "D-1")]
+
+
+def test_a_host_column_of_a_type_sqlalchemy_may_not_cache_runs_uncached_and_right(two_deals: SqlRepository) -> None:
+    coded = Table("crm_coded", MetaData(), Column("id", _HostCode, primary_key=True))
+    coded.create(two_deals.engine)
+    with two_deals.engine.begin() as connection:
+        connection.execute(insert(coded), [{"id": "D-1"}, {"id": "D-2"}])
+        kept = select(coded.c.id).where(
+            where(HasAssignee({"responsible"}, {PEOPLE[1]}, "acme"), kind="deal", id=coded.c.id)
+        )
+        assert list(connection.execute(kept).scalars()) == ["D-1"]
+
+
+@pytest.mark.parametrize("nobody", [HasAssignee(frozenset(), {PEOPLE[1]}, "acme"), Or(()), NOTHING])
+def test_a_condition_that_holds_for_no_row_still_names_the_hosts_table(
+    two_deals: SqlRepository, nobody: Filter
+) -> None:
+    condition = where(nobody, kind="deal", id=crm_deals.c.id)
+    with two_deals.engine.connect() as connection:
+        assert connection.execute(select(func.count()).where(condition)).scalar_one() == 0
+        assert connection.execute(select(func.count()).where(~condition)).scalar_one() == 2  # every host row

@@ -704,7 +704,14 @@ class SqlRepository:
         values = {**bound, **params}
         arguments = [values[name] for name in names] if names is not None else values
         autocommit = dialect.name == "postgresql"  # one statement is one snapshot: no BEGIN, no COMMIT
-        pooled = self.engine.raw_connection()
+        failure = dialect.loaded_dbapi.Error
+        try:
+            pooled = self.engine.raw_connection()
+        except SQLAlchemyError as error:
+            raise _translated(error, committing=False) from error
+        except failure as error:
+            raise _translated(DBAPIError.instance(None, None, error, failure), committing=False) from error
+        clean = lost = False
         try:
             if autocommit:
                 pooled.driver_connection.autocommit = True  # type: ignore[union-attr]  # psycopg's connection
@@ -714,11 +721,18 @@ class SqlRepository:
             cursor.close()
             if autocommit:
                 pooled.driver_connection.autocommit = False  # type: ignore[union-attr]
-        except dialect.loaded_dbapi.Error as error:
-            pooled.invalidate()  # whatever state it is in, it is not handed out again
-            wrapped = DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error)
+            clean = True
+        except failure as error:
+            lost = dialect.is_disconnect(error, pooled.dbapi_connection, None)
+            if lost:
+                self.engine.dispose()  # the others the server dropped are not handed out either
+            wrapped = DBAPIError.instance(sql, arguments, error, failure, connection_invalidated=lost)
             raise _translated(wrapped, committing=False) from error
         finally:
+            # A connection lost, or left in autocommit, is not handed out again; SQLite's in-memory database is
+            # its one connection, kept after a refused statement.
+            if lost or (autocommit and not clean):
+                pooled.invalidate()
             pooled.close()
         if not rows:
             _check_version([])
@@ -2102,22 +2116,27 @@ class _Allowed(ColumnElement[bool]):
     inherit_cache = True
     _is_implicitly_boolean = True
     type = Boolean()
-    # What SQLAlchemy's visitors walk (the condition), and what its cache key reads instead (shape and values).
-    _traverse_internals = [("condition", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 - SQLAlchemy's lists
+    # What SQLAlchemy's visitors walk (the condition and the host's column), and what its cache key reads instead:
+    # the shape and values worked out once, and the host's column, walked with the rest of the host's statement
+    # (which of two look-alike aliases of the host's table it is, the condition's own key cannot tell).
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's lists
+        ("condition", InternalTraversal.dp_clauseelement),
+        ("host", InternalTraversal.dp_clauseelement),
+    ]
     _cache_key_traversal = [  # noqa: RUF012
         ("_shape", InternalTraversal.dp_plain_obj),
         ("_values", InternalTraversal.dp_clauseelement_tuple),
+        ("host", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, condition: ColumnElement[bool]) -> None:
+    def __init__(self, condition: ColumnElement[bool], host: ColumnElement[Any]) -> None:
         self.condition = condition
+        self.host = host
 
     @HasMemoized.memoized_attribute
     def _key(self) -> Any:
-        key = self.condition._generate_cache_key()
-        if key is None:  # pragma: no cover - every part `where` builds has a cache key
-            raise AssertionError("where() built a condition SQLAlchemy cannot cache")
-        return key
+        """The condition's cache key, or None when a part of it (the host's column's type) cannot be cached."""
+        return self.condition._generate_cache_key()
 
     @property
     def _shape(self) -> Any:
@@ -2134,10 +2153,10 @@ class _Allowed(ColumnElement[bool]):
     def self_group(self, against: Any = None) -> ColumnElement[Any]:
         # In parentheses where the condition itself would be: inside a NOT, or an AND beside an OR.
         grouped = self.condition.self_group(against=against)
-        return self if grouped is self.condition else _Allowed(grouped)
+        return self if grouped is self.condition else _Allowed(grouped, self.host)
 
     def _negate(self) -> ColumnElement[Any]:
-        return _Allowed(not_(self.condition))
+        return _Allowed(not_(self.condition), self.host)
 
     def _copy_internals(self, **kw: Any) -> None:
         super()._copy_internals(**kw)
@@ -2151,7 +2170,9 @@ def _compile_allowed(element: _Allowed, compiler: SQLCompiler, **kw: Any) -> str
 
 @functools.lru_cache(maxsize=1_024)
 def _where(filter: Filter, kind: str, id: ColumnElement[Any]) -> ColumnElement[bool]:
-    return _Allowed(_condition(filter, kind, id))
+    condition = _condition(filter, kind, id)
+    allowed = _Allowed(condition, id)
+    return condition if allowed._key is None else allowed  # what SQLAlchemy cannot cache, it runs uncached
 
 
 def _condition(filter: Filter, kind: str, id: ColumnElement[Any]) -> ColumnElement[bool]:
@@ -2163,7 +2184,8 @@ def _condition(filter: Filter, kind: str, id: ColumnElement[Any]) -> ColumnEleme
     if held is not None:
         # Holdings alone: the host's rows are found from the holders' index, as a person would fold it.
         lookups = _holders_lookups(kind, held)
-        return false() if lookups is None else id.in_(lookups)
+        # None: holder tests of no role or no one, which hold for no row; the host's column keeps its table named.
+        return id.in_(lookups if lookups is not None else select(records.c.id).where(false()))
     matching = select(records.c.id).where(records.c.kind == kind, clause(filter, kind))
     if _drives(filter):
         return id.in_(matching)
