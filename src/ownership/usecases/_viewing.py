@@ -57,6 +57,13 @@ class Viewing(Lookups):
     def _filter_for(viewer: Viewer, rule: Predicate) -> Filter:
         return (GATE & rule).compile(viewer)
 
+    def _kept_filter(self, kept: ResolvedViewer, action: str, rule: Predicate) -> Filter:
+        """The kept viewer's filter for `action`, compiled the first time it is asked for and kept with them."""
+        found = kept.filters.get(action)
+        if found is None:
+            found = kept.filters[action] = self._filter_for(kept.viewer, rule)
+        return found
+
     def _allowed(
         self, seeing: Viewer, action: str, rule: Predicate, record: Record, held: Sequence[Assignment]
     ) -> bool:

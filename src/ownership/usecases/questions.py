@@ -133,9 +133,8 @@ class Questions(Viewing):
         kept = self._viewers.get((viewer.id if isinstance(viewer, User) else viewer, kind))
         if self._generations is None or kept is None:
             return None
-        if action not in kept.filters:
-            kept.filters[action] = self._filter_for(kept.viewer, rule)
-        generation, ids = self._generations.look_ids(kind, kept.filters[action], limit=limit, after=after)
+        allowed = self._kept_filter(kept, action, rule)
+        generation, ids = self._generations.look_ids(kind, allowed, limit=limit, after=after)
         return ids if kept.fresh(generation, self._clock()) else None
 
     def checker(self, viewer: UserLike, action: str, kind: str) -> Test:
@@ -170,8 +169,6 @@ class Questions(Viewing):
             kept = self._kept_viewer(user, kind, self._generation(None))
             if kept is not None:
                 # Kept with the viewer: resolved at the store's generation now, so no unit of work is needed.
-                if action not in kept.filters:
-                    kept.filters[action] = self._filter_for(kept.viewer, rule)
-                return kept.filters[action]
+                return self._kept_filter(kept, action, rule)
         with self._reading() as tx:
             return self._filter_for(self._viewer(tx, viewer, kind), rule)
