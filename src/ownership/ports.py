@@ -164,8 +164,15 @@ class Transaction(Protocol):
         """Return how many records of `kind` matching `filter` are in each status; None counts those without one."""
         ...
 
-    def setting(self, tenant: str, key: str) -> Any:
-        """Return the tenant's setting under `key`, as the JSON-ready data it was put as, or None."""
+    def setting(self, tenant: str, key: str, *, changing: bool = False) -> Any:
+        """Return the tenant's setting under `key`, as the JSON-ready data it was put as, or None.
+
+        `changing` says the unit will put or delete the setting from what it
+        reads here (the next number of a range, a round robin's turn): a
+        repository whose units run side by side then keeps other units from
+        reading it to change it, or changing it, until this unit ends. A plain
+        read keeps it from changing under the unit, and lets other units read it.
+        """
         ...
 
     def settings(self, tenant: str, prefix: str) -> Mapping[str, Any]:

@@ -1,6 +1,8 @@
 """Many writers and readers on one store, as a host's web workers are: nothing meets another halfway (X3).
 
-- Writers of different records never wait for each other's records, never conflict, never run again.
+- Writers of different records never wait for each other's records, never conflict, never run again;
+  creating in one tenant, they share its settings (auto-assignment rules) rather than take them in turns.
+- Writers that read a setting to change it (a round robin's turn) take turns, and lose no change.
 - Reads never fail, never run again, while writers change the very records they read.
 - Offboarding (deactivate, then hand the holdings over) while others assign records to the leaver:
   every record ends with an active holder, and nothing escapes as a conflict.
@@ -13,6 +15,7 @@ Threads meet at barriers with timeouts, never by sleeping.
 import logging
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +23,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from ownership import Assignee, InactiveUserError, Ownership, presets
+from ownership import Assignee, GroupKind, InactiveUserError, Ownership, RoundRobin, presets
 from ownership.adapters.sql import SqlRepository, create_schema, make_engine
 from ownership.testing import FakeClock
 from sql_repositories import WAIT, at_once
@@ -66,6 +69,81 @@ def test_x3_writers_of_different_records_never_conflict_and_never_run_again(
         assert [own.holders(own.record("company", f"C-{n}-{r}"), "account_manager") for r in range(10)] == [
             (Assignee.user(f"u{n}"),)
         ] * 10
+
+
+@pytest.mark.postgresql
+def test_x3_units_reading_one_setting_share_it_rather_than_wait_for_each_other(
+    postgres_repositories: Callable[[], SqlRepository],
+) -> None:
+    repository = postgres_repositories()
+    with repository.transaction() as tx:
+        tx.put_setting("acme", "auto_assign.company", {"rules": []})
+    first_read, second_done = threading.Event(), threading.Event()
+
+    def first() -> bool:
+        with repository.transaction() as tx:
+            assert tx.setting("acme", "auto_assign.company") == {"rules": []}
+            first_read.set()
+            return second_done.wait(WAIT)  # the unit stays open until the second has read and ended
+
+    def second() -> object:
+        assert first_read.wait(WAIT)
+        with repository.transaction() as tx:
+            read = tx.setting("acme", "auto_assign.company")
+        second_done.set()
+        return read
+
+    outcomes = at_once({"first": first, "second": second})
+
+    assert outcomes == {"first": True, "second": {"rules": []}}, "the second read while the first unit was open"
+
+
+def test_x3_units_reading_a_setting_to_change_it_take_turns_and_lose_no_change(
+    side_by_side: Callable[[], SqlRepository], caplog: pytest.LogCaptureFixture
+) -> None:
+    repository = side_by_side()
+    with repository.transaction() as tx:
+        tx.put_setting("acme", "counter", 0)
+
+    def count(times: int) -> int:
+        for _ in range(times):
+            with repository.writing() as tx:  # as the use cases write: on SQLite, taking the writer first
+                tx.put_setting("acme", "counter", tx.setting("acme", "counter", changing=True) + 1)
+        return times
+
+    outcomes = at_once({f"writer {n}": (lambda: count(10)) for n in range(WRITERS)})
+
+    assert outcomes == {f"writer {n}": 10 for n in range(WRITERS)}
+    with repository.reading() as tx:
+        assert tx.setting("acme", "counter") == 10 * WRITERS
+
+
+def test_x3_creates_taking_turns_of_one_round_robin_at_once_share_the_records_out_evenly_and_never_run_again(
+    side_by_side: Callable[[], SqlRepository], caplog: pytest.LogCaptureFixture
+) -> None:
+    own = _crm(side_by_side())
+    own.add_group("acme", "Sales", GroupKind.COMPETENCE, id="sales")
+    for n in range(WRITERS):
+        own.add_member("sales", f"u{n}")
+    own.set_auto_assign("acme", "company", [RoundRobin("account_manager", "sales")], actor="anna")
+    caplog.set_level(logging.INFO, logger="ownership")
+
+    def create(n: int) -> int:
+        for r in range(5):
+            own.create("company", actor="anna", id=f"C-{n}-{r}")
+        return 5
+
+    outcomes = at_once({f"writer {n}": (lambda n=n: create(n)) for n in range(WRITERS)})
+
+    assert outcomes == {f"writer {n}": 5 for n in range(WRITERS)}
+    assert _retries(caplog) == []
+    given = Counter(
+        holder.id
+        for n in range(WRITERS)
+        for r in range(5)
+        for holder in own.holders(own.record("company", f"C-{n}-{r}"), "account_manager")
+    )
+    assert given == {f"u{n}": 5 for n in range(WRITERS)}, "each turn went to the next member, none twice"
 
 
 def test_x3_reads_never_fail_while_writers_hand_the_same_records_over(

@@ -448,7 +448,7 @@ class _MemoryTransaction:
             counts[status] = counts.get(status, 0) + 1
         return counts
 
-    def setting(self, tenant: str, key: str) -> Any:
+    def setting(self, tenant: str, key: str, *, changing: bool = False) -> Any:  # noqa: ARG002 - units run one at a time
         text = self._r._settings.get((tenant, key))
         return json.loads(text) if text is not None else None
 

@@ -60,6 +60,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TextClause,
     TypeDecorator,
     UniqueConstraint,
     and_,
@@ -589,7 +590,10 @@ class SqlRepository:
       before it reads what it decides on: the directory's generation row, shared
       (``FOR KEY SHARE``), when it begins; then each record it reads or writes,
       alone, by a transaction-level advisory lock. Units of different records
-      never wait for each other, and two units of one record take turns.
+      never wait for each other, and two units of one record take turns. A
+      tenant setting it reads is locked the same way, but shared, so that units
+      reading one setting (the rules `create` follows) run side by side; a unit
+      that reads a setting to change it (a round robin's turn) takes it alone.
     - A unit that writes the directory (a tenant, user, group or membership),
       or reads many records to change them (`writing_alone`, or a unit whose
       reads call for it), takes the generation row alone (``FOR UPDATE``): it
@@ -1241,14 +1245,15 @@ class _Statements:
         self.share_generation = select(value).where(the_row).with_for_update(key_share=True, read=True)
         self.take_generation = select(value).where(the_row).with_for_update()
         self.move_generation = update(schema_table).where(the_row).values({value: value + 1})
-        self.lock = (
-            text(
-                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
-                "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS sorted"
-            )
-            if dialect == "postgresql"
-            else None
-        )
+
+        def locking(taking: str) -> TextClause | None:
+            sorted_keys = "SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"
+            if dialect != "postgresql":
+                return None
+            return text(f"SELECT {taking}(hashtextextended(k, 0)) FROM ({sorted_keys}) AS sorted")
+
+        self.lock = locking("pg_advisory_xact_lock")
+        self.share = locking("pg_advisory_xact_lock_shared")  # units that take it share it; one taking `lock` waits
         held = assignments.alias("held")
         self.look = (
             select(
@@ -1346,7 +1351,8 @@ class _SqlTransaction:
         self._positions: dict[RecordRef, int] = {}
         self._generation: int | None = None  # the directory's generation this unit reads at, once read
         self._wrote_directory = False  # whether this unit wrote the directory: then it moved the generation on
-        self._locked: set[str] = set()  # the advisory locks this unit holds (records, settings)
+        self._locked: set[str] = set()  # the advisory locks this unit holds alone (records, settings it changes)
+        self._shared: set[str] = set()  # those it shares with other units (settings it reads)
         self._written: dict[str, int] = {}  # rows written, by table
         self._forget_read()
 
@@ -1380,21 +1386,26 @@ class _SqlTransaction:
             self._generation = self._c.execute(self._s.take_generation).scalar_one()
             self._mode = _ALONE
 
-    def _lock(self, keys: Iterable[str]) -> None:
-        """Take the advisory locks of `keys` this unit does not hold yet, in their sorted order."""
+    def _lock(self, keys: Iterable[str], *, shared: bool = False) -> None:
+        """Take the advisory locks of `keys` this unit does not hold yet, in their sorted order.
+
+        A `shared` lock only keeps the units that take it alone waiting; several units share it at once.
+        """
         if self._mode != _WRITE:
             return  # a unit alone, or on SQLite, has every record to itself; one that only reads locks nothing
-        wanted = sorted(set(keys) - self._locked)
+        held = self._locked | self._shared if shared else self._locked
+        wanted = sorted(set(keys) - held)
         if not wanted:
             return
-        if len(self._locked) + len(wanted) > _MOST_LOCKS:
+        if len(self._locked) + len(self._shared) + len(wanted) > _MOST_LOCKS:
             self._go_alone()  # many records: one lock of everything, not a lock each
             return
         if self._failed:
             raise _failed_before()
-        assert self._s.lock is not None, "only PostgreSQL's units lock"
-        self._c.execute(self._s.lock, {"keys": wanted})
-        self._locked.update(wanted)
+        statement = self._s.share if shared else self._s.lock
+        assert statement is not None, "only PostgreSQL's units lock"
+        self._c.execute(statement, {"keys": wanted})
+        (self._shared if shared else self._locked).update(wanted)
 
     def _lock_records(self, refs: Iterable[RecordRef]) -> None:
         self._lock(f"ownership:record:{ref.kind}/{ref.id}" for ref in refs)
@@ -1691,8 +1702,9 @@ class _SqlTransaction:
         self._go_alone()
         return dict(self._read(_counting_by_status(kind, filter)))
 
-    def setting(self, tenant: str, key: str) -> Any:
-        self._lock((_setting_lock(tenant, key),))
+    def setting(self, tenant: str, key: str, *, changing: bool = False) -> Any:
+        # Units that read a setting share its lock; one that reads it to change it, or changes it, takes it alone.
+        self._lock((_setting_lock(tenant, key),), shared=not changing)
         found = self._read(self._s.setting, tenant=tenant, key=key)
         return json.loads(found[0][0]) if found else None
 

@@ -933,6 +933,13 @@ class RepositoryContract:
             assert tx.setting("acme", "segments.hot") == {"version": 2}
             assert tx.setting("acme", "segments.cold") is None
             assert tx.setting("globex", "segments.hot") == {"version": 9}, "another tenant's is its own"
+        with repo.transaction() as tx:
+            assert tx.setting("acme", "segments.hot", changing=True) == {"version": 2}, "read to change it"
+            assert tx.setting("acme", "segments.cold", changing=True) is None
+            tx.put_setting("acme", "segments.hot", {"version": 3})
+            assert tx.setting("acme", "segments.hot") == {"version": 3}
+        with repo.transaction() as tx:
+            assert tx.setting("acme", "segments.hot") == {"version": 3}
 
     # --- units of work, with the new writes ----------------------------------------------
 

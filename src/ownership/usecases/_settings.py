@@ -36,9 +36,9 @@ def read(key: str, data: Any) -> NumberRange | Segment | AutoAssignment | str:
     raise InvalidValueError(f"ownership keeps no setting under {key!r}, only under {known}.")
 
 
-def number_range(tx: Transaction, tenant: str, kind: str) -> NumberRange | None:
-    """The tenant's number range for `kind`, as stored, or None."""
-    data = tx.setting(tenant, _numbers_key(kind))
+def number_range(tx: Transaction, tenant: str, kind: str, *, changing: bool = False) -> NumberRange | None:
+    """The tenant's number range for `kind`, as stored, or None; `changing`: see `Transaction.setting`."""
+    data = tx.setting(tenant, _numbers_key(kind), changing=changing)
     return structure(data, NumberRange) if data is not None else None
 
 
@@ -52,9 +52,9 @@ def numbers_turn(tenant: Tenant | str, kind: str) -> str:
     return key("numbers", tenant.id if isinstance(tenant, Tenant) else tenant, kind)
 
 
-def segment(tx: Transaction, tenant: str, id: str) -> Segment | None:
-    """The tenant's saved segment `id`, or None."""
-    data = tx.setting(tenant, _SEGMENTS + id)
+def segment(tx: Transaction, tenant: str, id: str, *, changing: bool = False) -> Segment | None:
+    """The tenant's saved segment `id`, or None; `changing`: see `Transaction.setting`."""
+    data = tx.setting(tenant, _SEGMENTS + id, changing=changing)
     return structure(data, Segment) if data is not None else None
 
 
@@ -86,7 +86,7 @@ def put_auto_assignment(tx: Transaction, tenant: str, rules: AutoAssignment) -> 
 
 def last_turn(tx: Transaction, tenant: str, kind: str, role: str, group: str) -> str | None:
     """The id of the member a round robin over `group` for `role` of `kind` gave the last record to, or None."""
-    data = tx.setting(tenant, _turn_key(kind, role, group))
+    data = tx.setting(tenant, _turn_key(kind, role, group), changing=True)
     return str(data) if data is not None else None
 
 

@@ -136,7 +136,7 @@ class Search(Viewing):
                     self._user(tx, part.assignee.id, seen_by=acting.tenant)
                 elif isinstance(part, HeldByCriterion) and part.assignee.kind is AssigneeKind.GROUP:
                     self._group(tx, part.assignee.id, seen_by=acting.tenant)
-            kept = _settings.segment(tx, acting.tenant, segment.id) if segment.id is not None else None
+            kept = _settings.segment(tx, acting.tenant, segment.id, changing=True) if segment.id is not None else None
             if kept is not None:
                 _check_keeper(kept, acting, "overwrite")
             saved = evolve(
@@ -187,7 +187,7 @@ class Search(Viewing):
             acting = self._actor(tx, actor)
             if acting.tenant != home.id:
                 raise ForeignActorError(f"{acting.name} cannot delete the segments of tenant {home.id!r}.")
-            kept = _settings.segment(tx, home.id, id)
+            kept = _settings.segment(tx, home.id, id, changing=True)
             if kept is None:
                 raise UnknownSegmentError(f"Tenant {home.id!r} has no segment {id!r}; there is nothing to delete.")
             _check_keeper(kept, acting, "delete")

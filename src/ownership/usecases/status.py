@@ -162,7 +162,7 @@ class Statuses(Writer):
             return numbered
 
     def _next_number(self, tx: Transaction, tenant: str, kind: str) -> str:
-        numbers = _settings.number_range(tx, tenant, kind)
+        numbers = _settings.number_range(tx, tenant, kind, changing=True)
         if numbers is None:
             raise NumberingError(
                 f"Tenant {tenant!r} has no number range for {kind} records; configure one with set_number_range."
