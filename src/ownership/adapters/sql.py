@@ -613,7 +613,7 @@ class SqlRepository:
         if engine.dialect.name == "sqlite":
             _prepare_sqlite(engine)
         self.engine = engine
-        self._statements = _Statements(engine.dialect.name)
+        self._statements = _statements_of(engine.dialect.name)
         self._turns = _turns_of(engine)
         self._local = threading.local()
         self._checked = False
@@ -764,13 +764,102 @@ class SqlRepository:
     def _check_schema(self, connection: Connection) -> None:
         if self._checked:
             return
-        if not inspect(connection).has_table(schema_table.name):
-            raise SchemaVersionError(
-                "The database has no ownership tables; call ownership.adapters.sql.create_schema(engine), "
-                "or create them from ownership.adapters.sql.metadata in your migrations."
-            )
-        _check_version(connection.execute(select(schema_table.c.version)).scalars().all())
+        _check_tables(connection)
         self._checked = True
+
+
+class JoinedRepository:
+    """A `Repository` whose units of work run inside the transaction a host has open on its own connection.
+
+    The host's rows and `ownership`'s then commit or roll back together, by
+    the host's ``commit()`` or ``rollback()``; `ownership` never ends the
+    transaction. Each unit is a savepoint in it, so a use case that is refused
+    takes back only its own part, and the host's transaction goes on.
+
+        with engine.begin() as connection:  # the host's transaction
+            connection.execute(insert(deals).values(id="D-1", title="Fleet renewal"))
+            crm = Ownership(rulebook, JoinedRepository(connection))
+            crm.create("deal", id="D-1", actor="anna")
+        # both rows are committed here, or neither is
+
+    With a SQLAlchemy ``Session``, join ``session.connection()``. A repository
+    joins one transaction: once the host has ended it, every unit is refused
+    with `StorageError`, and the next transaction takes a new one.
+
+    What the units lock (see `SqlRepository`) is held until the host's
+    transaction ends: records they wrote, and, after a change of the directory
+    (users, groups, memberships), every other writer's way in. On SQLite the
+    host's transaction takes the database's one writer when it is joined,
+    unless it holds it already. Nothing read in the host's transaction is kept
+    beyond it: a joined repository offers no generation to cache by.
+
+    Raises:
+        InvalidValueError: the connection is to a database the repository does not run on.
+        SchemaVersionError: the database has no `ownership` tables, or another version of them.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        if connection.dialect.name not in DIALECTS:
+            raise InvalidValueError(
+                f"The SQL repository runs on SQLite and PostgreSQL, not {connection.dialect.name}; "
+                "implement ownership.ports.Repository for it, and prove it with ownership.testing.contract."
+            )
+        postgresql = connection.dialect.name == "postgresql"
+        try:
+            if not postgresql:
+                _take_sqlite_writer(connection)
+            _check_tables(connection)
+            tx = _SqlTransaction(connection, _statements_of(connection.dialect.name), _WRITE if postgresql else _SERIAL)
+            tx._begin(_WRITE)
+        except SQLAlchemyError as error:
+            raise _translated(error, committing=False) from error
+        self._connection = connection
+        self._joined = connection.get_transaction()
+        self._local = _Joined(tx)
+        self._turns = None
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Open a unit of work: a savepoint in the host's transaction; see `ownership.ports.Repository`."""
+        if self._connection.closed or self._connection.get_transaction() is not self._joined:
+            raise StorageError(
+                "The host's transaction this repository joined has ended, so nothing more can be read or written "
+                "in it; join the next transaction with a new JoinedRepository."
+            )
+        return _SqlUnit(self, _WRITE)
+
+    def close(self) -> None:
+        """Nothing to close: the connection, and its transaction, are the host's."""
+
+
+@attrs.define
+class _Joined:
+    """What a joined repository's units find open on their thread, whichever thread that is: the host's transaction."""
+
+    tx: "_SqlTransaction"
+
+
+def _take_sqlite_writer(connection: Connection) -> None:
+    """Begin the host's transaction on SQLite as one that writes, unless the driver is in one already.
+
+    SQLite's driver begins a transaction of its own only before a write, and a
+    savepoint outside one would commit on release; taking the writer now also
+    keeps the host's later writes from waiting for it.
+    """
+    if not connection.in_transaction():
+        connection.begin()
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _check_tables(connection: Connection) -> None:
+    """Refuse a database without `ownership`'s tables, or with another version of them."""
+    if not inspect(connection).has_table(schema_table.name):
+        raise SchemaVersionError(
+            "The database has no ownership tables; call ownership.adapters.sql.create_schema(engine), "
+            "or create them from ownership.adapters.sql.metadata in your migrations."
+        )
+    _check_version(connection.execute(select(schema_table.c.version)).scalars().all())
 
 
 @attrs.frozen
@@ -806,7 +895,9 @@ class _SqlUnit:
 
     __slots__ = ("_immediate", "_mode", "_repo", "_saved", "_savepoint", "_turn")
 
-    def __init__(self, repo: SqlRepository, mode: str, *, immediate: bool = False, turn: str | None = None) -> None:
+    def __init__(
+        self, repo: "SqlRepository | JoinedRepository", mode: str, *, immediate: bool = False, turn: str | None = None
+    ) -> None:
         self._repo = repo
         self._mode = mode
         self._immediate = immediate
@@ -827,12 +918,14 @@ class _SqlUnit:
                 raise _translated(error, committing=False) from error
             self._saved = dict(current._positions)
             return current
-        if self._repo._turns is not None:
-            self._repo._turns.acquire()
+        repo = self._repo
+        assert isinstance(repo, SqlRepository), "a joined repository's units are savepoints in the host's transaction"
+        if repo._turns is not None:
+            repo._turns.acquire()
         try:
-            connection = self._repo.engine.connect()
+            connection = repo.engine.connect()
             try:
-                tx = self._begin(connection)
+                tx = self._begin(repo, connection)
             except BaseException:
                 if self._turn is not None:
                     _end_turn(connection)
@@ -847,7 +940,7 @@ class _SqlUnit:
         local.tx = tx
         return tx
 
-    def _begin(self, connection: Connection) -> "_SqlTransaction":
+    def _begin(self, repo: SqlRepository, connection: Connection) -> "_SqlTransaction":
         """Begin the unit's transaction on `connection`, at its isolation level, with what it takes first."""
         postgresql = connection.dialect.name == "postgresql"
         if self._immediate:
@@ -863,8 +956,8 @@ class _SqlUnit:
             connection.execute(_TAKE_TURN, {"turn": self._turn})
             connection.commit()
         connection.begin()
-        self._repo._check_schema(connection)
-        tx = _SqlTransaction(connection, self._repo._statements, self._mode if postgresql else _SERIAL)
+        repo._check_schema(connection)
+        tx = _SqlTransaction(connection, repo._statements, self._mode if postgresql else _SERIAL)
         tx._begin(self._mode)
         return tx
 
@@ -1069,6 +1162,11 @@ def _upsert(dialect: str, table: Table, keys: Sequence[str]) -> Executable:
 def _insert_new(dialect: str, table: Table, key: str) -> Executable:
     """The statement that inserts a row unless one with the same `key` is there."""
     return _native_insert(dialect, table).on_conflict_do_nothing(index_elements=[table.c[key]])
+
+
+@functools.cache
+def _statements_of(dialect: str) -> "_Statements":
+    return _Statements(dialect)
 
 
 class _Statements:
