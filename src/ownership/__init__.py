@@ -94,7 +94,20 @@ from ownership.segments import (
     status_in,
     unassigned,
 )
-from ownership.service import Finding, IdPage, Ownership, Page, Progress, Row, Selection, Setting, Snapshot
+from ownership.service import (
+    Drift,
+    Finding,
+    HostRecord,
+    IdPage,
+    Ownership,
+    Page,
+    Progress,
+    RecordDrift,
+    Row,
+    Selection,
+    Setting,
+    Snapshot,
+)
 
 __all__ = [
     "ACTIONS",
@@ -126,6 +139,7 @@ __all__ = [
     "Event",
     "Facts",
     "FeatureDisabledError",
+    "Drift",
     "Finding",
     "ForeignActorError",
     "ForeignTenantError",
@@ -133,6 +147,7 @@ __all__ = [
     "Generations",
     "Group",
     "GroupKind",
+    "HostRecord",
     "IdPage",
     "InactiveUserError",
     "InvalidValueError",
@@ -160,6 +175,7 @@ __all__ = [
     "Reason",
     "Record",
     "RecordCreated",
+    "RecordDrift",
     "RecordGroupError",
     "RecordRef",
     "RecordShared",

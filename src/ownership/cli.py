@@ -6,7 +6,8 @@ apply rules take the rulebook with ``--rulebook`` (or ``OWNERSHIP_RULEBOOK``):
 a preset's name or ``package.module:name`` of the host's own.
 
 Exit codes: 0 done; 1 done, with something to look at (``audit`` found
-something, ``explain`` refused, ``dispatch`` left notifications pending); 2
+something, ``explain`` refused, ``dispatch`` left notifications pending,
+``reconcile`` found drift); 2
 the command could not be carried out, said in one line on standard error.
 ``--json`` prints what scripts read instead of tables.
 """
@@ -30,7 +31,7 @@ from ownership.errors import FeatureDisabledError, InvalidValueError, OwnershipE
 from ownership.model import AssigneeKind, RecordRef
 from ownership.notify import Dispatched, Notifier
 from ownership.policy import Rulebook
-from ownership.service import Ownership, Snapshot
+from ownership.service import HostRecord, Ownership, Snapshot
 
 if TYPE_CHECKING:
     from ownership.adapters.sql import SqlRepository
@@ -194,6 +195,32 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    rows = _read_rows(args.file)
+    with _opened(args) as own:
+        drift = own.reconcile(
+            args.kind,
+            rows,
+            tenant=args.tenant,
+            dry_run=args.dry_run,
+            notify=args.notify,
+            progress=ProgressBar("reconciling"),
+        )
+    if args.json:
+        _print_json(serde.unstructure(drift))
+    else:
+        verbs = ("would add", "would remove", "would change") if args.dry_run else ("added", "removed", "changed")
+        for verb, ids in zip(verbs, (drift.added, drift.removed, [d.id for d in drift.changed]), strict=True):
+            if ids:
+                print(f"{verb}: {', '.join(ids)}")
+        done = "in step" if drift.in_step else "not in step" if args.dry_run else "now in step"
+        words = ("to add", "to remove", "to change") if args.dry_run else ("added", "removed", "changed")
+        sizes = (len(drift.added), len(drift.removed), len(drift.changed))
+        counts = ", ".join(f"{n} {word}" for n, word in zip(sizes, words, strict=True))
+        print(f"The {args.kind} records of {drift.tenant} are {done} with {_counted(len(rows), 'row')} ({counts}).")
+    return 0 if drift.in_step else FOUND
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     notifier = _notifier(args.notifier)
     if args.interval is not None and not args.watch:
@@ -289,8 +316,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ownership",
         description="Who is responsible for a record, who may see it, who must hear of it.",
-        epilog="Exit codes: 0 done; 1 something found (audit), refused (explain) or left pending (dispatch); "
-        "2 the command failed.",
+        epilog="Exit codes: 0 done; 1 something found (audit, reconcile), refused (explain) "
+        "or left pending (dispatch); 2 the command failed.",
     )
     _add_options(parser, on_database=True, defaults=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -330,6 +357,21 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: standard output)")
     load = on_database(command("import", _import, "read an export into an empty database"))
     load.add_argument("file", metavar="FILE", help="the export to read, or - for standard input")
+    reconcile = on_database(
+        command(
+            "reconcile",
+            _reconcile,
+            "make a tenant's records of a kind agree with the host's rows, and report the drift; "
+            "exit code 1 when there was any",
+        )
+    )
+    reconcile.add_argument("kind", metavar="KIND", help="the record kind, e.g. deal")
+    reconcile.add_argument(
+        "file", metavar="FILE", help="the host's rows as a JSON list (see Ownership.reconcile), or - for standard input"
+    )
+    reconcile.add_argument("--tenant", required=True, metavar="TENANT", help="the home tenant of the records")
+    reconcile.add_argument("--dry-run", action="store_true", help="only report the drift; change nothing")
+    reconcile.add_argument("--notify", action="store_true", help="tell the new holders of notified roles")
     dispatch = on_database(
         command("dispatch", _dispatch, "deliver the outbox's pending notifications to the host's notifier")
     )
@@ -512,6 +554,21 @@ def _read_snapshot(file: str) -> Snapshot:
         raise CommandError(f"{file!r} is not JSON: {error}.") from error
     except InvalidValueError as error:  # serde's sentence names the entry: "users[3].admin must be true or false, ..."
         raise CommandError(f"{file!r} is not an export of ownership: {error}") from error
+
+
+def _read_rows(file: str) -> list[HostRecord]:
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        return serde.structure(json.loads(text), list[HostRecord])
+    except OSError as error:
+        raise CommandError(f"Cannot read {file!r}: {error.strerror or error}.") from error
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{file!r} is not JSON: {error}.") from error
+    except InvalidValueError as error:
+        raise CommandError(
+            f'{file!r} is not a list of rows like {{"id": "D-1", "holders": {{"owner": [{{"kind": "user", '
+            f'"id": "anna"}}]}}}}: {error}'
+        ) from error
 
 
 def _write(path: Path, text: str) -> None:

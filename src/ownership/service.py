@@ -21,6 +21,7 @@ from ownership.usecases.holders import Holders
 from ownership.usecases.notifications import Notifications
 from ownership.usecases.questions import Questions
 from ownership.usecases.reads import Reads
+from ownership.usecases.reconcile import Drift, HostRecord, Reconciling, RecordDrift
 from ownership.usecases.records import Records
 from ownership.usecases.search import Search
 from ownership.usecases.snapshots import Snapshots
@@ -28,13 +29,16 @@ from ownership.usecases.status import Statuses
 
 __all__ = [
     "AssigneeLike",
+    "Drift",
     "Finding",
     "GroupLike",
     "HoldersLike",
+    "HostRecord",
     "Ownership",
     "IdPage",
     "Page",
     "Progress",
+    "RecordDrift",
     "RecordLike",
     "Row",
     "Selection",
@@ -58,6 +62,7 @@ class Ownership(
     Questions,
     Audit,
     Snapshots,
+    Reconciling,
 ):
     """Who is responsible for which record, kept right as people and records change.
 

@@ -45,6 +45,7 @@ from ownership import (
     ForeignTenantError,
     Group,
     GroupKind,
+    HostRecord,
     InvalidValueError,
     LeastLoad,
     Lifecycle,
@@ -255,6 +256,7 @@ BAD: dict[str, list[tuple[str, object]]] = {
         ("int-items", {"watcher": [5]}),
     ],
     "notifier?": [("int", 5), ("str", "notifier")],
+    "host-rows": [("int", 5), ("str", "D-1"), ("int-item", [5]), ("none-item", [None]), ("dict-item", [{"id": "D-1"}])],
     "lease": [("int", 60), ("str", "60s"), ("none", None), ("zero", timedelta(0)), ("negative", timedelta(seconds=-1))],
     "backoff": [("int", 1), ("str", "1s"), ("none", None), ("negative", timedelta(seconds=-1))],
     "keys?": [("int", 5), ("int-item", [5]), ("none-item", [None])],
@@ -421,6 +423,14 @@ METHODS: dict[str, dict[str, tuple[str, object]]] = {
         "progress": ("progress?", None),
     },
     "record": {"record": ("record", D1)},
+    "reconcile": {
+        "kind": ("kind", "deal"),
+        "rows": ("host-rows", [HostRecord("D-1", {"responsible": ANNA})]),
+        "tenant": ("tenant", "acme"),
+        "dry_run": ("flag", True),
+        "notify": ("flag", False),
+        "progress": ("progress?", None),
+    },
     "record_activity": {"record": ("record", D1), "activity": ("activity", "note_added"), "actor": ("user?", "bob")},
     "release": {"record": ("record", T1), "role": ("role", "team"), "actor": ("user", "bob")},
     "remove_from_group": {
@@ -654,6 +664,12 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., object], dict[str, object], dict[str
     "Assignee.user": (Assignee.user, {"id": "anna"}, {"id": "id"}, InvalidValueError),
     "Assignee.group": (Assignee.group, {"id": "g"}, {"id": "id"}, InvalidValueError),
     "RecordRef": (RecordRef, {"kind": "deal", "id": "d-1"}, {"kind": "id", "id": "id"}, InvalidValueError),
+    "HostRecord": (
+        HostRecord,
+        {"id": "d-1", "holders": {"responsible": ANNA}, "status": None, "name": None, "labels": None},
+        {"id": "id", "holders": "holders-map", "status": "id?", "name": "text?", "labels": "names?"},
+        InvalidValueError,
+    ),
     "Record": (
         Record,
         {
@@ -911,6 +927,13 @@ FIELD_BAD: dict[str, list[tuple[str, object]]] = {
     "group-ref": [("int", 5), ("none", None), ("empty", ""), ("nul", "a\x00b"), ("long", LONG_ID)],
     "who": [("int", 5), ("none", None), ("empty", ""), ("nul", "a\x00b"), ("surrogate", "\ud800"), ("long", LONG_ID)],
     "callable": [("int", 5), ("str", "now")],
+    "holders-map": [
+        ("int", 5),
+        ("str", "anna"),
+        ("int-key", {5: ANNA}),
+        ("str-value", {"responsible": "anna"}),
+        ("int-items", {"responsible": [5]}),
+    ],
 }
 """Bad values of each kind of field: those of the arguments, and the kinds only values have."""
 

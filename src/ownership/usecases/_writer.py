@@ -10,10 +10,11 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from ownership.errors import AssigneeKindError, ForeignActorError, ForeignTenantError
 from ownership.events import Assigned, Unassigned
+from ownership.filters import InGroup
 from ownership.lifecycle import check_status, refused
 from ownership.model import (
     Assignee,
@@ -35,7 +36,7 @@ from ownership.policy import Policy, Role
 from ownership.ports import Transaction
 from ownership.usecases._lookups import check_active
 from ownership.usecases._unit import offers
-from ownership.usecases._viewing import Viewing
+from ownership.usecases._viewing import Viewing, all_selected
 
 
 def _handovers(
@@ -107,16 +108,33 @@ class Writer(Viewing):
         """Refuse what the record's status refuses: an inbox or archived contact takes no new holders (CT1)."""
         check_status(self.rulebook.policy(record.kind).lifecycle, record, operation, doing)
 
+    def _forget(self, tx: Transaction, record: Record) -> None:
+        """Stop tracking a record for good, taking the members of a record group out of it first (CT6)."""
+        collected = self.rulebook.policy(record.kind).collects
+        if collected is not None:
+            for member in list(all_selected(tx, collected, InGroup(record.id))):
+                tx.put_record(evolve(member, groups=member.groups - {record.id}))
+        tx.delete_record(record.ref)
+
     @staticmethod
     def _held_group(tx: Transaction, assignee: Assignee) -> Group | None:
         return tx.group(assignee.id) if assignee.kind is AssigneeKind.GROUP else None
 
     def _assignee(
-        self, tx: Transaction, given: AssigneeLike, role: Role, record: Record, slot: Tenant, *, asker: User | None
+        self,
+        tx: Transaction,
+        given: AssigneeLike,
+        role: Role,
+        record: Record,
+        slot: Tenant,
+        *,
+        asker: User | None,
+        leavers: bool = False,
     ) -> Assignee:
         """Check that `given` may hold `role` in `slot`'s part of the record, and return it as an Assignee.
 
         To `asker`, a user or group of another tenant is unknown (`_user`); only the host learns it is foreign.
+        A user who has left may hold it only where the host records its own data (`leavers`).
         """
         assignee = as_assignee(given)
         group = None
@@ -128,7 +146,8 @@ class Writer(Viewing):
                     f"{user.name} belongs to tenant {user.tenant!r}; the {role.name} of {record} "
                     f"must be of tenant {slot.id!r}."
                 )
-            check_active(user, "be assigned")
+            if not leavers:
+                check_active(user, "be assigned")
         elif assignee.kind is AssigneeKind.GROUP:
             group = self._group(tx, assignee.id, seen_by=seen_by)
             if group.tenant != slot.id:
@@ -168,12 +187,14 @@ class Writer(Viewing):
         """Write one change of holders and the event that records it."""
         self._apply(tx, [Change(event, record.ref, role, assignee, slot)], actor=actor, at=at)
 
-    def _apply(self, tx: Transaction, changes: Sequence[Change], *, actor: User | None, at: datetime) -> None:
+    def _apply(
+        self, tx: Transaction, changes: Sequence[Change], *, actor: User | None, at: datetime, quiet: bool = False
+    ) -> None:
         """Write changes of holders, the events that record them, and who must hear of them, a kind of write at a time.
 
         Every removal comes before every addition, so a slot handed from one
         assignee to another never holds both, and a repository can write
-        each kind of row in one batch.
+        each kind of row in one batch. A `quiet` change is heard of by no one.
         """
         by = id_of(actor)
         assignments = [Assignment(c.record, c.role.name, c.assignee, c.slot, at, by) for c in changes]
@@ -194,6 +215,8 @@ class Writer(Viewing):
                 for c in changes
             ]
         )
+        if quiet:
+            return
         recipients: dict[tuple[Assignee, str], list[User]] = {}
         told: set[tuple[RecordRef, str]] = set()
         features: dict[str, frozenset[str]] = {}

@@ -12,7 +12,7 @@ from attrs import evolve
 
 from ownership.errors import AccessDeniedError, ForeignTenantError, RecordGroupError, TransitionError
 from ownership.events import Assigned, Unassigned
-from ownership.filters import EVERYTHING, HomeIs, InGroup, Test, all_of, compiled
+from ownership.filters import EVERYTHING, HomeIs, Test, all_of, compiled
 from ownership.lifecycle import ASSIGN, required
 from ownership.model import (
     Assignee,
@@ -195,11 +195,7 @@ class Bulk(Statuses):
             records = self._selected(tx, selection, acting, "edit")
             for done, record in enumerate(records, 1):
                 check_home(record, acting, "delete")
-                collected = self.rulebook.policy(record.kind).collects
-                if collected is not None:
-                    for member in list(all_selected(tx, collected, InGroup(record.id))):
-                        tx.put_record(evolve(member, groups=member.groups - {record.id}))
-                tx.delete_record(record.ref)
+                self._forget(tx, record)
                 report(progress, done, len(records))
             return len(records)
 
