@@ -102,9 +102,9 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks: access (django-rules, installed here only, its baseline), SQL, bulk, dispatch, fan-out, host.
+    """Run the benchmarks: access (django-rules, installed here only), SQL, bulk, dispatch, fan-out, host, load.
 
-    The SQL, bulk, dispatch and host benchmarks measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL,
+    All but access measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL,
     else the one `.ci/postgres` starts (and leaves running). Arguments after ``--`` replace ``--large`` for the
     access, SQL and host benchmarks.
     """
@@ -118,3 +118,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_dispatch.py", "--postgresql", server)
     session.run("python", "benchmarks/bench_fanout.py", "--postgresql", server)
     session.run("python", "benchmarks/bench_host.py", "--postgresql", server, *arguments)
+    session.run("python", "benchmarks/bench_load.py", "--postgresql", server)

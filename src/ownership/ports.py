@@ -416,6 +416,35 @@ class MovesHolders(Protocol):
 
 
 @runtime_checkable
+class AddsRecords(Protocol):
+    """What a repository's `Transaction` may offer: records the unit knows are not tracked, written in bulk.
+
+    `Ownership` adds the records of a first load (`reconcile`) through it: the
+    same as `Transaction.put_record` of each, for records of which no version is
+    tracked (their histories begin at position 0), in as few writes as the
+    repository can. A record that is tracked after all makes the unit fail.
+    """
+
+    def add_records(self, records: Sequence[Record]) -> None:
+        """Track `records`, none of which is tracked yet."""
+        ...
+
+
+@runtime_checkable
+class FindsHomes(Protocol):
+    """What a repository's `Transaction` may offer: where many records are at home, in few reads.
+
+    `Ownership` checks the ids of a load (`reconcile`) through it, rather than
+    reading each record: the same as `Transaction.record` of each id, keeping
+    only the home tenants of those tracked.
+    """
+
+    def homes(self, kind: str, ids: Sequence[str]) -> Mapping[str, str]:
+        """The home tenant of each of `ids` that names a tracked record of `kind`, by id."""
+        ...
+
+
+@runtime_checkable
 class GenerationOfUnit(Protocol):
     """What a repository's `Transaction` may offer: the directory's generation the unit reads at.
 

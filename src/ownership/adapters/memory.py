@@ -448,6 +448,10 @@ class _MemoryTransaction:
             counts[status] = counts.get(status, 0) + 1
         return counts
 
+    def homes(self, kind: str, ids: Sequence[str]) -> Mapping[str, str]:
+        found = (self._r._records.get(RecordRef(kind, id)) for id in ids)
+        return {record.id: record.tenant for record in found if record is not None}
+
     def setting(self, tenant: str, key: str, *, changing: bool = False) -> Any:  # noqa: ARG002 - units run one at a time
         text = self._r._settings.get((tenant, key))
         return json.loads(text) if text is not None else None

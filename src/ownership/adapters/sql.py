@@ -1179,6 +1179,7 @@ class _Statements:
         self.put_group = _upsert(dialect, groups, ["id"])
         self.put_membership = _upsert(dialect, memberships, ["group_id", "user_id"])
         self.put_record = _upsert(dialect, records, ["kind", "id"])
+        self._load_statements()
         self.enqueue = _insert_new(dialect, outbox, "key")
         self.put_outbox_entry = _upsert(dialect, outbox, ["key"])
         self.tenant = select(tenants).where(tenants.c.id == bindparam("id"))
@@ -1332,6 +1333,13 @@ class _Statements:
                 func.substr(settings.c.key, 1, bindparam("length", type_=Integer)) == prefix,
             )
             .order_by(settings.c.key)
+        )
+
+    def _load_statements(self) -> None:
+        """The statements of a load: records known to be new, added in bulk, and where many ids are at home."""
+        self.add_record = insert(records)
+        self.homes = select(records.c.id, records.c.tenant).where(
+            records.c.kind == bindparam("kind"), records.c.id.in_(bindparam("ids", expanding=True))
         )
 
     def _generation_statements(self, dialect: str) -> None:
@@ -1532,6 +1540,11 @@ class _SqlTransaction:
         else:
             self._pending.append((statement, [row]))
 
+    def _write_all(self, statement: Executable, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._write(statement, rows[0])
+            self._pending[-1][1].extend(rows[1:])
+
     def _flush(self) -> None:
         """Send the queued writes; if one fails, the unit can only be rolled back, whoever catches the error."""
         if self._failed:
@@ -1659,29 +1672,44 @@ class _SqlTransaction:
         self._lock_records((record.ref,))
         new = record.ref in self._records and self._records[record.ref] is None
         self._records[record.ref] = record
-        self._write(
-            self._s.put_record,
-            {
-                "kind": record.kind,
-                "id": record.id,
-                "tenant": record.tenant,
-                "created_at": record.created_at,
-                "shared_with": record.shared_with,
-                "offered_to": record.offered_to,
-                "name": record.name,
-                "name_key": None if record.name is None else record.name.casefold(),
-                "status": record.status,
-                "number": record.number,
-                "labels": record.labels,
-                "groups": record.groups,
-            },
-        )
+        self._write(self._s.put_record, _record_row(record))
         key = {"kind": record.kind, "id": record.id}
         for link, forget, add in self._s.links:
             if not new:  # a record this unit read as not tracked has no names to forget
                 self._write(forget, key)
             for name in sorted(link.names(record)):
                 self._write(add, {"kind": record.kind, "record_id": record.id, link.column: name})
+
+    def homes(self, kind: str, ids: Sequence[str]) -> Mapping[str, str]:
+        """The home tenant of each of `ids` tracked as a `kind`, 1,000 ids a read; see `ownership.ports.FindsHomes`."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), _IDS_A_READ):
+            part = list(ids[start : start + _IDS_A_READ])
+            found.update((id, tenant) for id, tenant in self._read(self._s.homes, kind=kind, ids=part))
+        return found
+
+    def add_records(self, records: Sequence[Record]) -> None:
+        """Track records none of which is tracked yet, one INSERT a table; see `ownership.ports.AddsRecords`.
+
+        A record tracked after all breaks the table's key, and the unit fails with `StorageError`.
+        """
+        if not records:
+            return
+        self._lock_records(record.ref for record in records)
+        rows = []
+        links: list[list[dict[str, Any]]] = [[] for _ in self._s.links]
+        for record in records:
+            _check_aware(record.created_at)
+            self._records[record.ref] = record
+            self._positions[record.ref] = 0
+            rows.append(_record_row(record))
+            for found, (link, _, _) in zip(links, self._s.links, strict=True):
+                found.extend(
+                    {"kind": record.kind, "record_id": record.id, link.column: n} for n in sorted(link.names(record))
+                )
+        self._write_all(self._s.add_record, rows)
+        for found, (_, _, add) in zip(links, self._s.links, strict=True):
+            self._write_all(add, found)
 
     def delete_record(self, ref: RecordRef) -> None:
         self._lock_records((ref,))
@@ -1892,6 +1920,27 @@ class _SqlTransaction:
             self._write(marking, {"keys": some, **claimed})
         for key in failed:
             self._write(counting, {"k": key, "later": later.get(key), "dead": key in dead, **claimed})
+
+
+_IDS_A_READ = 1_000  # ids one read of `homes` asks for
+
+
+def _record_row(record: Record) -> dict[str, Any]:
+    """The row of `ownership_records` that keeps `record`."""
+    return {
+        "kind": record.kind,
+        "id": record.id,
+        "tenant": record.tenant,
+        "created_at": record.created_at,
+        "shared_with": record.shared_with,
+        "offered_to": record.offered_to,
+        "name": record.name,
+        "name_key": None if record.name is None else record.name.casefold(),
+        "status": record.status,
+        "number": record.number,
+        "labels": record.labels,
+        "groups": record.groups,
+    }
 
 
 _MOST_LOCKS = 256  # records a writing unit locks one by one; one that touches more takes the generation row alone

@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ownership.errors import OwnershipError
 from ownership.events import (
     ActivityRecorded,
     Assigned,
@@ -65,6 +66,8 @@ from ownership.model import (
 )
 from ownership.notify import Channel, Notification, OutboxEntry
 from ownership.ports import (
+    AddsRecords,
+    FindsHomes,
     GenerationOfUnit,
     Generations,
     MovesHolders,
@@ -487,6 +490,35 @@ class RepositoryContract:
             assert list(tx.assignments(deal.ref)) == [helper, bob]
             assert list(tx.holdings(_ANNA)) == []
             assert list(tx.holdings(_BOB)) == [bob]
+
+    def test_records_added_in_bulk_read_back_as_put_and_their_histories_begin_at_0(self) -> None:
+        repo = self.make_repository()
+        deal = Record("deal", "D-1", "acme", _AT, shared_with={"globex"}, name="Fleet", labels={"north", "vip"})
+        lead = Record("lead", "L-1", "acme", _AT)
+        with repo.transaction() as tx:
+            if not isinstance(tx, AddsRecords):
+                pytest.skip("the repository's units do not add records in bulk, so they promise nothing of it")
+            tx.put_tenant(Tenant("acme", "Acme"))
+            tx.put_tenant(Tenant("globex", "Globex"))
+            tx.add_records([deal, lead])
+            assert tx.record(deal.ref) == deal, "a unit reads its own records"
+            assert list(tx.append_events([RecordCreated(deal.ref, "acme", None, _AT)])) == [0]
+        with repo.transaction() as tx:
+            assert (tx.record(deal.ref), tx.record(lead.ref)) == (deal, lead)
+            assert [r.id for r in tx.select("deal", SharedWith("globex"), limit=10)] == ["D-1"]
+            assert [r.id for r in tx.select("deal", Labelled("vip"), limit=10)] == ["D-1"]
+            assert list(tx.append_events([RecordCreated(lead.ref, "acme", None, _AT)])) == [0]
+        with repo.transaction() as tx:
+            if isinstance(tx, FindsHomes):
+                assert tx.homes("deal", ["D-1", "L-1", "D-9"]) == {"D-1": "acme"}, "only those tracked, of the kind"
+                assert tx.homes("lead", ["L-1"]) == {"L-1": "acme"}
+                assert tx.homes("deal", []) == {}
+        again = [Record("deal", "D-2", "acme", _AT), attrs.evolve(deal, name="Again")]
+        with pytest.raises(OwnershipError), repo.transaction() as tx:
+            tx.add_records(again)  # type: ignore[attr-defined]  # offered, as checked above
+        with repo.transaction() as tx:
+            assert tx.record(RecordRef("deal", "D-2")) is None, "a unit adding a tracked record keeps nothing"
+            assert tx.record(deal.ref) == deal
 
     def test_units_that_read_apart_or_write_alone_read_and_write_as_any_unit_does(self) -> None:
         repo = self.make_repository()

@@ -198,7 +198,8 @@ class Writer(Viewing):
         """
         by = id_of(actor)
         assignments = [Assignment(c.record, c.role.name, c.assignee, c.slot, at, by) for c in changes]
-        moved = _handovers(changes, assignments) if offers(type(tx), "move_assignment") else {}
+        handing = offers(type(tx), "move_assignment") and any(c.event is Unassigned for c in changes)
+        moved = _handovers(changes, assignments) if handing else {}
         for change, assignment in zip(changes, assignments, strict=True):
             if change.event is Unassigned:
                 if (change.record, change.role.name, change.slot) in moved:

@@ -41,7 +41,7 @@ from ownership.model import (
 )
 from ownership.policy import Policy, Role
 from ownership.ports import Transaction
-from ownership.usecases._unit import Progress, chunks, report, retried
+from ownership.usecases._unit import CHUNK, Progress, chunks, offers, report, retried
 from ownership.usecases._viewing import all_selected
 from ownership.usecases._writer import Change, Writer
 
@@ -204,28 +204,40 @@ class Reconciling(Writer):
             at = self._clock()
             added: list[tuple[Record, list[Change]]] = []
             changed: list[tuple[Record, Record, list[Change], RecordDrift]] = []
+            added_ids: list[str] = []
+            drifts: list[RecordDrift] = []
+            checked: set[tuple[str, Assignee]] = set()
+            elsewhere = self._homes_elsewhere(tx, kind, [row.id for row in wanted if row.id not in tracked], home)
             for done, row in enumerate(wanted, 1):
                 before = tracked.get(row.id)
-                record = before if before is not None else self._new(tx, policy, row, home, at)
-                roles = self._roles(tx, policy, row, record, home=home, features=features)
+                record = before if before is not None else self._new(policy, row, home, at, elsewhere=elsewhere)
+                roles = self._roles(tx, policy, row, record, home=home, features=features, checked=checked)
                 if before is None:
                     planned = [(role, assignee) for role, given in roles for assignee in given]
                     policy.check_new_slot(record, planned, features, home.id)
                     added.append((record, [Change(Assigned, record.ref, r, a, home.id) for r, a in planned]))
+                    added_ids.append(record.id)
                 else:
                     drift = self._drift(policy, before, row, roles, assignments=held.get(before.ref, ()), home=home)
                     if drift is not None:
                         changed.append(drift)
+                        drifts.append(drift[-1])
+                if len(added) + len(changed) >= CHUNK or done == len(wanted):
+                    # Written a chunk at a time, so a first load of millions is never all in memory at once;
+                    # a later row that is refused still takes back all of it, with the unit.
+                    if not dry_run:
+                        self._write_drift(tx, added, changed, [], at=at, notify=notify)
+                    added, changed = [], []
                 report(progress, done, len(wanted))
             removed = [record for id, record in sorted(tracked.items()) if id not in counted]
             if not dry_run:
-                self._write_drift(tx, added, changed, removed, at=at, notify=notify)
+                self._write_drift(tx, [], [], removed, at=at, notify=notify)
             return Drift(
                 kind,
                 home.id,
-                added=tuple(sorted(record.id for record, _ in added)),
+                added=tuple(sorted(added_ids)),
                 removed=tuple(record.id for record in removed),
-                changed=tuple(sorted((drift for *_, drift in changed), key=lambda d: d.id)),
+                changed=tuple(sorted(drifts, key=lambda d: d.id)),
                 applied=not dry_run,
             )
 
@@ -238,25 +250,41 @@ class Reconciling(Writer):
         *,
         home: Tenant,
         features: frozenset[str],
+        checked: set[tuple[str, Assignee]],
     ) -> list[tuple[Role, tuple[Assignee, ...]]]:
-        """The roles a row names, each with its holders, checked: one who has left may hold a role here."""
+        """The roles a row names, each with its holders, checked: one who has left may hold a role here.
+
+        What may hold a role is checked once a call (`checked`): a load names the same people again and again.
+        """
         roles = []
         for name, given in row.holders.items():
             role = policy.role(name)
             policy.check_available(role, home.id, features)
             for assignee in given:
-                self._assignee(tx, assignee, role, record, home, asker=None, leavers=True)
+                if (name, assignee) not in checked:
+                    self._assignee(tx, assignee, role, record, home, asker=None, leavers=True)
+                    checked.add((name, assignee))
             if len(set(given)) != len(given):
                 raise TooManyHoldersError(f"The row of {record} names the same {role.name} twice.")
             roles.append((role, given))
         return roles
 
-    def _new(self, tx: Transaction, policy: Policy, row: HostRecord, home: Tenant, at: datetime) -> Record:
+    @staticmethod
+    def _homes_elsewhere(tx: Transaction, kind: str, ids: Sequence[str], home: Tenant) -> Mapping[str, str]:
+        """Of `ids`, those of records of `kind` at home in another tenant than `home`, with that tenant."""
+        if offers(type(tx), "homes"):
+            found: Mapping[str, str] = tx.homes(kind, ids)  # type: ignore[attr-defined]  # checked by its type
+        else:
+            records = (tx.record(RecordRef(kind, id)) for id in ids)
+            found = {record.id: record.tenant for record in records if record is not None}
+        return {id: tenant for id, tenant in found.items() if tenant != home.id}
+
+    @staticmethod
+    def _new(policy: Policy, row: HostRecord, home: Tenant, at: datetime, *, elsewhere: Mapping[str, str]) -> Record:
         """The record a row adds; refused if its id is another tenant's record."""
-        elsewhere = tx.record(RecordRef(policy.kind, row.id))
-        if elsewhere is not None:
+        if row.id in elsewhere:
             raise DuplicateIdError(
-                f"A {policy.kind} with id {row.id!r} is tracked already, at home in tenant {elsewhere.tenant!r}; "
+                f"A {policy.kind} with id {row.id!r} is tracked already, at home in tenant {elsewhere[row.id]!r}; "
                 f"a row of tenant {home.id!r} cannot name it."
             )
         return Record(
@@ -321,8 +349,11 @@ class Reconciling(Writer):
         """Write what reconciling found: records removed, records added, records changed, their events in order."""
         for record in removed:
             self._forget(tx, record)
-        for record, _ in added:
-            tx.put_record(record)
+        if offers(type(tx), "add_records"):
+            tx.add_records([record for record, _ in added])  # type: ignore[attr-defined]  # checked by its type
+        else:
+            for record, _ in added:
+                tx.put_record(record)
         tx.append_events([RecordCreated(record.ref, record.tenant, None, at) for record, _ in added])
         for before, after, _, _ in changed:
             if after != before:
