@@ -202,6 +202,7 @@ def _reconcile(args: argparse.Namespace) -> int:
             args.kind,
             rows,
             tenant=args.tenant,
+            partial=args.partial,
             dry_run=args.dry_run,
             notify=args.notify,
             progress=ProgressBar("reconciling"),
@@ -370,6 +371,9 @@ def _parser() -> argparse.ArgumentParser:
         "file", metavar="FILE", help="the host's rows as a JSON list (see Ownership.reconcile), or - for standard input"
     )
     reconcile.add_argument("--tenant", required=True, metavar="TENANT", help="the home tenant of the records")
+    reconcile.add_argument(
+        "--partial", action="store_true", help="the rows are only some of the host's records: forget none of the others"
+    )
     reconcile.add_argument("--dry-run", action="store_true", help="only report the drift; change nothing")
     reconcile.add_argument("--notify", action="store_true", help="tell the new holders of notified roles")
     dispatch = on_database(

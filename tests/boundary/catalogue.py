@@ -427,6 +427,7 @@ METHODS: dict[str, dict[str, tuple[str, object]]] = {
         "kind": ("kind", "deal"),
         "rows": ("host-rows", [HostRecord("D-1", {"responsible": ANNA})]),
         "tenant": ("tenant", "acme"),
+        "partial": ("flag", True),
         "dry_run": ("flag", True),
         "notify": ("flag", False),
         "progress": ("progress?", None),

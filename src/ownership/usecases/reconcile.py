@@ -152,6 +152,7 @@ class Reconciling(Writer):
         rows: Iterable[HostRecord],
         *,
         tenant: Tenant | str,
+        partial: bool = False,
         dry_run: bool = False,
         notify: bool = False,
         progress: Progress | None = None,
@@ -166,10 +167,15 @@ class Reconciling(Writer):
         roles), and no one hears of it unless `notify` (then as `assign` tells
         holders). Run again on the same rows, it finds nothing to change.
 
+        With `partial`, the rows are only some of the host's records (the one
+        its save path just wrote): records no row names are left as they are,
+        and only the records named are locked, so other writers go on.
+
         Args:
             kind: the record kind.
-            rows: every record of the kind the host keeps in the tenant, each once.
+            rows: every record of the kind the host keeps in the tenant, each once; or some, with `partial`.
             tenant: the home tenant of the records.
+            partial: the rows are some of the host's records; forget none that they do not name.
             dry_run: only find the drift; change nothing.
             notify: tell the new holders of notified roles, as `assign` does.
             progress: called as ``progress(done, total)`` while the rows are compared.
@@ -189,7 +195,7 @@ class Reconciling(Writer):
         if len(counted) != len(wanted):
             twice = ", ".join(repr(id) for id, n in sorted(counted.items()) if n > 1)
             raise InvalidValueError(f"Rows name each record once; these came more than once: {twice}.")
-        with self._writing(alone=True) as tx:
+        with self._writing(alone=not partial) as tx:
             home = self._tenant(tx, tenant)
             features = self.rulebook.features(home)
             if policy.requires is not None and policy.requires not in features:
@@ -197,7 +203,11 @@ class Reconciling(Writer):
                     f"Tenant {home.id!r} keeps no {kind} records: they need {policy.requires!r}, "
                     "which its plan and switches do not include."
                 )
-            tracked = {record.id: record for record in all_selected(tx, kind, HomeIs(home.id))}
+            if partial:
+                named = (tx.record(RecordRef(kind, id)) for id in counted)
+                tracked = {record.id: record for record in named if record is not None and record.tenant == home.id}
+            else:
+                tracked = {record.id: record for record in all_selected(tx, kind, HomeIs(home.id))}
             held: dict[RecordRef, Sequence[Assignment]] = {}
             for part in chunks([record.ref for record in tracked.values()]):
                 held.update(tx.assignments_of(part))
@@ -229,7 +239,7 @@ class Reconciling(Writer):
                         self._write_drift(tx, added, changed, [], at=at, notify=notify)
                     added, changed = [], []
                 report(progress, done, len(wanted))
-            removed = [record for id, record in sorted(tracked.items()) if id not in counted]
+            removed = [] if partial else [record for id, record in sorted(tracked.items()) if id not in counted]
             if not dry_run:
                 self._write_drift(tx, [], [], removed, at=at, notify=notify)
             return Drift(

@@ -111,3 +111,19 @@ def test_x8_reconcile_refuses_a_row_naming_another_tenants_record(crm: Ownership
         crm.reconcile(
             "deal", [HostRecord("D-1", {"responsible": ANNA}), HostRecord("G-1", {"responsible": ANNA})], tenant="acme"
         )
+
+
+def test_x8_a_partial_reconcile_records_the_rows_of_one_save_and_leaves_the_other_records(crm: Ownership) -> None:
+    crm.create("deal", actor="anna", id="D-2")
+    row = HostRecord("D-3", {"responsible": CARL}, name="Saved by the host")  # its owner has left
+
+    drift = crm.reconcile("deal", [row], tenant="acme", partial=True)
+
+    assert (drift.added, drift.removed, drift.changed) == (("D-3",), (), ())
+    assert [r.id for r in crm.visible("anna", "deal").records] == ["D-1", "D-2", "D-3"], "the others are kept"
+    assert crm.holders(RecordRef("deal", "D-3"), "responsible") == (CARL,)
+    assert crm.reconcile("deal", [row], tenant="acme", partial=True).in_step, "saved again, nothing changes"
+    moved = crm.reconcile("deal", [HostRecord("D-1", {"responsible": BOB})], tenant="acme", partial=True)
+    assert [(d.id, d.assigned, d.unassigned) for d in moved.changed] == [
+        ("D-1", (("responsible", BOB),), (("responsible", ANNA),))
+    ]
