@@ -59,6 +59,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    TableClause,
     Text,
     TextClause,
     TypeDecorator,
@@ -1179,7 +1180,6 @@ class _Statements:
         self.put_group = _upsert(dialect, groups, ["id"])
         self.put_membership = _upsert(dialect, memberships, ["group_id", "user_id"])
         self.put_record = _upsert(dialect, records, ["kind", "id"])
-        self._load_statements()
         self.enqueue = _insert_new(dialect, outbox, "key")
         self.put_outbox_entry = _upsert(dialect, outbox, ["key"])
         self.tenant = select(tenants).where(tenants.c.id == bindparam("id"))
@@ -1334,13 +1334,21 @@ class _Statements:
             )
             .order_by(settings.c.key)
         )
+        self._load_statements()
 
     def _load_statements(self) -> None:
-        """The statements of a load: records known to be new, added in bulk, and where many ids are at home."""
+        """The statements of a load: records known to be new, added in bulk, and where many ids are at home.
+
+        `copied` names the plain INSERTs whose many rows PostgreSQL takes by COPY, by the statement's id.
+        """
         self.add_record = insert(records)
         self.homes = select(records.c.id, records.c.tenant).where(
             records.c.kind == bindparam("kind"), records.c.id.in_(bindparam("ids", expanding=True))
         )
+        self.copied: dict[int, TableClause] = {
+            id(statement): statement.table
+            for statement in (self.add_record, self.add_assignment, self.append_event, *(a for _, _, a in self.links))
+        }
 
     def _generation_statements(self, dialect: str) -> None:
         """The statements of the directory's generation, of the locks of writing units, and of `look`."""
@@ -1552,7 +1560,11 @@ class _SqlTransaction:
         pending, self._pending = self._pending, []
         try:
             for statement, rows in pending:
-                self._c.execute(statement, rows)
+                copied = self._s.copied.get(id(statement)) if len(rows) >= _COPY_FROM else None
+                if copied is not None and self._c.dialect.name == "postgresql":
+                    _copy(self._c, copied, rows)
+                else:
+                    self._c.execute(statement, rows)
                 table = getattr(statement, "table", None)
                 if isinstance(table, Table):
                     self._written[table.name] = self._written.get(table.name, 0) + len(rows)
@@ -1923,6 +1935,29 @@ class _SqlTransaction:
 
 
 _IDS_A_READ = 1_000  # ids one read of `homes` asks for
+_COPY_FROM = 1_000  # rows of one plain INSERT from which PostgreSQL is sent them by COPY
+
+
+def _copy(connection: Connection, table: TableClause, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Send `rows` of `table` to PostgreSQL by COPY, each value as SQLAlchemy would bind it.
+
+    One COPY costs a fraction of the INSERTs of a bulk write: a first load's records, holders and history.
+    Errors are the driver's, raised as SQLAlchemy raises them, so that they are told apart as any other.
+    """
+    dialect = connection.dialect
+    names = list(rows[0])
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    driver = connection.connection.driver_connection
+    failure = dialect.loaded_dbapi.Error
+    try:
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                values = [row[name] for name in names]
+                copy.write_row([v if p is None else p(v) for p, v in zip(processors, values, strict=True)])
+    except failure as error:
+        lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+        raise DBAPIError.instance(f"COPY {table.name}", None, error, failure, connection_invalidated=lost) from error
 
 
 def _record_row(record: Record) -> dict[str, Any]:
