@@ -38,7 +38,7 @@ from ownership.model import (
 from ownership.notify import Notifier
 from ownership.policy import Policy, Role, Rulebook
 from ownership.ports import Repository
-from ownership.service import Finding, IdPage, Ownership, Page, Row, Setting, Snapshot
+from ownership.service import Drift, Finding, HostRecord, IdPage, Ownership, Page, RecordDrift, Row, Setting, Snapshot
 from ownership.testing._rules import (
     access_rules,
     auto_assignments,
@@ -100,6 +100,7 @@ __all__ = [
     "decisions",
     "dispatch_reports",
     "distribution_rules",
+    "drifts",
     "EVENT_TYPES",
     "events",
     "facts",
@@ -108,6 +109,7 @@ __all__ = [
     "findings",
     "group_kinds",
     "groups",
+    "host_records",
     "ids",
     "least_loads",
     "lifecycles",
@@ -124,6 +126,7 @@ __all__ = [
     "predicates",
     "profiles",
     "reasons",
+    "record_drifts",
     "record_refs",
     "records",
     "roles",
@@ -204,6 +207,49 @@ def _id_pages(draw: st.DrawFn) -> IdPage:
     listed = tuple(sorted(draw(st.sets(ids(), max_size=4))))
     more = bool(listed) and draw(st.booleans())
     return IdPage(listed, listed[-1] if more else None)
+
+
+def host_records() -> st.SearchStrategy[HostRecord]:
+    """A host's rows for `reconcile`: an id, holders of a role or two, and maybe a status, a name and labels."""
+    return st.builds(
+        HostRecord,
+        id=ids(),
+        holders=st.dictionaries(ids(), st.lists(assignees(), max_size=2, unique=True).map(tuple), max_size=2),
+        status=st.none() | ids(),
+        name=st.none() | names(),
+        labels=st.none() | st.frozensets(ids(), max_size=2),
+    )
+
+
+def record_drifts() -> st.SearchStrategy[RecordDrift]:
+    """How one record differed from its row: holders assigned and unassigned, a status, a name, its labels."""
+    pairs = st.lists(st.tuples(ids(), assignees()), max_size=2).map(tuple)
+    changes = st.none() | st.tuples(st.none() | names(), st.none() | names())
+    return st.builds(
+        RecordDrift,
+        id=ids(),
+        assigned=pairs,
+        unassigned=pairs,
+        status=st.none() | st.tuples(st.none() | ids(), st.none() | ids()),
+        name=changes,
+        labels=st.booleans(),
+    )
+
+
+def drifts() -> st.SearchStrategy[Drift]:
+    """What `reconcile` found: ids added and removed, records changed, applied or a dry run."""
+    listed = st.lists(ids(), max_size=3, unique=True).map(lambda found: tuple(sorted(found)))
+    return st.builds(
+        Drift,
+        kind=ids(),
+        tenant=ids(),
+        added=listed,
+        removed=listed,
+        changed=st.lists(record_drifts(), max_size=2, unique_by=lambda d: d.id).map(
+            lambda found: tuple(sorted(found, key=lambda d: d.id))
+        ),
+        applied=st.booleans(),
+    )
 
 
 # --- worlds ----------------------------------------------------------------------------------------
