@@ -606,11 +606,7 @@ class SqlRepository:
     """
 
     def __init__(self, engine: Engine) -> None:
-        if engine.dialect.name not in DIALECTS:
-            raise InvalidValueError(
-                f"The SQL repository runs on SQLite and PostgreSQL, not {engine.dialect.name}; "
-                "implement ownership.ports.Repository for it, and prove it with ownership.testing.contract."
-            )
+        _check_dialect(engine.dialect)
         if engine.dialect.name == "sqlite":
             _prepare_sqlite(engine)
         self.engine = engine
@@ -800,11 +796,7 @@ class JoinedRepository:
     """
 
     def __init__(self, connection: Connection) -> None:
-        if connection.dialect.name not in DIALECTS:
-            raise InvalidValueError(
-                f"The SQL repository runs on SQLite and PostgreSQL, not {connection.dialect.name}; "
-                "implement ownership.ports.Repository for it, and prove it with ownership.testing.contract."
-            )
+        _check_dialect(connection.dialect)
         postgresql = connection.dialect.name == "postgresql"
         try:
             if not postgresql:
@@ -837,6 +829,15 @@ class _Joined:
     """What a joined repository's units find open on their thread, whichever thread that is: the host's transaction."""
 
     tx: "_SqlTransaction"
+
+
+def _check_dialect(dialect: Dialect) -> None:
+    """Refuse a database the SQL repository does not run on, saying what to do instead."""
+    if dialect.name not in DIALECTS:
+        raise InvalidValueError(
+            f"The SQL repository runs on SQLite and PostgreSQL, not {dialect.name}; "
+            "implement ownership.ports.Repository for it, and prove it with ownership.testing.contract."
+        )
 
 
 def _take_sqlite_writer(connection: Connection) -> None:
