@@ -279,14 +279,14 @@ def unstructure(value: object) -> Any:
     name under ``"type"``, so ``structure(data, Event)`` (or `Filter`, `Rule`,
     `Pick`) finds it again.
     """
-    for members, union in _TAGGED:
-        if isinstance(value, members):
-            return _shared().unstructure(value, unstructure_as=union)
-    return _shared().unstructure(value)
+    union = _UNION_OF.get(type(value)) or next((u for members, u in _TAGGED if isinstance(value, members)), None)
+    return _shared().unstructure(value) if union is None else _shared().unstructure(value, unstructure_as=union)
 
 
 # The unions whose members carry their class name, with their members; a `Pick` is a `Rule` too.
 _TAGGED = tuple((get_args(union), union) for union in (Event, Filter, Rule))
+# The same by member, looked up first: a history's many events ask again and again.
+_UNION_OF = {member: union for members, union in reversed(_TAGGED) for member in members}
 
 
 def structure(data: Any, cls: type[_T]) -> _T:

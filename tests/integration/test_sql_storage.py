@@ -273,6 +273,30 @@ def test_x7_a_call_that_fails_mid_way_leaves_the_database_exactly_as_it_was(
     assert own.outbox() == ()
 
 
+def _offboarded(repository: MemoryRepository | SqlRepository) -> Ownership:
+    """Three hundred companies of Anna's, each with Cara as its second manager, handed to Bob in one transfer."""
+    own = Ownership(presets.account_managers(), repository, clock=FakeClock())
+    own.add_tenant("acme", switches={presets.SECOND_ACCOUNT_MANAGER})
+    for name in ("Anna", "Bob", "Cara"):
+        own.add_user("acme", name, id=name.lower())
+    holders = {"account_manager": ANNA, presets.SECOND_ACCOUNT_MANAGER: CARA}
+    for n in range(300):
+        own.create("company", actor="anna", id=f"C-{n:03d}", holders=holders, name=f"Company {n}")
+    assert own.transfer("anna", "bob") == 300
+    return own
+
+
+def test_x7_many_rows_of_one_write_read_back_on_sql_as_in_memory(repositories: Callable[[], SqlRepository]) -> None:
+    # On SQLite the many rows of a write go to the driver as values bound as SQLAlchemy binds them (moments,
+    # history as JSON, flags), on PostgreSQL through SQLAlchemy: either way the same state as in memory.
+    repository = repositories()
+    assert _offboarded(repository).snapshot() == _offboarded(MemoryRepository()).snapshot()
+    if repository.engine.dialect.name == "sqlite":  # moments are UTC text without an offset, compared in order
+        with repository.engine.connect() as c:
+            stored = c.execute(text("SELECT since FROM ownership_assignments")).scalars().all()
+        assert {len(moment) for moment in stored} == {len("2026-01-05 09:00:00")}, stored[:3]
+
+
 # --- a database that is down, or drops the connection ------------------------------------------
 
 

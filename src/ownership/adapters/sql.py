@@ -75,6 +75,7 @@ from sqlalchemy import (
     insert,
     inspect,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -91,6 +92,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.util import HasMemoized
 
@@ -1268,7 +1270,7 @@ class _Statements:
                 seq=(
                     func.nextval(func.pg_get_serial_sequence(assignments.name, "seq"))
                     if dialect == "postgresql"
-                    else select(func.max(assignments.c.seq) + 1).scalar_subquery()
+                    else select(func.max(assignments.c.seq) + literal_column("1")).scalar_subquery()
                 ),
                 assignee_kind=bindparam("new_kind"),
                 assignee_id=bindparam("new_id"),
@@ -1562,8 +1564,11 @@ class _SqlTransaction:
         try:
             for statement, rows in pending:
                 copied = self._s.copied.get(id(statement)) if len(rows) >= _COPY_FROM else None
+                plain = _plain(statement, tuple(rows[0]), self._c.dialect)
                 if copied is not None and self._c.dialect.name == "postgresql":
                     _copy(self._c, copied, rows)
+                elif plain is not None:
+                    self._c.exec_driver_sql(plain.sql, [plain.values(row) for row in rows])
                 else:
                     self._c.execute(statement, rows)
                 table = getattr(statement, "table", None)
@@ -1946,19 +1951,77 @@ def _copy(connection: Connection, table: TableClause, rows: Sequence[Mapping[str
     Errors are the driver's, raised as SQLAlchemy raises them, so that they are told apart as any other.
     """
     dialect = connection.dialect
-    names = list(rows[0])
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    names = tuple(rows[0])
+    bound = _Bound(names, (_binder(table.c[name].type, dialect) for name in names))
     quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     driver = connection.connection.driver_connection
     failure = dialect.loaded_dbapi.Error
     try:
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:  # type: ignore[union-attr]
             for row in rows:
-                values = [row[name] for name in names]
-                copy.write_row([v if p is None else p(v) for p, v in zip(processors, values, strict=True)])
+                copy.write_row(bound.values(row))
     except failure as error:
         lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
         raise DBAPIError.instance(f"COPY {table.name}", None, error, failure, connection_invalidated=lost) from error
+
+
+def _binder(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy binds a value of `type_` for `dialect`'s driver (None: as it is)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+class _Bound:
+    """The values of rows in the order a statement takes them, each bound as SQLAlchemy would bind it.
+
+    `sql` is the statement's text, where the rows are sent with it.
+    """
+
+    def __init__(self, names: Sequence[str], binders: Iterable[Callable[[Any], Any] | None], sql: str = "") -> None:
+        self.names = tuple(names)
+        self.sql = sql
+        self._get = operator.itemgetter(*self.names)
+        self._binders = [(at, bind) for at, bind in enumerate(binders) if bind is not None]
+
+    def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        got = self._get(row)
+        if len(self.names) == 1:
+            got = (got,)
+        if not self._binders:
+            return got  # type: ignore[no-any-return]
+        values = list(got)
+        for at, bind in self._binders:
+            values[at] = bind(values[at])
+        return tuple(values)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain(statement: Executable, names: tuple[str, ...], dialect: Dialect) -> _Bound | None:
+    """`statement`'s SQLite text and binders for rows of `names`, or None where SQLAlchemy must run it.
+
+    SQLAlchemy builds each row's parameters anew on every execute, for an
+    offboarding's or a load's many rows most of the write; the driver's own
+    ``executemany`` of the rows' values, bound as SQLAlchemy binds them, does
+    the same work once. Only a statement every one of whose parameters is one
+    of the row's names, once (no expanding list, no default filled in, no
+    RETURNING), on SQLite's own driver.
+    """
+    sqlite_driver = (dialect.name, dialect.driver, dialect.paramstyle) == ("sqlite", "pysqlite", "qmark")
+    if not sqlite_driver or not isinstance(statement, ClauseElement):
+        return None
+    compiled = statement.compile(dialect=dialect, column_keys=list(names))
+    if not isinstance(compiled, SQLCompiler):
+        return None
+    order = tuple(compiled.positiontup or ())
+    binds = compiled.binds
+    if (
+        compiled.effective_returning
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or sorted(order) != sorted(names)
+        or any(binds[name].expanding or binds[name].callable is not None for name in order)
+    ):
+        return None
+    return _Bound(order, (_binder(binds[name].type, dialect) for name in order), compiled.string)
 
 
 def _record_row(record: Record) -> dict[str, Any]:
