@@ -38,7 +38,7 @@ def tests(session: nox.Session) -> None:
     The tests run in one process per core (pytest-xdist), a free one taking tests from a busy one's share; each
     process makes its own throwaway databases and files.
     """
-    session.install("-e", ".[testing,postgresql]", "pytest>=8", "pytest-xdist>=3.5")
+    session.install("-e", ".[testing,postgresql,django]", "pytest>=8", "pytest-xdist>=3.5")
     session.run("pytest", "--numprocesses=auto", "--dist=worksteal", *session.posargs)
 
 
@@ -77,8 +77,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Check the package with mypy --strict; SQLAlchemy is installed so that mypy sees its types."""
-    session.install("-e", ".[testing,postgresql]", "mypy")
+    """Check the package with mypy --strict; SQLAlchemy, and Django with its stubs, are installed for their types."""
+    session.install("-e", ".[testing,postgresql,django]", "mypy", "django-stubs")
     session.run("mypy", "--strict", "src")
 
 
@@ -91,7 +91,7 @@ def docs(session: nox.Session) -> None:
     """
     session.install(
         "-e",
-        ".[testing,postgresql]",
+        ".[testing,postgresql,django]",
         "mkdocs>=1.6,<2",
         "mkdocstrings[python]>=1.0,<2",
         "mkdocstrings-python>=2.0,<3",

@@ -1,0 +1,23 @@
+"""The host's tables: one keyed by text (any kind's records, by id), one by integers (deals), as CRMs key them."""
+
+from django.db import models
+
+
+class Item(models.Model):
+    """A row for a record of any kind, keyed by the record's id as `ownership` keeps it (text)."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    title = models.CharField(max_length=100, default="")
+
+    class Meta:
+        app_label = "crm_host"
+
+
+class Deal(models.Model):
+    """A deal keyed by an integer, as Django's default primary key is; `ownership` tracks it by its id as text."""
+
+    title = models.CharField(max_length=100, default="")
+    amount = models.IntegerField(default=0)
+
+    class Meta:
+        app_label = "crm_host"

@@ -1,0 +1,97 @@
+"""A Django queryset filtered by `ownership.contrib.django.where` lists exactly what `can` allows (X1, X6).
+
+Over generated worlds (every preset's rules and a host's own, tenants, admins, restricted profiles, groups,
+memberships that expire, shared records), on SQLite and PostgreSQL, for every user, kind and action, the host's
+rows kept by the condition are the records `can` allows; those it excludes are the rest, untracked rows too; and
+the host's own conditions combine with it. Both of a host's key types: text (``Item``) and integer (``Deal``).
+"""
+
+import itertools
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from django_host import Deal, HostDatabase, Item
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ownership import ACTIONS, Assignee, InvalidValueError, Ownership, Rulebook
+from ownership.contrib.django import where
+from ownership.testing import FakeClock
+from worlds import HOST_RULEBOOK, RULEBOOKS, worlds
+
+pytest_plugins = ("django_host",)
+
+UNTRACKED = 10_000
+"""A host row `ownership` does not track: no viewer's condition keeps it, and every exclusion does."""
+
+
+def numbers() -> Callable[[], str]:
+    """Record ids a host keying by integers gives: ``1``, ``2``, ...; the same calls give the same ids."""
+    counter = itertools.count(1)
+    return lambda: str(next(counter))
+
+
+@pytest.mark.parametrize("rulebook", RULEBOOKS.values(), ids=RULEBOOKS.keys())
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_x6_a_queryset_through_where_lists_exactly_what_can_allows(
+    host: HostDatabase, rulebook: Rulebook, data: st.DataObject
+) -> None:
+    own, users = data.draw(worlds(rulebook, host.empty(), ids=numbers))
+    records = list(own.snapshot().records)
+    ids = {r.id for r in records} | {str(UNTRACKED)}
+    Item.objects.using(host.alias).bulk_create(Item(id=id, title=f"item {id}") for id in ids)
+    Deal.objects.using(host.alias).bulk_create(Deal(id=int(id), amount=int(id) % 7) for id in ids)
+    items, deals = Item.objects.using(host.alias), Deal.objects.using(host.alias)
+    for user in users:
+        for kind in rulebook.kinds:
+            for action in ACTIONS:
+                allowed = where(own.filter(user, action, kind), kind=kind)
+                checked = {r.id for r in records if r.kind == kind and own.can(user, action, r)}
+                assert set(items.filter(allowed).values_list("id", flat=True)) == checked, (user, kind, action)
+                assert {str(pk) for pk in deals.filter(allowed).values_list("pk", flat=True)} == checked
+                assert set(items.exclude(allowed).values_list("id", flat=True)) == ids - checked
+                small = {id for id in checked if int(id) % 7 < 3}
+                assert {str(d.pk) for d in deals.filter(allowed, amount__lt=3)} == small, "with the host's own"
+                assert deals.filter(allowed).count() == len(checked)
+
+
+@pytest.fixture
+def small_world(host: HostDatabase) -> tuple[Ownership, HostDatabase]:
+    """Two sellers of one tenant, and an admin, under a host's rule: each seller sees their own deal, the admin both."""
+    own = Ownership(HOST_RULEBOOK, host.empty()(), clock=FakeClock(), ids=numbers())
+    own.add_tenant("acme")
+    for user in ("anna", "bob"):
+        own.add_user("acme", user.title(), id=user)
+    own.add_user("acme", "Ada", id="ada", admin=True)
+    for user in ("anna", "bob"):
+        own.create("deal", actor=user, holders={"owner": Assignee.user(user)})
+    Deal.objects.using(host.alias).bulk_create(Deal(id=int(r.id), title=r.id) for r in own.snapshot().records)
+    return own, host
+
+
+def test_x6_the_queryset_is_one_query_that_pages_and_orders_as_the_host_asks(
+    small_world: tuple[Ownership, HostDatabase],
+) -> None:
+    own, host = small_world
+    deals = Deal.objects.using(host.alias)
+    with CaptureQueriesContext(connections[host.alias]) as queries:
+        anna = list(deals.filter(where(own.filter("anna", "view", "deal"), kind="deal")))
+        ada = list(deals.filter(where(own.filter("ada", "view", "deal"), kind="deal")).order_by("-id")[:1])
+    assert [d.id for d in anna] == [1]
+    assert [d.id for d in ada] == [2], "the admin's page, newest first, stops at its limit"
+    assert len(queries) == 2, "each list is one query, ownership's condition inside the host's own"
+
+
+def test_a_database_the_condition_cannot_run_on_is_refused_with_what_to_do_instead(
+    small_world: tuple[Ownership, HostDatabase],
+) -> None:
+    own, host = small_world
+    queryset = Deal.objects.using(host.alias).filter(where(own.filter("anna", "view", "deal"), kind="deal"))
+    condition = queryset.query.where.children[0].lhs  # the condition as Django resolved it
+    other = SimpleNamespace(vendor="oracle")
+    with pytest.raises(InvalidValueError, match="visible_ids"):
+        condition.as_sql(queryset.query.get_compiler(using=host.alias), other)
