@@ -19,7 +19,7 @@ from django.conf import settings
 from sqlalchemy import Engine, delete
 from sqlalchemy.engine import make_url
 
-from ownership.adapters.sql import SqlRepository, create_schema, make_engine, metadata, schema_table
+from ownership.adapters.sql import SqlRepository, make_engine, metadata, schema_table
 from postgres import throwaway_database
 
 _DIRECTORY = Path(tempfile.mkdtemp(prefix="ownership-django-"))
@@ -29,14 +29,15 @@ settings.configure(
         # Where the server is, and the database's name, are filled in by `host_databases` before its first use.
         "postgresql": {"ENGINE": "django.db.backends.postgresql", "NAME": "", "TEST": {"NAME": ""}},
     },
-    INSTALLED_APPS=["crm_host"],
+    INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "ownership.contrib.django", "crm_host"],
     USE_TZ=True,
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
 )
 django.setup()
 
 from crm_host.models import Deal, Item  # noqa: E402
-from django.db import connections  # noqa: E402  # only once Django is set up
+from django.core.management import call_command  # noqa: E402  # only once Django is set up
+from django.db import connections  # noqa: E402
 
 HOST_MODELS = (Item, Deal)
 _STATE = [table for table in reversed(metadata.sorted_tables) if table is not schema_table]
@@ -48,19 +49,25 @@ class HostDatabase:
     def __init__(self, alias: str, url: str) -> None:
         self.alias = alias
         self.engine: Engine = make_engine(url)
-        create_schema(self.engine)
-        with connections[alias].schema_editor() as editor:
-            for model in HOST_MODELS:
-                editor.create_model(model)
+        # As a host makes its tables: Django's own, the host's (an app without migrations) and ownership's app's.
+        call_command("migrate", database=alias, run_syncdb=True, verbosity=0)
 
-    def empty(self) -> Callable[[], SqlRepository]:
-        """Empty `ownership`'s tables and the host's; return what makes the repository of a new world on them."""
+    def empty(self) -> None:
+        """Empty `ownership`'s tables and the host's."""
         with self.engine.begin() as connection:
             for table in _STATE:
                 connection.execute(delete(table))
         for model in HOST_MODELS:
             model.objects.using(self.alias).all().delete()
-        return lambda: SqlRepository(self.engine)
+
+    def repositories(self) -> Callable[[], SqlRepository]:
+        """What makes the repository of a new world: empty tables, kept by a `SqlRepository` on the same database."""
+
+        def make() -> SqlRepository:
+            self.empty()
+            return SqlRepository(self.engine)
+
+        return make
 
     def close(self) -> None:
         connections[self.alias].close()

@@ -40,7 +40,7 @@ def numbers() -> Callable[[], str]:
 def test_x6_a_queryset_through_where_lists_exactly_what_can_allows(
     host: HostDatabase, rulebook: Rulebook, data: st.DataObject
 ) -> None:
-    own, users = data.draw(worlds(rulebook, host.empty(), ids=numbers))
+    own, users = data.draw(worlds(rulebook, host.repositories(), ids=numbers))
     records = list(own.snapshot().records)
     ids = {r.id for r in records} | {str(UNTRACKED)}
     Item.objects.using(host.alias).bulk_create(Item(id=id, title=f"item {id}") for id in ids)
@@ -62,7 +62,7 @@ def test_x6_a_queryset_through_where_lists_exactly_what_can_allows(
 @pytest.fixture
 def small_world(host: HostDatabase) -> tuple[Ownership, HostDatabase]:
     """Two sellers of one tenant, and an admin, under a host's rule: each seller sees their own deal, the admin both."""
-    own = Ownership(HOST_RULEBOOK, host.empty()(), clock=FakeClock(), ids=numbers())
+    own = Ownership(HOST_RULEBOOK, host.repositories()(), clock=FakeClock(), ids=numbers())
     own.add_tenant("acme")
     for user in ("anna", "bob"):
         own.add_user("acme", user.title(), id=user)

@@ -492,15 +492,27 @@ def create_schema(engine: Engine) -> None:
         if _schema_ready(engine):
             return
         with engine.execution_options(**{_IMMEDIATE: True}).begin() as connection:
-            metadata.create_all(connection, checkfirst=True)
-            mark = _native_insert(engine.dialect.name, schema_table).values(id=1, version=SCHEMA_VERSION)
-            connection.execute(mark.on_conflict_do_nothing(index_elements=[schema_table.c.id]))
-            stored = connection.execute(select(schema_table.c.version)).scalars().all()
-            if len(stored) == 1 and stored[0] in _MIGRATIONS:
-                _migrate(connection, stored[0])
-                stored = [SCHEMA_VERSION]
+            create_schema_on(connection)
     except DBAPIError as error:
         raise _translated(error, committing=False) from error
+
+
+def create_schema_on(connection: Connection) -> None:
+    """Create the tables and indexes of `ownership` in the transaction open on `connection`, as `create_schema` does.
+
+    For a host's own migration, which runs in a transaction of its own: the
+    tables are created, or an older schema version migrated, when it commits.
+
+    Raises:
+        SchemaVersionError: the database holds the tables of another schema version.
+    """
+    metadata.create_all(connection, checkfirst=True)
+    mark = _native_insert(connection.dialect.name, schema_table).values(id=1, version=SCHEMA_VERSION)
+    connection.execute(mark.on_conflict_do_nothing(index_elements=[schema_table.c.id]))
+    stored = connection.execute(select(schema_table.c.version)).scalars().all()
+    if len(stored) == 1 and stored[0] in _MIGRATIONS:
+        _migrate(connection, stored[0])
+        stored = [SCHEMA_VERSION]
     _check_version(stored)
 
 

@@ -1,121 +1,20 @@
-"""`ownership` inside a Django CRM: a viewer's filter as a condition of the host's own querysets.
+"""`ownership` inside a Django CRM: its state in the host's database and transaction, its rule in the host's querysets.
 
 Install the ``django`` extra (``pip install "ownership[django]"``); Django is
 imported here only, never by the core. `ownership`'s tables live in the
-host's database (SQLite or PostgreSQL), made by
-``ownership.adapters.sql.create_schema``, and a `SqlRepository` on that
-database keeps them:
+host's database (SQLite or PostgreSQL):
 
-    from ownership.contrib.django import where
+    from ownership.contrib.django import DjangoRepository, where
 
+    own = Ownership(rulebook, DjangoRepository())
     allowed = own.filter(request.user.username, "view", "deal")
     deals = Deal.objects.filter(where(allowed, kind="deal")).order_by("-amount")[:50]
 
-The condition is the one `ownership.adapters.sql.where` builds, rendered for
-the queryset's database: the queryset stays one query, which the database
-plans with its indexes, so a page stops at its ``LIMIT``; and it lists exactly
-the rows `Ownership.can` allows, for it is the same rule. It combines with the
-host's own conditions (``Q``, ``exclude``, ``~``), annotations and counts as any
-condition does.
+- `where` (`queries`): a viewer's filter as a condition of a queryset, one query listing exactly what `can` allows.
+- `DjangoRepository` (`repository`): each unit of work a ``transaction.atomic`` block on Django's connection.
 """
 
-from __future__ import annotations
+from ownership.contrib.django.queries import Allowed, where
+from ownership.contrib.django.repository import DjangoRepository
 
-import functools
-from typing import TYPE_CHECKING, Any
-
-from django.db import models
-from sqlalchemy import Integer, String, literal_column
-from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-
-from ownership.adapters import sql
-from ownership.errors import InvalidValueError
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models.sql.compiler import SQLCompiler
-    from sqlalchemy.engine import Dialect
-
-    from ownership.filters import Filter
-
-__all__ = ["Allowed", "where"]
-
-# Django's `%s` placeholders, whatever the driver: SQLAlchemy renders them, and doubles a literal `%`, for the
-# "format" parameter style, which Django's backends take on SQLite and PostgreSQL alike.
-_DIALECTS: dict[str, Dialect] = {
-    "sqlite": SQLiteDialect_pysqlite(paramstyle="format"),
-    "postgresql": PGDialect_psycopg(paramstyle="format"),  # type: ignore[no-untyped-call]
-}
-
-
-def where(filter: Filter, *, kind: str, field: str = "pk") -> Allowed:
-    """Return `filter` as a condition of a queryset whose model holds records of `kind`.
-
-        Deal.objects.filter(where(own.filter(user, "view", "deal"), kind="deal"))
-
-    Args:
-        filter: a filter, as `Ownership.filter` returns it.
-        kind: the record kind the model's rows are.
-        field: the model's field that holds the record's id, its primary key unless told; an integer field is
-            compared as text, since `ownership` keeps ids as strings.
-    """
-    return Allowed(filter, kind, field)
-
-
-class Allowed(models.Expression):
-    """The condition `where` returns: true for the rows whose record `filter` matches, as `visible` lists them."""
-
-    conditional = True
-    output_field = models.BooleanField()
-
-    def __init__(self, filter: Filter, kind: str, field: str | Any = "pk") -> None:
-        super().__init__(output_field=models.BooleanField())
-        self.filter = filter
-        self.kind = kind
-        self.id: Any = models.F(field) if isinstance(field, str) else field  # the host's column, once resolved
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.filter}, kind={self.kind!r}, id={self.id!r})"
-
-    def get_source_expressions(self) -> list[Any]:
-        """The host's column: Django resolves it against the queryset (its table's name or alias)."""
-        return [self.id]
-
-    def set_source_expressions(self, expressions: Sequence[Any]) -> None:
-        """Take the host's column as Django resolved it."""
-        (self.id,) = expressions
-
-    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
-        """The condition's SQL and values for the queryset's database, on the host's column as Django names it."""
-        column, params = compiler.compile(self.id)
-        integer = isinstance(getattr(self.id, "output_field", None), models.IntegerField)
-        condition, values = _rendered(self.filter, self.kind, column, integer=integer, vendor=connection.vendor)
-        return f"({condition})", (*params, *values)
-
-
-@functools.lru_cache(maxsize=1_024)
-def _rendered(filter: Filter, kind: str, column: str, *, integer: bool, vendor: str) -> tuple[str, tuple[Any, ...]]:
-    """`sql.where`'s condition on `column` as the SQL text and values Django runs, for a database of `vendor`.
-
-    Worked out once for each filter, kind and column: a viewer's filter repeats from request to request.
-    """
-    dialect = _DIALECTS.get(vendor)
-    if dialect is None:
-        raise InvalidValueError(
-            f"ownership's queryset condition runs on SQLite and PostgreSQL, not on Django's {vendor} backend; "
-            "list the records with Ownership.visible_ids and filter the queryset by those ids instead."
-        )
-    host = literal_column(column, type_=Integer() if integer else String())
-    compiled = sql.where(filter, kind=kind, id=host).compile(
-        dialect=dialect, compile_kwargs={"render_postcompile": True}
-    )
-    assert compiled.positiontup is not None, "the format parameter style is positional"
-    values = []
-    for name in compiled.positiontup:
-        value = compiled.params[name]
-        bind = sql._binder(compiled.binds[name].type, dialect)
-        values.append(bind(value) if bind is not None else value)
-    return compiled.string, tuple(values)
+__all__ = ["Allowed", "DjangoRepository", "where"]

@@ -1,0 +1,1 @@
+"""The migrations of `ownership`'s tables, for Django's ``migrate``."""
