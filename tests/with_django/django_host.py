@@ -9,6 +9,7 @@ Django is configured once for the test process, before the host's models (`crm_h
 server, made when a test first asks for it (`host_databases`), and dropped at the session's end.
 """
 
+import itertools
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,16 +32,25 @@ settings.configure(
     },
     INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "ownership.contrib.django", "crm_host"],
     USE_TZ=True,
+    AUTHENTICATION_BACKENDS=["ownership.contrib.django.OwnershipBackend"],
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
 )
 django.setup()
 
 from crm_host.models import Deal, Item  # noqa: E402
+from django.contrib.auth.models import AnonymousUser, User  # noqa: E402, F401  # for the tests, once Django is set up
 from django.core.management import call_command  # noqa: E402  # only once Django is set up
 from django.db import connections  # noqa: E402
+from django.test import RequestFactory  # noqa: E402, F401
 
 HOST_MODELS = (Item, Deal)
 _STATE = [table for table in reversed(metadata.sorted_tables) if table is not schema_table]
+
+
+def numbers() -> Callable[[], str]:
+    """Record ids a host keying by integers gives: ``1``, ``2``, ...; the same calls give the same ids."""
+    counter = itertools.count(1)
+    return lambda: str(next(counter))
 
 
 class HostDatabase:

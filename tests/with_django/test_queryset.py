@@ -6,14 +6,12 @@ rows kept by the condition are the records `can` allows; those it excludes are t
 the host's own conditions combine with it. Both of a host's key types: text (``Item``) and integer (``Deal``).
 """
 
-import itertools
-from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
-from django_host import Deal, HostDatabase, Item
+from django_host import Deal, HostDatabase, Item, numbers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,12 +24,6 @@ pytest_plugins = ("django_host",)
 
 UNTRACKED = 10_000
 """A host row `ownership` does not track: no viewer's condition keeps it, and every exclusion does."""
-
-
-def numbers() -> Callable[[], str]:
-    """Record ids a host keying by integers gives: ``1``, ``2``, ...; the same calls give the same ids."""
-    counter = itertools.count(1)
-    return lambda: str(next(counter))
 
 
 @pytest.mark.parametrize("rulebook", RULEBOOKS.values(), ids=RULEBOOKS.keys())

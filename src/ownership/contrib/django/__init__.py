@@ -12,9 +12,31 @@ host's database (SQLite or PostgreSQL):
 
 - `where` (`queries`): a viewer's filter as a condition of a queryset, one query listing exactly what `can` allows.
 - `DjangoRepository` (`repository`): each unit of work a ``transaction.atomic`` block on Django's connection.
+- `bind`, `OwnershipBackend`, `visible_to`, `OwnershipPermission`, `OwnershipFilter` (`host`): Django's
+  permissions, querysets and REST framework views answered by `ownership`.
 """
 
+from ownership.contrib.django.host import (
+    Binding,
+    OwnershipBackend,
+    OwnershipFilter,
+    OwnershipPermission,
+    bind,
+    bound,
+    visible_to,
+)
 from ownership.contrib.django.queries import Allowed, where
 from ownership.contrib.django.repository import DjangoRepository
 
-__all__ = ["Allowed", "DjangoRepository", "where"]
+__all__ = [
+    "Allowed",
+    "Binding",
+    "DjangoRepository",
+    "OwnershipBackend",
+    "OwnershipFilter",
+    "OwnershipPermission",
+    "bind",
+    "bound",
+    "visible_to",
+    "where",
+]

@@ -1,0 +1,203 @@
+"""Django's own ways of asking who may do what, answered by `ownership`: permissions, querysets, REST views.
+
+A host binds once which `Ownership` answers, which kind of record each model
+holds, and who a Django user is to it (in an ``AppConfig.ready``):
+
+    from ownership.contrib.django import bind
+
+    bind(own, kinds={Deal: "deal", Contact: "contact"})  # a user is their username, unless `viewer=` says
+
+Then, with ``"ownership.contrib.django.OwnershipBackend"`` among
+``AUTHENTICATION_BACKENDS``:
+
+    request.user.has_perm("crm.view_deal", deal)  # own.can(user, "view", deal)
+    visible_to(Deal.objects.all(), request.user)  # one query: the deals own.can lets the user view
+
+Django's permission verbs map to `ownership`'s actions: ``view`` to view,
+``change`` and ``delete`` to edit, ``assign`` to assign. For Django REST
+framework, `OwnershipPermission` and `OwnershipFilter` go in a view's
+``permission_classes`` and ``filter_backends``; neither imports the framework.
+Django gives an active superuser every permission before any backend is asked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ownership.contrib.django.queries import where
+from ownership.errors import InvalidValueError, NotFoundError
+from ownership.model import RecordRef
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from django.db.models import Model, QuerySet
+
+    from ownership.service import Ownership
+
+__all__ = [
+    "ACTIONS",
+    "Binding",
+    "OwnershipBackend",
+    "OwnershipFilter",
+    "OwnershipPermission",
+    "bind",
+    "bound",
+    "username",
+    "visible_to",
+]
+
+ACTIONS = {"view": "view", "change": "edit", "delete": "edit", "assign": "assign"}
+"""The `ownership` action each of Django's permission verbs asks for."""
+
+_SAFE_METHODS = {"GET": "view", "HEAD": "view", "OPTIONS": "view"}
+
+
+def username(user: Any) -> str | None:
+    """The `ownership` user a Django user is, unless a host says otherwise: their username; None when anonymous."""
+    return user.get_username() if user is not None and user.is_authenticated else None
+
+
+@attrs.frozen
+class Binding:
+    """Which `Ownership` answers for the host, the kind of record each model holds, and who a Django user is.
+
+    Attributes:
+        ownership: the `Ownership` every question goes to.
+        kinds: the record kind each model's rows are, by model class.
+        viewer: the `ownership` user id of a Django user, or None for one who is no one there (anonymous).
+    """
+
+    ownership: Ownership
+    kinds: Mapping[type[Model], str]
+    viewer: Callable[[Any], str | None] = username
+
+    def kind_of(self, model: type[Model]) -> str | None:
+        """The kind of record `model`'s rows are (a proxy model's are its concrete model's), or None if unbound."""
+        return self.kinds.get(model) or self.kinds.get(model._meta.concrete_model)  # type: ignore[arg-type]
+
+
+_BOUND: list[Binding] = []
+
+
+def bind(
+    ownership: Ownership, *, kinds: Mapping[type[Model], str], viewer: Callable[[Any], str | None] = username
+) -> Binding:
+    """Bind the `Ownership` that answers Django's questions, the kind each model holds, and who a user is.
+
+    Binding again replaces what was bound (a test binds a world of its own).
+
+    Raises:
+        UnknownKindError: a kind the rulebook does not know.
+    """
+    for kind in kinds.values():
+        ownership.rulebook.policy(kind)
+    binding = Binding(ownership, dict(kinds), viewer)
+    _BOUND[:] = [binding]
+    return binding
+
+
+def bound() -> Binding:
+    """What `bind` bound.
+
+    Raises:
+        InvalidValueError: nothing is bound yet.
+    """
+    if not _BOUND:
+        raise InvalidValueError(
+            "No Ownership is bound for Django yet: call ownership.contrib.django.bind(own, kinds={Model: 'kind'}) "
+            "once, in your AppConfig.ready()."
+        )
+    return _BOUND[0]
+
+
+def visible_to(queryset: QuerySet[Any], user: Any, action: str = "view") -> QuerySet[Any]:
+    """Return `queryset` narrowed to the rows `user` may do `action` on, as one query; none for an anonymous user.
+
+    Raises:
+        InvalidValueError: nothing is bound, or the queryset's model is not bound to a kind.
+        UnknownUserError: the user the binding names is not one `ownership` knows.
+    """
+    binding = bound()
+    kind = binding.kind_of(queryset.model)
+    if kind is None:
+        raise InvalidValueError(
+            f"The model {queryset.model.__name__} is not bound to a record kind; "
+            "name it in bind(own, kinds={...}) to filter its querysets."
+        )
+    viewer = binding.viewer(user)
+    narrowed: QuerySet[Any] = (
+        queryset.none()
+        if viewer is None
+        else queryset.filter(where(binding.ownership.filter(viewer, action, kind), kind=kind))
+    )
+    return narrowed
+
+
+def _may(user: Any, action: str, obj: Any) -> bool:
+    """Whether `user` may do `action` on the model instance `obj`: False for what `ownership` does not answer."""
+    binding = bound()
+    kind = binding.kind_of(type(obj))
+    viewer = binding.viewer(user)
+    if kind is None or viewer is None:
+        return False
+    try:
+        return binding.ownership.can(viewer, action, RecordRef(kind, str(obj.pk)))
+    except NotFoundError:
+        return False  # a user or a record ownership does not know may do nothing there
+
+
+class OwnershipBackend:
+    """A Django authentication backend that answers object permissions on bound models by `Ownership.can`.
+
+    It authenticates no one and grants no model-wide permission: those stay
+    with the host's other backends. ``has_perm(user, "crm.change_deal", deal)``
+    is ``can(user, "edit", deal)``; a permission of another verb or model, an
+    unbound model, an anonymous user, or a user or record `ownership` does not
+    know is refused here.
+    """
+
+    def authenticate(self, request: Any, **credentials: Any) -> None:
+        """Authenticate no one: this backend only answers permissions."""
+
+    def get_user(self, user_id: Any) -> None:
+        """Load no one: this backend authenticates no one."""
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        """Whether `user_obj` has `perm` (``"app.verb_model"``) on `obj`, by `Ownership.can`."""
+        if obj is None or not getattr(user_obj, "is_active", False):
+            return False
+        codename = perm.partition(".")[2] or perm
+        verb, _, model = codename.partition("_")
+        action = ACTIONS.get(verb)
+        if action is None or model != obj._meta.model_name:
+            return False
+        return _may(user_obj, action, obj)
+
+
+class OwnershipPermission:
+    """A Django REST framework permission: a safe method asks view, any other edit, of the object `Ownership.can`.
+
+    ``permission_classes = [IsAuthenticated, OwnershipPermission]``.
+    """
+
+    def has_permission(self, request: Any, view: Any) -> bool:  # noqa: ARG002 - the framework's signature
+        """Let a user `ownership` can name through; the object check decides the rest."""
+        return bound().viewer(request.user) is not None
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:  # noqa: ARG002
+        """Whether the request's user may view (a safe method) or edit (any other) `obj`."""
+        return _may(request.user, _SAFE_METHODS.get(request.method, "edit"), obj)
+
+
+class OwnershipFilter:
+    """A Django REST framework filter backend: a list holds what the request's user may view, as one query.
+
+    ``filter_backends = [OwnershipFilter]``.
+    """
+
+    def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:  # noqa: ARG002
+        """`queryset` narrowed to the rows the request's user may view."""
+        return visible_to(queryset, request.user)
