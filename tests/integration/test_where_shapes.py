@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
+    BigInteger,
     Column,
     Engine,
     Executable,
@@ -415,3 +416,35 @@ def test_a_condition_that_holds_for_no_row_still_names_the_hosts_table(
     with two_deals.engine.connect() as connection:
         assert connection.execute(select(func.count()).where(condition)).scalar_one() == 0
         assert connection.execute(select(func.count()).where(~condition)).scalar_one() == 2  # every host row
+
+
+# --- a host keyed by integers ----------------------------------------------------------------------------
+
+# Record ids of one kind, as a store may hold them beside a host keyed by integers: each that is an integer as
+# Python writes it names the host's row of that number; the others (padded, signed, too long, words) name none.
+INTEGER_IDS = {"7": 7, "10": 10, "-3": -3, "123456789012345678": 123456789012345678}
+OTHER_IDS = ("-0", "008", "+9", "9.0", " 9", "x", "1234567890123456789", "-")
+
+
+@pytest.mark.parametrize("hosts", ["sqlite_memory", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def test_x6_a_host_keyed_by_integers_keeps_the_rows_whose_number_the_ids_write(
+    request: pytest.FixtureRequest, hosts: str
+) -> None:
+    repository: SqlRepository = request.getfixturevalue(FACTORIES[hosts])()
+    numbered = Table("crm_numbered", MetaData(), Column("id", BigInteger, primary_key=True, autoincrement=False))
+    numbered.drop(repository.engine, checkfirst=True)
+    numbered.create(repository.engine)
+    bob = PEOPLE[1]
+    with repository.transaction() as tx:
+        for id in (*INTEGER_IDS, *OTHER_IDS):
+            tx.put_record(Record("deal", id, "acme", AT))
+            tx.add_assignment(Assignment(Record("deal", id, "acme", AT).ref, "responsible", bob, "acme", AT))
+    with repository.engine.begin() as connection:
+        rows = [*INTEGER_IDS.values(), 0, 8, 9, 1, 70, 3]  # 0, 8 and 9 only as the other ids misspell them
+        connection.execute(insert(numbered), [{"id": n} for n in rows])
+        for allowed, shape in ((HasAssignee({"responsible"}, {bob}, "acme"), "IN"), (HomeIs("acme"), "EXISTS")):
+            condition = where(allowed, kind="deal", id=numbered.c.id)
+            assert shape in str(condition.compile(repository.engine))
+            kept = connection.execute(select(numbered.c.id).where(condition).order_by(numbered.c.id)).scalars()
+            assert list(kept) == sorted(INTEGER_IDS.values()), shape
+    numbered.drop(repository.engine)

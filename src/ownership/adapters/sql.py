@@ -2455,15 +2455,57 @@ def _condition(filter: Filter, kind: str, id: ColumnElement[Any]) -> ColumnEleme
         # Holdings alone: the host's rows are found from the holders' index, as a person would fold it.
         lookups = _holders_lookups(kind, held)
         # None: holder tests of no role or no one, which hold for no row; the host's column keeps its table named.
-        return id.in_(lookups if lookups is not None else select(records.c.id).where(false()))
+        return _host_in(host, lookups if lookups is not None else select(records.c.id).where(false()))
     matching = select(records.c.id).where(records.c.kind == kind, clause(filter, kind))
     if _drives(filter):
-        return id.in_(matching)
+        return _host_in(host, matching)
     # The records under a name of their own, so the check correlates with the host's row alone, even in a host's
     # select that reads ``ownership_records`` itself; and the host's column named outside it too, so the host's
     # table is in the host's FROM however the select is written (``select(func.count()).where(...)``).
     found = matching.subquery()
     return and_(host.is_not(None), select(found.c.id).where(found.c.id == id).exists())
+
+
+def _host_in(host: ColumnElement[Any], found: Select[Any] | CompoundSelect[Any]) -> ColumnElement[bool]:
+    """The host's rows whose key is among the record ids `found` lists, found by the host's own key.
+
+    A text key is compared as it is. An integer key is compared with the ids
+    that are integers as Python writes them (``str(7)``, never ``007``), turned
+    into the host's type, so the database looks each up in the host's key
+    instead of turning every host key into text; any other key is turned into text.
+    """
+    if isinstance(host.type, String):
+        return host.in_(found)
+    if not isinstance(host.type, Integer):
+        return cast(host, String).in_(found)
+    ids = found.subquery()
+    (record_id,) = ids.c
+    return host.in_(select(cast(record_id, host.type)).where(_IntegerText(record_id)))
+
+
+class _IntegerText(ColumnElement[bool]):
+    """Whether a text column holds an integer as Python's ``str`` writes it, of at most 18 digits (a BIGINT's)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 - SQLAlchemy's list
+
+    def __init__(self, column: ColumnElement[str]) -> None:
+        self.column = column
+
+
+@compiles(_IntegerText, "postgresql")
+def _integer_text_postgresql(element: _IntegerText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} ~ '^(0|-?[1-9][0-9]{{0,17}})$')"
+
+
+@compiles(_IntegerText)
+def _integer_text(element: _IntegerText, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite: GLOB, which needs no function of the connection's (REGEXP is one a connection may lack).
+    c = compiler.process(element.column, **kw)
+    digits = f"{c} GLOB '[1-9]*' AND {c} NOT GLOB '*[^0-9]*' AND length({c}) <= 18"
+    negative = f"{c} GLOB '-[1-9]*' AND substr({c}, 2) NOT GLOB '*[^0-9]*' AND length({c}) <= 19"
+    return f"({c} = '0' OR ({digits}) OR ({negative}))"
 
 
 def _parts_if_holdings(filter: Filter) -> list[HasAssignee | Held] | None:
