@@ -102,13 +102,13 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks: access (django-rules, installed here only), SQL, bulk, dispatch, fan-out, host, load.
+    """Run the benchmarks: access (django-rules, installed here only), SQL, bulk, dispatch, fan-out, host, load, Django.
 
     All but access measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL,
     else the one `.ci/postgres` starts (and leaves running). Arguments after ``--`` replace ``--large`` for the
     access, SQL and host benchmarks.
     """
-    session.install("-e", ".[testing,postgresql]", "rules")
+    session.install("-e", ".[testing,postgresql,django]", "rules")
     arguments = session.posargs or ["--large"]
     session.run("python", "benchmarks/bench_access.py", *arguments)
     url = os.environ.get("OWNERSHIP_POSTGRES_URL") or str(session.run(".ci/postgres", external=True, silent=True))
@@ -119,3 +119,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_fanout.py", "--postgresql", server)
     session.run("python", "benchmarks/bench_host.py", "--postgresql", server, *arguments)
     session.run("python", "benchmarks/bench_load.py", "--postgresql", server)
+    session.run("python", "benchmarks/bench_django.py", "--postgresql", server)
