@@ -1,0 +1,1 @@
+"""A small Django CRM that asks `ownership` who may see and change its deals."""

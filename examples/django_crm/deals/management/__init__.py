@@ -1,0 +1,1 @@
+"""The deals app's commands."""
