@@ -79,9 +79,14 @@ class ProgressBar:
         self._stream.flush()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line `argv` (the process's arguments if None) and return the exit code."""
+def main(argv: Sequence[str] | None = None, *, ownership: Ownership | None = None) -> int:
+    """Run the command line `argv` (the process's arguments if None) and return the exit code.
+
+    With `ownership`, every command runs on it, and ``--db`` and ``--rulebook`` are not asked for: a host's own
+    command (Django's ``manage.py ownership``) runs the commands on the `Ownership` it has.
+    """
     args = _parser().parse_args(argv)
+    args.ownership = ownership
     try:
         code: int = args.run(args)
     except OwnershipError as error:
@@ -444,7 +449,10 @@ def _add_options(parser: argparse.ArgumentParser, *, on_database: bool = False, 
 
 @contextmanager
 def _opened(args: argparse.Namespace, *, rulebook: Rulebook | None = None, create: bool = False) -> Iterator[Ownership]:
-    """Yield an `Ownership` on the command's database, closing it afterwards."""
+    """Yield an `Ownership` on the command's database, closing it afterwards; or the host's, left open."""
+    if getattr(args, "ownership", None) is not None:
+        yield args.ownership
+        return
     repository = _repository(args.db, create=create)
     try:
         yield Ownership(_rulebook(args.rulebook) if rulebook is None else rulebook, repository)

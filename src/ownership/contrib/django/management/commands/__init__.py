@@ -1,0 +1,1 @@
+"""``manage.py ownership``: the ``ownership`` command line, on the `Ownership` the host bound."""
