@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, MetaData, Row, String, Table, cast, delete, insert, select
+from sqlalchemy import Column, Integer, MetaData, Row, String, Table, delete, insert, select
 
 from ownership import (
     Dispatched,
@@ -33,10 +33,7 @@ host = MetaData()  # the CRM's own tables, made by the CRM
 deals = Table(
     "deals", host, Column("id", Integer, primary_key=True), Column("title", String), Column("amount", Integer)
 )
-# ownership keeps ids as text, so `where` compares this integer id as text: an index on that finds the rows,
-# in ownership's collation on PostgreSQL (docs/postgresql.md, "Indexes").
-Index("deals_by_text_id", cast(deals.c.id, String)).ddl_if(dialect="sqlite")
-Index("deals_by_text_id_c", cast(deals.c.id, String).collate("C")).ddl_if(dialect="postgresql")
+# ownership keeps ids as text; `where` finds this integer id by its own key, from the ids that are integers.
 app_users = Table(
     "app_users", host, Column("id", Integer, primary_key=True), Column("name", String), Column("email", String)
 )

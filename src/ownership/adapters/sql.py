@@ -2364,8 +2364,9 @@ def where(filter: Filter, *, kind: str, id: ColumnElement[Any]) -> ColumnElement
     Args:
         filter: a filter, as `Ownership.filter` returns it.
         kind: the record kind the host's table holds.
-        id: the host's column that holds the record id; a column of another type than text
-            (integer ids) is compared as text, since the library keeps ids as strings.
+        id: the host's column that holds the record id. An integer column is compared with the ids that are
+            integers as Python writes them (``"7"``, never ``"007"``), found by the host's own key; a column of
+            any other type than text is compared as text, since the library keeps ids as strings.
     """
     return _where(filter, kind, id)
 

@@ -54,7 +54,7 @@ def where(filter: Filter, *, kind: str, field: str = "pk") -> Allowed:
         filter: a filter, as `Ownership.filter` returns it.
         kind: the record kind the model's rows are.
         field: the model's field that holds the record's id, its primary key unless told; an integer field is
-            compared as text, since `ownership` keeps ids as strings.
+            found by its own key from the ids that are integers as Python writes them (``str(deal.pk)``).
     """
     return Allowed(filter, kind, field)
 
