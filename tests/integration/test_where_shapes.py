@@ -422,8 +422,8 @@ def test_a_condition_that_holds_for_no_row_still_names_the_hosts_table(
 
 # Record ids of one kind, as a store may hold them beside a host keyed by integers: each that is an integer as
 # Python writes it names the host's row of that number; the others (padded, signed, too long, words) name none.
-INTEGER_IDS = {"7": 7, "10": 10, "-3": -3, "123456789012345678": 123456789012345678}
-OTHER_IDS = ("-0", "008", "+9", "9.0", " 9", "x", "1234567890123456789", "-")
+INTEGER_IDS = {"7": 7, "10": 10, "-3": -3, str(2**63 - 1): 2**63 - 1, str(-(2**63)): -(2**63)}
+OTHER_IDS = ("-0", "008", "+9", "9.0", " 9", "x", str(2**63), str(-(2**63) - 1), "12345678901234567890", "-")
 
 
 @pytest.mark.parametrize("hosts", ["sqlite_memory", pytest.param("postgresql", marks=pytest.mark.postgresql)])

@@ -121,6 +121,7 @@ def test_django_permission_verbs_ask_ownership_s_actions(
     assert not anna.has_perm("crm_host.assign_deal", annas), "assigning is the admin's"
     assert _user(host, "ada").has_perm("crm_host.assign_deal", bobs)
     assert not anna.has_perm("crm_host.view_item", annas), "a permission of another model is not hers here"
+    assert not anna.has_perm("elsewhere.view_deal", annas), "nor one of another app's model"
     assert not anna.has_perm("crm_host.add_deal", annas), "a verb ownership has no action for"
     assert not anna.has_perm("crm_host.view_deal"), "no model-wide permission comes from ownership"
     anna.is_active = False
@@ -145,6 +146,8 @@ def test_rest_framework_views_check_objects_and_filter_lists_by_ownership(
     assert [d.id for d in visible_to(Deal.objects.using(host.alias), bob, "edit")] == [bobs.id]
     get.user = AnonymousUser()
     assert not permission.has_permission(get, None)
+    get.user = _django_users(host, [STRANGER])[0]
+    assert not OwnershipFilter().filter_queryset(get, Deal.objects.using(host.alias), None).exists(), "no one's"
 
 
 def test_what_ownership_cannot_answer_is_refused_with_what_to_do(

@@ -10,8 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connections
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
-from django_host import Deal, HostDatabase, Item, numbers
+from django_host import Deal, HostDatabase, Item, Ticket, numbers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,3 +89,22 @@ def test_a_database_the_condition_cannot_run_on_is_refused_with_what_to_do_inste
     other = SimpleNamespace(vendor="oracle")
     with pytest.raises(InvalidValueError, match="visible_ids"):
         condition.as_sql(queryset.query.get_compiler(using=host.alias), other)
+
+
+def test_an_integer_key_stays_a_bigint_however_large_the_ids_of_the_kind(
+    small_world: tuple[Ownership, HostDatabase],
+) -> None:
+    own, host = small_world
+    own.create("deal", id=str(2**40), actor="anna", holders={"owner": Assignee.user("anna")})
+    deals = Deal.objects.using(host.alias).filter(where(own.filter("anna", "view", "deal"), kind="deal"))
+    assert [d.id for d in deals] == [1], "a record beyond a 4-byte key names no row, and breaks no query"
+
+
+def test_a_key_that_cannot_be_matched_with_text_ids_is_refused(small_world: tuple[Ownership, HostDatabase]) -> None:
+    own, host = small_world
+    allowed = own.filter("anna", "view", "deal")
+    with pytest.raises(InvalidValueError, match="UUIDField"):
+        list(Ticket.objects.using(host.alias).filter(where(allowed, kind="deal")))
+    labelled = Deal.objects.using(host.alias).filter(where(allowed, kind="deal", field=Concat(Value("D-"), "id")))
+    with pytest.raises(InvalidValueError, match="not an expression with values"):
+        list(labelled)

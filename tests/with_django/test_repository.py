@@ -103,3 +103,10 @@ def test_the_app_s_migration_makes_ownership_s_tables_and_its_reverse_drops_them
     own = Ownership(presets.account_managers(), DjangoRepository(host.alias), clock=FakeClock())
     own.add_tenant("acme")
     assert [t.id for t in own.tenants()] == ["acme"]
+
+
+def test_django_s_own_sqlite_functions_stay_django_s(crm: Ownership, host: HostDatabase) -> None:
+    crm.create("deal", id="7", actor="anna", holders={"responsible": Assignee.user("bob")})
+    Deal.objects.using(host.alias).create(id=7, title="Fleet renewal")
+    assert Deal.objects.using(host.alias).filter(title__regex=r"^Fleet").count() == 1
+    assert Deal.objects.using(host.alias).filter(amount__regex=r"^0$").count() == 1, "Django's regexp takes numbers"

@@ -2481,11 +2481,16 @@ def _host_in(host: ColumnElement[Any], found: Select[Any] | CompoundSelect[Any])
         return cast(host, String).in_(found)
     ids = found.subquery()
     (record_id,) = ids.c
-    return host.in_(select(cast(record_id, host.type)).where(_IntegerText(record_id)))
+    # As BIGINT, whatever the key's size: a key of four bytes is compared with it by its own index all the same.
+    return host.in_(select(cast(record_id, BigInteger())).where(_IntegerText(record_id)))
+
+
+_BIGGEST = str(2**63 - 1)
+_SMALLEST = str(-(2**63))
 
 
 class _IntegerText(ColumnElement[bool]):
-    """Whether a text column holds an integer as Python's ``str`` writes it, of at most 18 digits (a BIGINT's)."""
+    """Whether a text column holds an integer as Python's ``str`` writes it, one a BIGINT holds."""
 
     inherit_cache = True
     type = Boolean()
@@ -2497,16 +2502,26 @@ class _IntegerText(ColumnElement[bool]):
 
 @compiles(_IntegerText, "postgresql")
 def _integer_text_postgresql(element: _IntegerText, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"({compiler.process(element.column, **kw)} ~ '^(0|-?[1-9][0-9]{{0,17}})$')"
+    c = compiler.process(element.column, **kw)
+    # Up to 18 digits, any; 19, up to the biggest (or smallest) BIGINT, compared as text of one length.
+    return (
+        f"({c} ~ '^(0|-?[1-9][0-9]{{0,17}})$' OR ({c} ~ '^[1-9][0-9]{{18}}$' AND {c} <= '{_BIGGEST}') "
+        f"OR ({c} ~ '^-[1-9][0-9]{{18}}$' AND {c} <= '{_SMALLEST}'))"
+    )
 
 
 @compiles(_IntegerText)
 def _integer_text(element: _IntegerText, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite: GLOB, which needs no function of the connection's (REGEXP is one a connection may lack).
     c = compiler.process(element.column, **kw)
-    digits = f"{c} GLOB '[1-9]*' AND {c} NOT GLOB '*[^0-9]*' AND length({c}) <= 18"
-    negative = f"{c} GLOB '-[1-9]*' AND substr({c}, 2) NOT GLOB '*[^0-9]*' AND length({c}) <= 19"
-    return f"({c} = '0' OR ({digits}) OR ({negative}))"
+    digits = f"{c} GLOB '[1-9]*' AND {c} NOT GLOB '*[^0-9]*'"
+    positive = f"{digits} AND (length({c}) <= 18 OR (length({c}) = 19 AND {c} <= '{_BIGGEST}'))"
+    minus = f"substr({c}, 2)"
+    negative = (
+        f"{c} GLOB '-[1-9]*' AND {minus} NOT GLOB '*[^0-9]*' "
+        f"AND (length({c}) <= 19 OR (length({c}) = 20 AND {c} <= '{_SMALLEST}'))"
+    )
+    return f"({c} = '0' OR ({positive}) OR ({negative}))"
 
 
 def _parts_if_holdings(filter: Filter) -> list[HasAssignee | Held] | None:

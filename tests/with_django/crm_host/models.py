@@ -21,3 +21,12 @@ class Deal(models.Model):
 
     class Meta:
         app_label = "crm_host"
+
+
+class Ticket(models.Model):
+    """A ticket keyed by a UUID: a key `ownership`'s text ids cannot be matched with on every database."""
+
+    id = models.UUIDField(primary_key=True)
+
+    class Meta:
+        app_label = "crm_host"

@@ -169,10 +169,12 @@ class OwnershipBackend:
         """Whether `user_obj` has `perm` (``"app.verb_model"``) on `obj`, by `Ownership.can`."""
         if obj is None or not getattr(user_obj, "is_active", False):
             return False
-        codename = perm.partition(".")[2] or perm
+        app, dot, codename = perm.partition(".")
+        if not dot:
+            app, codename = obj._meta.app_label, perm
         verb, _, model = codename.partition("_")
         action = ACTIONS.get(verb)
-        if action is None or model != obj._meta.model_name:
+        if action is None or (app, model) != (obj._meta.app_label, obj._meta.model_name):
             return False
         return _may(user_obj, action, obj)
 
@@ -199,5 +201,9 @@ class OwnershipFilter:
     """
 
     def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:  # noqa: ARG002
-        """`queryset` narrowed to the rows the request's user may view."""
-        return visible_to(queryset, request.user)
+        """`queryset` narrowed to the rows the request's user may view; none for a user `ownership` does not know."""
+        try:
+            return visible_to(queryset, request.user)
+        except NotFoundError:
+            narrowed: QuerySet[Any] = queryset.none()
+            return narrowed

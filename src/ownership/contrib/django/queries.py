@@ -19,7 +19,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from sqlalchemy import Integer, String, literal_column
+from sqlalchemy import BigInteger, String, literal_column
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
@@ -85,9 +85,20 @@ class Allowed(models.Expression):
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
         """The condition's SQL and values for the queryset's database, on the host's column as Django names it."""
         column, params = compiler.compile(self.id)
-        integer = isinstance(getattr(self.id, "output_field", None), models.IntegerField)
+        if params:
+            raise InvalidValueError(
+                f"where() compares a column of record ids, not an expression with values ({self.id!r}); "
+                "name the model's field that holds the record's id: where(..., field='...')."
+            )
+        field = getattr(self.id, "output_field", None)
+        if not isinstance(field, models.IntegerField | models.CharField | models.TextField):
+            raise InvalidValueError(
+                f"where() finds rows by a text or integer field holding the record's id, not by a "
+                f"{type(field).__name__}; key the records by such a field, and name it: where(..., field='...')."
+            )
+        integer = isinstance(field, models.IntegerField)
         condition, values = _rendered(self.filter, self.kind, column, integer=integer, vendor=connection.vendor)
-        return f"({condition})", (*params, *values)
+        return f"({condition})", tuple(values)
 
 
 @functools.lru_cache(maxsize=1_024)
@@ -102,7 +113,7 @@ def _rendered(filter: Filter, kind: str, column: str, *, integer: bool, vendor: 
             f"ownership's queryset condition runs on SQLite and PostgreSQL, not on Django's {vendor} backend; "
             "list the records with Ownership.visible_ids and filter the queryset by those ids instead."
         )
-    host = literal_column(column, type_=Integer() if integer else String())
+    host = literal_column(column, type_=BigInteger() if integer else String())
     compiled = sql.where(filter, kind=kind, id=host).compile(
         dialect=dialect, compile_kwargs={"render_postcompile": True}
     )

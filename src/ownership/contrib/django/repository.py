@@ -21,6 +21,10 @@ or the ``ownership`` app's migration). On SQLite, give Django's database
 ``"OPTIONS": {"transaction_mode": "IMMEDIATE"}`` (Django 5.1 and later) when
 several processes write: a transaction then takes the database's one writer
 when it begins, rather than fail when it first writes while another writes.
+On PostgreSQL, keep Django's isolation level, READ COMMITTED: a unit takes the
+locks of what it changes before it reads it, and a stricter level would read
+from a snapshot older than the lock. Django's own connection pool (``"pool"``
+in ``OPTIONS``) is not one this has been proven with.
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, connections, transaction
+from django.db import Error as DjangoError
 from sqlalchemy import create_engine
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -37,6 +46,7 @@ from ownership.adapters import sql
 from ownership.errors import InvalidValueError, StorageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from contextlib import AbstractContextManager
 
     from sqlalchemy import Connection
@@ -45,8 +55,57 @@ if TYPE_CHECKING:
 
 __all__ = ["DjangoRepository", "create_tables", "drop_tables"]
 
-# The SQLAlchemy dialect that speaks to each of Django's drivers.
-_URLS = {"sqlite3": "sqlite+pysqlite://", "psycopg": "postgresql+psycopg://", "psycopg2": "postgresql+psycopg2://"}
+
+def _as_django_left_it(connection: Any) -> None:
+    """Leave a connection of Django's as Django set it up."""
+
+
+class _SqliteOnDjango(SQLiteDialect_pysqlite):
+    """SQLite's dialect on Django's connection, which Django set up as it wants: nothing is added to it here.
+
+    SQLAlchemy's own would register its ``regexp`` and ``floor`` on each connection, over Django's.
+    """
+
+    supports_statement_cache = True
+
+    def on_connect(self) -> Callable[[Any], None]:
+        """Set nothing up on the connection."""
+        return _as_django_left_it
+
+
+class _PsycopgOnDjango(PGDialect_psycopg):
+    """PostgreSQL's dialect (psycopg) on Django's connection: nothing is added to it here."""
+
+    supports_statement_cache = True
+
+    def on_connect(self) -> Callable[[Any], None]:
+        """Set nothing up on the connection."""
+        return _as_django_left_it
+
+
+class _Psycopg2OnDjango(PGDialect_psycopg2):
+    """PostgreSQL's dialect (psycopg2) on Django's connection: nothing is added to it here."""
+
+    supports_statement_cache = True
+
+    def on_connect(self) -> Callable[[Any], None]:
+        """Set nothing up on the connection."""
+        return _as_django_left_it
+
+
+for _name, _dialect in (
+    ("sqlite.ownership_django", _SqliteOnDjango),
+    ("postgresql.ownership_psycopg", _PsycopgOnDjango),
+    ("postgresql.ownership_psycopg2", _Psycopg2OnDjango),
+):
+    registry.register(_name, __name__, _dialect.__name__)
+
+# The dialect that speaks to each of Django's drivers.
+_URLS = {
+    "sqlite3": "sqlite+ownership_django://",
+    "psycopg": "postgresql+ownership_psycopg://",
+    "psycopg2": "postgresql+ownership_psycopg2://",
+}
 
 
 class DjangoRepository:
@@ -162,7 +221,10 @@ class _DjangoUnit:
             self._inner = sql._SqlUnit(repo, sql._WRITE)  # type: ignore[arg-type]  # what it reads, ours has
             return self._inner.__enter__()
         self._atomic = transaction.atomic(using=repo.using)
-        self._atomic.__enter__()
+        try:
+            self._atomic.__enter__()
+        except DjangoError as error:
+            raise _unreachable(error) from error
         try:
             connection = _on_django(repo.using)
             dialect = connection.dialect.name
@@ -173,6 +235,8 @@ class _DjangoUnit:
             self._atomic.__exit__(type(error), error, error.__traceback__)
             if isinstance(error, SQLAlchemyError):
                 raise sql._translated(error, committing=False) from error
+            if isinstance(error, DjangoError):
+                raise _unreachable(error) from error
             raise
         repo._local.tx = tx
         return tx
@@ -210,3 +274,11 @@ def create_tables(apps: Any, schema_editor: Any) -> None:  # noqa: ARG001 - the 
 def drop_tables(apps: Any, schema_editor: Any) -> None:  # noqa: ARG001
     """Drop `ownership`'s tables, with all they hold (the app's migration, reversed)."""
     sql.metadata.drop_all(_on_django(schema_editor.connection.alias, checked=False))
+
+
+def _unreachable(error: BaseException) -> StorageError:
+    """The error a unit that could not begin raises: the database's own, as a sentence."""
+    return StorageError(
+        f"The database could not begin a unit of work: {sql._first_line(error)}; nothing was read or written. "
+        "Check that Django's database is reachable, and try again."
+    )
