@@ -95,6 +95,30 @@ class HostRecord:
     labels: frozenset[str] | None = field(default=None, kw_only=True, converter=_labels, validator=_no_or_names)
 
 
+def _checked(rows: Sequence[HostRecord], gone: Iterable[str], *, partial: bool) -> tuple[Counter[str], list[str]]:
+    """The rows' ids, each counted, and the ids gone, sorted; refused when they contradict themselves."""
+    counted = Counter(row.id for row in rows)
+    if len(counted) != len(rows):
+        twice = ", ".join(repr(id) for id, n in sorted(counted.items()) if n > 1)
+        raise InvalidValueError(f"Rows name each record once; these came more than once: {twice}.")
+    deleted = sorted(set(gone))
+    if deleted and not partial:
+        raise InvalidValueError(
+            "gone names records the host deleted, for a partial reconcile; a whole one deletes every record "
+            "no row names: pass partial=True, or leave gone out."
+        )
+    if not counted.keys().isdisjoint(deleted):
+        both = ", ".join(repr(id) for id in sorted(counted.keys() & set(deleted)))
+        raise InvalidValueError(f"A record is either a row or gone, not both: {both}.")
+    return counted, deleted
+
+
+def _tracked_of(tx: Transaction, kind: str, ids: Sequence[str], tenant: str) -> list[Record]:
+    """The records of `kind` with `ids` that are tracked, and whose home is `tenant`."""
+    found = (tx.record(RecordRef(kind, id)) for id in ids)
+    return [record for record in found if record is not None and record.tenant == tenant]
+
+
 @frozen
 class RecordDrift:
     """How one tracked record differed from the host's row, and so changed.
@@ -153,6 +177,7 @@ class Reconciling(Writer):
         *,
         tenant: Tenant | str,
         partial: bool = False,
+        gone: Iterable[str] = (),
         dry_run: bool = False,
         notify: bool = False,
         progress: Progress | None = None,
@@ -169,20 +194,23 @@ class Reconciling(Writer):
 
         With `partial`, the rows are only some of the host's records (the one
         its save path just wrote): records no row names are left as they are,
-        and only the records named are locked, so other writers go on.
+        and only the records named are locked, so other writers go on; the
+        records of the ids in `gone` (rows the host deleted) are deleted, as a
+        whole reconcile deletes those no row names.
 
         Args:
             kind: the record kind.
             rows: every record of the kind the host keeps in the tenant, each once; or some, with `partial`.
             tenant: the home tenant of the records.
             partial: the rows are some of the host's records; forget none that they do not name.
+            gone: with `partial`, the ids of records the host deleted, to delete too (those of `tenant`).
             dry_run: only find the drift; change nothing.
             notify: tell the new holders of notified roles, as `assign` does.
             progress: called as ``progress(done, total)`` while the rows are compared.
 
         Raises:
             UnknownTenantError, UnknownKindError, UnknownRoleError: a name is unknown.
-            InvalidValueError: two rows name one id.
+            InvalidValueError: two rows name one id, or a row an id in `gone`; or `gone` without `partial`.
             DuplicateIdError: a row names a record of the kind whose home is another tenant.
             FeatureDisabledError: the tenant lacks the kind, or a role a row names.
             UnknownUserError, UnknownGroupError, ForeignTenantError, AssigneeKindError: a holder breaks a rule.
@@ -191,10 +219,7 @@ class Reconciling(Writer):
         """
         policy = self.rulebook.policy(kind)
         wanted = list(rows)
-        counted = Counter(row.id for row in wanted)
-        if len(counted) != len(wanted):
-            twice = ", ".join(repr(id) for id, n in sorted(counted.items()) if n > 1)
-            raise InvalidValueError(f"Rows name each record once; these came more than once: {twice}.")
+        counted, deleted = _checked(wanted, gone, partial=partial)
         with self._writing(alone=not partial) as tx:
             home = self._tenant(tx, tenant)
             features = self.rulebook.features(home)
@@ -239,7 +264,11 @@ class Reconciling(Writer):
                         self._write_drift(tx, added, changed, [], at=at, notify=notify)
                     added, changed = [], []
                 report(progress, done, len(wanted))
-            removed = [] if partial else [record for id, record in sorted(tracked.items()) if id not in counted]
+            removed = (
+                _tracked_of(tx, kind, deleted, home.id)
+                if partial
+                else [record for id, record in sorted(tracked.items()) if id not in counted]  # no row names them
+            )
             if not dry_run:
                 self._write_drift(tx, [], [], removed, at=at, notify=notify)
             return Drift(

@@ -127,3 +127,26 @@ def test_x8_a_partial_reconcile_records_the_rows_of_one_save_and_leaves_the_othe
     assert [(d.id, d.assigned, d.unassigned) for d in moved.changed] == [
         ("D-1", (("responsible", BOB),), (("responsible", ANNA),))
     ]
+
+
+def test_x8_a_partial_reconcile_deletes_the_records_of_rows_the_host_deleted_and_only_those(crm: Ownership) -> None:
+    crm.create("deal", actor="anna", id="D-2")
+    drift = crm.reconcile("deal", [], tenant="acme", partial=True, gone=["D-2", "D-9"])  # D-9 was never tracked
+    assert (drift.added, drift.removed, drift.changed) == ((), ("D-2",), ())
+    assert [r.id for r in crm.visible("anna", "deal").records] == ["D-1"], "the others are kept"
+    assert crm.reconcile("deal", [], tenant="acme", partial=True, gone=["D-2"]).in_step, "deleted again: nothing"
+
+
+@pytest.mark.parametrize(
+    ("rows", "gone", "partial", "says"),
+    [
+        ([HostRecord("D-1", {"responsible": ANNA})], ["D-1"], True, "either a row or gone"),
+        ([], ["D-1"], False, "pass partial=True"),
+    ],
+)
+def test_x8_gone_that_contradicts_itself_is_refused_and_changes_nothing(
+    crm: Ownership, rows: list[HostRecord], gone: list[str], partial: bool, says: str
+) -> None:
+    with pytest.raises(InvalidValueError, match=says):
+        crm.reconcile("deal", rows, tenant="acme", partial=partial, gone=gone)
+    assert [r.id for r in crm.visible("anna", "deal").records] == ["D-1"]

@@ -18,6 +18,7 @@ class Deal(models.Model):
 
     title = models.CharField(max_length=100, default="")
     amount = models.IntegerField(default=0)
+    owner = models.CharField(max_length=64, default="")  # a CRM that keeps its deal's owner in a column
 
     class Meta:
         app_label = "crm_host"

@@ -13,7 +13,8 @@ host's database (SQLite or PostgreSQL):
 - `where` (`queries`): a viewer's filter as a condition of a queryset, one query listing exactly what `can` allows.
 - `DjangoRepository` (`repository`): each unit of work a ``transaction.atomic`` block on Django's connection.
 - `bind`, `OwnershipBackend`, `visible_to`, `OwnershipPermission`, `OwnershipFilter` (`host`): Django's
-  permissions, querysets and REST framework views answered by `ownership`.
+  permissions, querysets and REST framework views answered by `ownership`; `track`: a model's saves and
+  deletes kept in step.
 """
 
 from ownership.contrib.django.host import (
@@ -23,6 +24,8 @@ from ownership.contrib.django.host import (
     OwnershipPermission,
     bind,
     bound,
+    track,
+    untrack,
     visible_to,
 )
 from ownership.contrib.django.queries import Allowed, where
@@ -37,6 +40,8 @@ __all__ = [
     "OwnershipPermission",
     "bind",
     "bound",
+    "track",
+    "untrack",
     "visible_to",
     "where",
 ]

@@ -25,10 +25,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from ownership.contrib.django.queries import where
 from ownership.errors import InvalidValueError, NotFoundError
 from ownership.model import RecordRef
+from ownership.usecases.reconcile import HostRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -45,6 +48,8 @@ __all__ = [
     "OwnershipPermission",
     "bind",
     "bound",
+    "track",
+    "untrack",
     "username",
     "visible_to",
 ]
@@ -207,3 +212,97 @@ class OwnershipFilter:
         except NotFoundError:
             narrowed: QuerySet[Any] = queryset.none()
             return narrowed
+
+
+@attrs.frozen
+class _Tracked:
+    """How the rows of one model say what `ownership` keeps of them: their tenant, and their holders by role."""
+
+    tenant: Callable[[Any], str]
+    holders: Callable[[Any], Mapping[str, Any]]
+
+
+_TRACKED: dict[type[Model], _Tracked] = {}
+
+
+def track(
+    model: type[Model], *, tenant: str | Callable[[Any], str], holders: Callable[[Any], Mapping[str, Any]]
+) -> None:
+    """Keep `ownership`'s records of `model` in step with its rows, as its saves and deletes go.
+
+    A row saved (made or changed) is reconciled: its record is tracked with
+    the holders ``holders(row)`` names for each role it names (a role it leaves
+    out is `ownership`'s own); a row deleted takes its record with it. Nothing
+    is asked of an actor: the row is the host's, and says what is so
+    (`Ownership.reconcile` with ``partial``).
+
+    With the bound `Ownership` on `DjangoRepository` (the model's database),
+    this happens in the save's own transaction: inside ``transaction.atomic``,
+    a refusal (a holder `ownership` does not know) takes the save back with it.
+    With any other repository, it happens once the save's transaction commits.
+    ``QuerySet.update()``, ``bulk_create()`` and raw SQL send no signal: bring
+    such rows in step with ``manage.py ownership reconcile``.
+
+        track(Deal, tenant="crm", holders=lambda deal: {"owner": Assignee.user(deal.owner.username)})
+
+    Raises:
+        InvalidValueError: nothing is bound, or the model is not bound to a kind.
+    """
+    if bound().kind_of(model) is None:
+        raise InvalidValueError(
+            f"The model {model.__name__} is not bound to a record kind; name it in bind(own, kinds={{...}}) first."
+        )
+    _TRACKED[model] = _Tracked(tenant if callable(tenant) else _always(tenant), holders)
+    post_save.connect(_saved, sender=model, weak=False, dispatch_uid=_uid(model))
+    post_delete.connect(_deleted, sender=model, weak=False, dispatch_uid=_uid(model))
+
+
+def _always(tenant: str) -> Callable[[Any], str]:
+    """Every row's tenant: the one company a CRM serves."""
+
+    def of(_row: Any) -> str:
+        return tenant
+
+    return of
+
+
+def untrack(model: type[Model]) -> None:
+    """Stop keeping `model`'s records in step with its rows."""
+    _TRACKED.pop(model, None)
+    post_save.disconnect(sender=model, dispatch_uid=_uid(model))
+    post_delete.disconnect(sender=model, dispatch_uid=_uid(model))
+
+
+def _uid(model: type[Model]) -> str:
+    return f"ownership.track:{model._meta.label}"
+
+
+def _saved(sender: type[Model], instance: Any, raw: bool = False, using: str = "default", **_: Any) -> None:
+    if raw:
+        return  # a fixture being loaded: its rows say nothing of holders yet; reconcile them after
+    tracked = _TRACKED[sender]
+    row = HostRecord(str(instance.pk), tracked.holders(instance))
+    _in_step(sender, using, tracked.tenant(instance), rows=[row], gone=[])
+
+
+def _deleted(sender: type[Model], instance: Any, using: str = "default", **_: Any) -> None:
+    tracked = _TRACKED[sender]
+    _in_step(sender, using, tracked.tenant(instance), rows=[], gone=[str(instance.pk)])
+
+
+def _in_step(model: type[Model], using: str, tenant: str, *, rows: list[HostRecord], gone: list[str]) -> None:
+    """Reconcile the saved or deleted row: now, in the save's transaction, or once that commits."""
+    from ownership.contrib.django.repository import DjangoRepository  # noqa: PLC0415 - the one needs the other
+
+    binding = bound()
+    kind = binding.kind_of(model)
+    assert kind is not None, "track() checked the model is bound"
+
+    def reconcile() -> None:
+        binding.ownership.reconcile(kind, rows, tenant=tenant, partial=True, gone=gone)
+
+    repository = getattr(binding.ownership, "_repository", None)
+    if isinstance(repository, DjangoRepository) and repository.using == using:
+        reconcile()
+    else:
+        transaction.on_commit(reconcile, using=using)
