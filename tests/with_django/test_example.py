@@ -17,7 +17,7 @@ from postgres import throwaway_database
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "django_crm"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "django.md"
-PROVEN = "12 people, 80 deals: every list and every page is what can() allows"
+PROVEN = "12 people, 60 deals: every list and every page is what can() allows"
 
 
 def _manage(url: str, *arguments: str) -> subprocess.CompletedProcess[str]:

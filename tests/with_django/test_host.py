@@ -65,7 +65,7 @@ def _django_users(host: HostDatabase, names: list[str]) -> list[User]:
 
 
 @pytest.mark.parametrize("rulebook", RULES.values(), ids=RULES.keys())
-@settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_x6_has_perm_and_visible_to_agree_with_can_for_every_django_user(
     host: HostDatabase, rulebook: Rulebook, data: st.DataObject

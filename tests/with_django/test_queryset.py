@@ -29,7 +29,7 @@ UNTRACKED = 10_000
 
 
 @pytest.mark.parametrize("rulebook", RULEBOOKS.values(), ids=RULEBOOKS.keys())
-@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_x6_a_queryset_through_where_lists_exactly_what_can_allows(
     host: HostDatabase, rulebook: Rulebook, data: st.DataObject

@@ -12,7 +12,7 @@ from ownership.testing.machine import agreement
 
 pytest_plugins = ("django_host",)
 
-SHORT = settings(max_examples=6, stateful_step_count=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SHORT = settings(max_examples=4, stateful_step_count=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def test_x8_the_django_repository_agrees_with_the_in_memory_one(host: HostDatabase) -> None:
