@@ -428,6 +428,7 @@ METHODS: dict[str, dict[str, tuple[str, object]]] = {
         "rows": ("host-rows", [HostRecord("D-1", {"responsible": ANNA})]),
         "tenant": ("tenant", "acme"),
         "partial": ("flag", True),
+        "gone": ("names", ()),
         "dry_run": ("flag", True),
         "notify": ("flag", False),
         "progress": ("progress?", None),
