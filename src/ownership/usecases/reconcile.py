@@ -229,8 +229,7 @@ class Reconciling(Writer):
                     "which its plan and switches do not include."
                 )
             if partial:
-                named = (tx.record(RecordRef(kind, id)) for id in counted)
-                tracked = {record.id: record for record in named if record is not None and record.tenant == home.id}
+                tracked = {record.id: record for record in _tracked_of(tx, kind, list(counted), home.id)}
             else:
                 tracked = {record.id: record for record in all_selected(tx, kind, HomeIs(home.id))}
             held: dict[RecordRef, Sequence[Assignment]] = {}

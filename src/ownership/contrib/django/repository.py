@@ -60,37 +60,34 @@ def _as_django_left_it(connection: Any) -> None:
     """Leave a connection of Django's as Django set it up."""
 
 
-class _SqliteOnDjango(SQLiteDialect_pysqlite):
-    """SQLite's dialect on Django's connection, which Django set up as it wants: nothing is added to it here.
+class _AsDjangoSetItUp:
+    """A dialect on Django's connection, which Django set up as it wants: nothing is added to it here.
 
-    SQLAlchemy's own would register its ``regexp`` and ``floor`` on each connection, over Django's.
+    SQLAlchemy's own SQLite dialect would register its ``regexp`` and ``floor``
+    on each connection, over Django's; its PostgreSQL ones, a notice handler more.
     """
 
-    supports_statement_cache = True
-
     def on_connect(self) -> Callable[[Any], None]:
         """Set nothing up on the connection."""
         return _as_django_left_it
 
 
-class _PsycopgOnDjango(PGDialect_psycopg):
-    """PostgreSQL's dialect (psycopg) on Django's connection: nothing is added to it here."""
+class _SqliteOnDjango(_AsDjangoSetItUp, SQLiteDialect_pysqlite):
+    """SQLite (sqlite3) on Django's connection."""
 
-    supports_statement_cache = True
-
-    def on_connect(self) -> Callable[[Any], None]:
-        """Set nothing up on the connection."""
-        return _as_django_left_it
+    supports_statement_cache = True  # SQLAlchemy reads it off each dialect class itself
 
 
-class _Psycopg2OnDjango(PGDialect_psycopg2):
-    """PostgreSQL's dialect (psycopg2) on Django's connection: nothing is added to it here."""
+class _PsycopgOnDjango(_AsDjangoSetItUp, PGDialect_psycopg):
+    """PostgreSQL (psycopg) on Django's connection."""
 
-    supports_statement_cache = True
+    supports_statement_cache = True  # SQLAlchemy reads it off each dialect class itself
 
-    def on_connect(self) -> Callable[[Any], None]:
-        """Set nothing up on the connection."""
-        return _as_django_left_it
+
+class _Psycopg2OnDjango(_AsDjangoSetItUp, PGDialect_psycopg2):
+    """PostgreSQL (psycopg2) on Django's connection."""
+
+    supports_statement_cache = True  # SQLAlchemy reads it off each dialect class itself
 
 
 for _name, _dialect in (
@@ -197,10 +194,10 @@ _MAKING = threading.Lock()
 
 def _on_django(using: str, *, checked: bool = True) -> Connection:
     """SQLAlchemy's connection on the thread's connection to the Django database `using`."""
-    with _MAKING:
-        on = _ON_DJANGO.get(using)
-        if on is None:
-            on = _ON_DJANGO[using] = _OnDjango(using)
+    on = _ON_DJANGO.get(using)
+    if on is None:  # the first unit on the database: made once, whichever thread asks first
+        with _MAKING:
+            on = _ON_DJANGO.get(using) or _ON_DJANGO.setdefault(using, _OnDjango(using))
     return on.connection(checked=checked)
 
 
