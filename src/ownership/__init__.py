@@ -95,9 +95,11 @@ from ownership.segments import (
     unassigned,
 )
 from ownership.service import (
+    DirectoryDrift,
     Drift,
     Finding,
     HostRecord,
+    HostUser,
     IdPage,
     Ownership,
     Page,
@@ -107,6 +109,7 @@ from ownership.service import (
     Selection,
     Setting,
     Snapshot,
+    UserDrift,
 )
 
 __all__ = [
@@ -139,6 +142,7 @@ __all__ = [
     "Event",
     "Facts",
     "FeatureDisabledError",
+    "DirectoryDrift",
     "Drift",
     "Finding",
     "ForeignActorError",
@@ -148,6 +152,7 @@ __all__ = [
     "Group",
     "GroupKind",
     "HostRecord",
+    "HostUser",
     "IdPage",
     "InactiveUserError",
     "InvalidValueError",
@@ -217,6 +222,7 @@ __all__ = [
     "UnknownTenantError",
     "UnknownUserError",
     "User",
+    "UserDrift",
     "Versioned",
     "Viewer",
     "WritesAlone",

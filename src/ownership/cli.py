@@ -7,7 +7,7 @@ a preset's name or ``package.module:name`` of the host's own.
 
 Exit codes: 0 done; 1 done, with something to look at (``audit`` found
 something, ``explain`` refused, ``dispatch`` left notifications pending,
-``reconcile`` found drift); 2
+``reconcile`` or ``reconcile-users`` found drift); 2
 the command could not be carried out, said in one line on standard error.
 ``--json`` prints what scripts read instead of tables.
 """
@@ -31,7 +31,7 @@ from ownership.errors import FeatureDisabledError, InvalidValueError, OwnershipE
 from ownership.model import AssigneeKind, RecordRef
 from ownership.notify import Dispatched, Notifier
 from ownership.policy import Rulebook
-from ownership.service import HostRecord, Ownership, Snapshot
+from ownership.service import DirectoryDrift, Drift, HostRecord, HostUser, Ownership, Snapshot
 
 if TYPE_CHECKING:
     from ownership.adapters.sql import SqlRepository
@@ -212,19 +212,44 @@ def _reconcile(args: argparse.Namespace) -> int:
             notify=args.notify,
             progress=ProgressBar("reconciling"),
         )
+    removed = ("remove", drift.removed)
+    return _show_drift(args, drift, removed, f"The {args.kind} records of {drift.tenant}", _counted(len(rows), "row"))
+
+
+def _reconcile_users(args: argparse.Namespace) -> int:
+    rows = _read_users(args.file)
+    with _opened(args, rulebook=Rulebook()) as own:  # the directory answers to no rulebook
+        return show_directory_drift(
+            args,
+            own.reconcile_users(rows, tenant=args.tenant, partial=args.partial, dry_run=args.dry_run),
+            _counted(len(rows), "row"),
+        )
+
+
+def show_directory_drift(args: argparse.Namespace, drift: DirectoryDrift, source: str) -> int:
+    """Print what `reconcile_users` found in `source` (JSON with ``--json``); return the exit code: 1 if not in step."""
+    return _show_drift(args, drift, ("deactivate", drift.deactivated), f"The users of {drift.tenant}", source)
+
+
+def _show_drift(
+    args: argparse.Namespace, drift: Drift | DirectoryDrift, gone: tuple[str, Sequence[str]], what: str, source: str
+) -> int:
+    """Print a drift: the ids added, `gone` (what befell those the rows left out) and changed; then a sentence."""
     if args.json:
         _print_json(serde.unstructure(drift))
-    else:
-        verbs = ("would add", "would remove", "would change") if args.dry_run else ("added", "removed", "changed")
-        for verb, ids in zip(verbs, (drift.added, drift.removed, [d.id for d in drift.changed]), strict=True):
-            if ids:
-                print(f"{verb}: {', '.join(ids)}")
-        done = "in step" if drift.in_step else "not in step" if args.dry_run else "now in step"
-        words = ("to add", "to remove", "to change") if args.dry_run else ("added", "removed", "changed")
-        sizes = (len(drift.added), len(drift.removed), len(drift.changed))
-        counts = ", ".join(f"{n} {word}" for n, word in zip(sizes, words, strict=True))
-        print(f"The {args.kind} records of {drift.tenant} are {done} with {_counted(len(rows), 'row')} ({counts}).")
+        return 0 if drift.in_step else FOUND
+    found = (("add", drift.added), gone, ("change", [d.id for d in drift.changed]))
+    for verb, ids in found:
+        if ids:
+            print(f"{f'would {verb}' if args.dry_run else _past(verb)}: {', '.join(ids)}")
+    done = "in step" if drift.in_step else "not in step" if args.dry_run else "now in step"
+    counts = ", ".join(f"{len(ids)} {f'to {verb}' if args.dry_run else _past(verb)}" for verb, ids in found)
+    print(f"{what} are {done} with {source} ({counts}).")
     return 0 if drift.in_step else FOUND
+
+
+def _past(verb: str) -> str:
+    return f"{verb.removesuffix('e')}ed"
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -381,6 +406,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     reconcile.add_argument("--dry-run", action="store_true", help="only report the drift; change nothing")
     reconcile.add_argument("--notify", action="store_true", help="tell the new holders of notified roles")
+    users = on_database(
+        command(
+            "reconcile-users",
+            _reconcile_users,
+            "make a tenant's users and their groups agree with the host's people, and report the drift; "
+            "exit code 1 when there was any",
+        )
+    )
+    users.add_argument(
+        "file",
+        metavar="FILE",
+        help="the host's people as a JSON list (see Ownership.reconcile_users), or - for standard input",
+    )
+    users.add_argument("--tenant", required=True, metavar="TENANT", help="the tenant of the users")
+    users.add_argument(
+        "--partial", action="store_true", help="the rows are only some of the host's people: deactivate no one else"
+    )
+    users.add_argument("--dry-run", action="store_true", help="only report the drift; change nothing")
     dispatch = on_database(
         command("dispatch", _dispatch, "deliver the outbox's pending notifications to the host's notifier")
     )
@@ -570,10 +613,7 @@ def _read_snapshot(file: str) -> Snapshot:
 
 def _read_rows(file: str) -> list[HostRecord]:
     try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-        return serde.structure(json.loads(text), list[HostRecord])
-    except OSError as error:
-        raise CommandError(f"Cannot read {file!r}: {error.strerror or error}.") from error
+        return serde.structure(json.loads(_read_text(file)), list[HostRecord])
     except json.JSONDecodeError as error:
         raise CommandError(f"{file!r} is not JSON: {error}.") from error
     except InvalidValueError as error:
@@ -581,6 +621,24 @@ def _read_rows(file: str) -> list[HostRecord]:
             f'{file!r} is not a list of rows like {{"id": "D-1", "holders": {{"owner": [{{"kind": "user", '
             f'"id": "anna"}}]}}}}: {error}'
         ) from error
+
+
+def _read_users(file: str) -> list[HostUser]:
+    try:
+        return serde.structure(json.loads(_read_text(file)), list[HostUser])
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{file!r} is not JSON: {error}.") from error
+    except InvalidValueError as error:
+        raise CommandError(
+            f'{file!r} is not a list of people like {{"id": "anna", "name": "Anna", "groups": ["sales"]}}: {error}'
+        ) from error
+
+
+def _read_text(file: str) -> str:
+    try:
+        return sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"Cannot read {file!r}: {error.strerror or error}.") from error
 
 
 def _write(path: Path, text: str) -> None:

@@ -19,6 +19,7 @@ from ownership.usecases.bulk import Bulk, Selection
 from ownership.usecases.directory import Directory
 from ownership.usecases.holders import Holders
 from ownership.usecases.notifications import Notifications
+from ownership.usecases.people import DirectoryDrift, HostUser, People, UserDrift
 from ownership.usecases.questions import Questions
 from ownership.usecases.reads import Reads
 from ownership.usecases.reconcile import Drift, HostRecord, Reconciling, RecordDrift
@@ -29,11 +30,13 @@ from ownership.usecases.status import Statuses
 
 __all__ = [
     "AssigneeLike",
+    "DirectoryDrift",
     "Drift",
     "Finding",
     "GroupLike",
     "HoldersLike",
     "HostRecord",
+    "HostUser",
     "Ownership",
     "IdPage",
     "Page",
@@ -44,6 +47,7 @@ __all__ = [
     "Selection",
     "Setting",
     "Snapshot",
+    "UserDrift",
     "UserLike",
 ]
 
@@ -51,6 +55,7 @@ __all__ = [
 @guarded
 class Ownership(
     Directory,
+    People,
     Records,
     Holders,
     Bulk,

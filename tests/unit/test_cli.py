@@ -665,6 +665,52 @@ def test_export_to_a_file_that_cannot_be_written_fails_in_one_line(
     assert assert_one_line(err).startswith("Cannot write ")
 
 
+# --- reconcile-users ----------------------------------------------------------------------------------------
+
+
+def test_x8_reconcile_users_json_says_how_each_user_changed_and_needs_no_rulebook(
+    accounts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = tmp_path / "people.json"
+    people.write_text(json.dumps([{"id": "carl", "name": "Carl", "groups": ["empty"], "profile": {}}]))
+
+    code, out, _ = run(
+        capsys, "--json", "reconcile-users", str(people), "--tenant", "acme", "--partial", "--db", str(accounts)
+    )
+
+    assert code == FOUND
+    [changed] = json.loads(out)["changed"]
+    assert (changed["id"], changed["profile"], changed["joined"]) == ("carl", True, ["empty"])
+    with library(accounts, Rulebook()) as own:
+        assert [g.id for g in own.groups_of("carl")] == ["empty"]
+        assert own.user("anna").active, "--partial touches no one the rows leave out"
+
+
+@pytest.mark.parametrize(
+    ("people", "said"),
+    [
+        ('[{"id": "anna"}]', "is not a list of people like"),
+        ("[{", "is not JSON"),
+        ('[{"id": "anna", "name": "Anna", "groups": ["nowhere"]}]', "'nowhere'"),
+        ('[{"id": "gus", "name": "Gus"}]', "tenant 'globex'"),
+        ('[{"id": "anna", "name": "A"}, {"id": "anna", "name": "B"}]', "more than once"),
+    ],
+)
+def test_x8_reconcile_users_of_rows_that_break_a_rule_fails_in_one_line_and_changes_nothing(
+    accounts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], people: str, said: str
+) -> None:
+    before = state(accounts)
+    (tmp_path / "people.json").write_text(people)
+
+    code, _, err = run(
+        capsys, "reconcile-users", str(tmp_path / "people.json"), "--tenant", "acme", "--db", str(accounts)
+    )
+
+    assert code == FAILED
+    assert said in assert_one_line(err, sentence=False)
+    assert state(accounts) == before
+
+
 # --- dispatch -----------------------------------------------------------------------------------------------
 
 HOST_NOTIFIER = '''\

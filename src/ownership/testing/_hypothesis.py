@@ -27,12 +27,14 @@ STRATEGIES = {
     "AutoAssignment": "auto_assignments",
     "Criterion": "criteria",
     "Decision": "decisions",
+    "DirectoryDrift": "directory_drifts",
     "Dispatched": "dispatch_reports",
     "Drift": "drifts",
     "Facts": "facts",
     "Finding": "findings",
     "Group": "groups",
     "HostRecord": "host_records",
+    "HostUser": "host_users",
     "LeastLoad": "least_loads",
     "Lifecycle": "lifecycles",
     "Membership": "memberships",
@@ -67,6 +69,7 @@ STRATEGIES = {
     "Transition": "transitions",
     "Unassigned": "events",
     "User": "users",
+    "UserDrift": "user_drifts",
     "Viewer": "viewers",
 }
 """The name of each registered type in `ownership`, and the name of the strategy that draws it."""

@@ -38,7 +38,21 @@ from ownership.model import (
 from ownership.notify import Notifier
 from ownership.policy import Policy, Role, Rulebook
 from ownership.ports import Repository
-from ownership.service import Drift, Finding, HostRecord, IdPage, Ownership, Page, RecordDrift, Row, Setting, Snapshot
+from ownership.service import (
+    DirectoryDrift,
+    Drift,
+    Finding,
+    HostRecord,
+    HostUser,
+    IdPage,
+    Ownership,
+    Page,
+    RecordDrift,
+    Row,
+    Setting,
+    Snapshot,
+    UserDrift,
+)
 from ownership.testing._rules import (
     access_rules,
     auto_assignments,
@@ -98,6 +112,7 @@ __all__ = [
     "auto_assigns",
     "criteria",
     "decisions",
+    "directory_drifts",
     "dispatch_reports",
     "distribution_rules",
     "drifts",
@@ -110,6 +125,7 @@ __all__ = [
     "group_kinds",
     "groups",
     "host_records",
+    "host_users",
     "ids",
     "least_loads",
     "lifecycles",
@@ -141,6 +157,7 @@ __all__ = [
     "territories",
     "to_groups",
     "transitions",
+    "user_drifts",
     "users",
     "viewers",
     "World",
@@ -246,6 +263,50 @@ def drifts() -> st.SearchStrategy[Drift]:
         added=listed,
         removed=listed,
         changed=st.lists(record_drifts(), max_size=2, unique_by=lambda d: d.id).map(
+            lambda found: tuple(sorted(found, key=lambda d: d.id))
+        ),
+        applied=st.booleans(),
+    )
+
+
+def host_users() -> st.SearchStrategy[HostUser]:
+    """A host's people for `reconcile_users`: an id and name, activity, admin right, maybe groups and a profile."""
+    return st.builds(
+        HostUser,
+        id=ids(),
+        name=names(),
+        active=st.booleans(),
+        admin=st.booleans(),
+        groups=st.none() | st.frozensets(ids(), max_size=2),
+        profile=st.none() | profiles(),
+    )
+
+
+def user_drifts() -> st.SearchStrategy[UserDrift]:
+    """How one user differed from their row: name, activity, admin right, profile, groups joined and left."""
+    flags = st.none() | st.tuples(st.booleans(), st.booleans())
+    groups = st.lists(ids(), max_size=2, unique=True).map(lambda found: tuple(sorted(found)))
+    return st.builds(
+        UserDrift,
+        id=ids(),
+        name=st.none() | st.tuples(names(), names()),
+        active=flags,
+        admin=flags,
+        profile=st.booleans(),
+        joined=groups,
+        left=groups,
+    )
+
+
+def directory_drifts() -> st.SearchStrategy[DirectoryDrift]:
+    """What `reconcile_users` found: ids added and deactivated, users changed, applied or a dry run."""
+    listed = st.lists(ids(), max_size=3, unique=True).map(lambda found: tuple(sorted(found)))
+    return st.builds(
+        DirectoryDrift,
+        tenant=ids(),
+        added=listed,
+        deactivated=listed,
+        changed=st.lists(user_drifts(), max_size=2, unique_by=lambda d: d.id).map(
             lambda found: tuple(sorted(found, key=lambda d: d.id))
         ),
         applied=st.booleans(),
