@@ -566,6 +566,7 @@ def _is_notifier(found: object) -> TypeGuard[Notifier]:
 
 
 _Loaded = TypeVar("_Loaded")
+_Read = TypeVar("_Read")
 
 
 def _load(spec: str, option: str, noun: str, wanted: str, fits: Callable[[object], TypeGuard[_Loaded]]) -> _Loaded:
@@ -600,38 +601,27 @@ def _record_ref(spec: str) -> RecordRef:
 
 
 def _read_snapshot(file: str) -> Snapshot:
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-        return serde.structure(json.loads(text), Snapshot)
-    except OSError as error:
-        raise CommandError(f"Cannot read {file!r}: {error.strerror or error}.") from error
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{file!r} is not JSON: {error}.") from error
-    except InvalidValueError as error:  # serde's sentence names the entry: "users[3].admin must be true or false, ..."
-        raise CommandError(f"{file!r} is not an export of ownership: {error}") from error
+    # serde's sentence names the entry: "users[3].admin must be true or false, ..."
+    return _read_json(file, Snapshot, "an export of ownership")
 
 
 def _read_rows(file: str) -> list[HostRecord]:
-    try:
-        return serde.structure(json.loads(_read_text(file)), list[HostRecord])
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{file!r} is not JSON: {error}.") from error
-    except InvalidValueError as error:
-        raise CommandError(
-            f'{file!r} is not a list of rows like {{"id": "D-1", "holders": {{"owner": [{{"kind": "user", '
-            f'"id": "anna"}}]}}}}: {error}'
-        ) from error
+    example = '{"id": "D-1", "holders": {"owner": [{"kind": "user", "id": "anna"}]}}'
+    return _read_json(file, list[HostRecord], f"a list of rows like {example}")
 
 
 def _read_users(file: str) -> list[HostUser]:
+    return _read_json(file, list[HostUser], 'a list of people like {"id": "anna", "name": "Anna", "groups": ["sales"]}')
+
+
+def _read_json(file: str, into: type[_Read], what: str) -> _Read:
+    """The JSON in `file` (- for standard input) read into `into`, or one line saying it is not `what`."""
     try:
-        return serde.structure(json.loads(_read_text(file)), list[HostUser])
+        return serde.structure(json.loads(_read_text(file)), into)
     except json.JSONDecodeError as error:
         raise CommandError(f"{file!r} is not JSON: {error}.") from error
     except InvalidValueError as error:
-        raise CommandError(
-            f'{file!r} is not a list of people like {{"id": "anna", "name": "Anna", "groups": ["sales"]}}: {error}'
-        ) from error
+        raise CommandError(f"{file!r} is not {what}: {error}") from error
 
 
 def _read_text(file: str) -> str:
