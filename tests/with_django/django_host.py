@@ -37,13 +37,13 @@ settings.configure(
 )
 django.setup()
 
-from crm_host.models import Deal, Item, Ticket  # noqa: E402
-from django.contrib.auth.models import AnonymousUser, User  # noqa: E402, F401  # for the tests, once Django is set up
+from crm_host.models import Deal, Department, Item, Ticket  # noqa: E402
+from django.contrib.auth.models import AnonymousUser, Group, User  # noqa: E402, F401  # for the tests, once Django is set up
 from django.core.management import call_command  # noqa: E402  # only once Django is set up
 from django.db import connections  # noqa: E402
 from django.test import RequestFactory  # noqa: E402, F401
 
-HOST_MODELS = (Item, Deal, Ticket)
+HOST_MODELS = (Item, Deal, Ticket, Department)
 _STATE = [table for table in reversed(metadata.sorted_tables) if table is not schema_table]
 
 
@@ -59,16 +59,18 @@ class HostDatabase:
     def __init__(self, alias: str, url: str) -> None:
         self.alias = alias
         self.engine: Engine = make_engine(url)
-        # As a host makes its tables: Django's own, the host's (an app without migrations) and ownership's app's.
+        # As a host makes its tables: Django's own, the host's and ownership's app's, by their migrations.
         call_command("migrate", database=alias, run_syncdb=True, verbosity=0)
 
     def empty(self) -> None:
-        """Empty `ownership`'s tables and the host's."""
+        """Empty `ownership`'s tables and the host's, its users and groups too."""
         with self.engine.begin() as connection:
             for table in _STATE:
                 connection.execute(delete(table))
         for model in HOST_MODELS:
             model.objects.using(self.alias).all().delete()
+        User.objects.using(self.alias).all().delete()
+        Group.objects.using(self.alias).all().delete()
 
     def repositories(self) -> Callable[[], SqlRepository]:
         """What makes the repository of a new world: empty tables, kept by a `SqlRepository` on the same database."""

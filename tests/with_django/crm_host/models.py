@@ -31,3 +31,13 @@ class Ticket(models.Model):
 
     class Meta:
         app_label = "crm_host"
+
+
+class Department(models.Model):
+    """A department whose members are Django users: in `ownership`, the caretaker group ``dept-<id>``."""
+
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField("auth.User", related_name="departments")
+
+    class Meta:
+        app_label = "crm_host"

@@ -25,16 +25,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from ownership.contrib.django.queries import where
 from ownership.errors import InvalidValueError, NotFoundError
 from ownership.model import RecordRef
+from ownership.usecases.people import DirectoryDrift, HostUser
 from ownership.usecases.reconcile import HostRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from django.db.models import Model, QuerySet
 
@@ -49,7 +51,10 @@ __all__ = [
     "bind",
     "bound",
     "track",
+    "reconcile_tracked_users",
+    "track_users",
     "untrack",
+    "untrack_users",
     "username",
     "visible_to",
 ]
@@ -292,8 +297,6 @@ def _deleted(sender: type[Model], instance: Any, using: str = "default", **_: An
 
 def _in_step(model: type[Model], using: str, tenant: str, *, rows: list[HostRecord], gone: list[str]) -> None:
     """Reconcile the saved or deleted row: now, in the save's transaction, or once that commits."""
-    from ownership.contrib.django.repository import DjangoRepository  # noqa: PLC0415 - the one needs the other
-
     binding = bound()
     kind = binding.kind_of(model)
     assert kind is not None, "track() checked the model is bound"
@@ -301,8 +304,175 @@ def _in_step(model: type[Model], using: str, tenant: str, *, rows: list[HostReco
     def reconcile() -> None:
         binding.ownership.reconcile(kind, rows, tenant=tenant, partial=True, gone=gone)
 
+    _in_the_save(binding, using, reconcile)
+
+
+def _in_the_save(binding: Binding, using: str, reconcile: Callable[[], object]) -> None:
+    """Run `reconcile` in the save's own transaction when `ownership` keeps its state there; else once it commits."""
+    from ownership.contrib.django.repository import DjangoRepository  # noqa: PLC0415 - the one needs the other
+
     repository = getattr(binding.ownership, "_repository", None)
     if isinstance(repository, DjangoRepository) and repository.using == using:
         reconcile()
     else:
         transaction.on_commit(reconcile, using=using)
+
+
+@attrs.frozen
+class _People:
+    """How the host's users say who they are to `ownership`: the mapping, their tenant, the links that say groups."""
+
+    person: Callable[[Any], HostUser | None]
+    tenant: Callable[[Any], str]
+    links: tuple[Any, ...]
+
+
+_PEOPLE: dict[type[Model], _People] = {}
+
+
+def track_users(
+    person: Callable[[Any], HostUser | None],
+    *,
+    tenant: str | Callable[[Any], str],
+    model: type[Model] | None = None,
+    links: Sequence[str] = (),
+) -> None:
+    """Keep `ownership`'s users, and the groups they are in, in step with the host's user model.
+
+    ``person(user)`` says who a Django user is to `ownership`: a `HostUser`
+    with the id `bind`'s ``viewer`` names them by, their name, whether they
+    are active and an admin, and the `ownership` groups they are in; or None
+    for one who is no one there (a service account). Each save of a user, and
+    each change of the many-to-many relations named in `links` (``"groups"``,
+    a ``departments`` relation declared on either side), reconciles that user
+    (`Ownership.reconcile_users` with ``partial``). A user deleted is
+    deactivated, keeping their groups and history: a user who has left.
+
+    As with `track`, this happens in the save's own transaction when the
+    bound `Ownership` is on `DjangoRepository` (a refusal, such as a group
+    `ownership` does not know, takes the save back), and once it commits
+    otherwise. ``QuerySet.update()`` sends no signal: run
+    ``manage.py ownership`` or `reconcile_users` over every user after one.
+
+        track_users(
+            lambda user: HostUser(user.username, user.get_full_name() or user.username,
+                                  active=user.is_active, admin=user.is_superuser,
+                                  groups={f"dept-{d.pk}" for d in user.departments.all()}),
+            tenant="crm", links=["departments"],
+        )
+
+    Raises:
+        InvalidValueError: nothing is bound, or a name in `links` is no many-to-many relation of the model.
+    """
+    bound()
+    users = model if model is not None else get_user_model()
+    through = tuple(_through(users, name) for name in links)
+    _PEOPLE[users] = _People(person, tenant if callable(tenant) else _always(tenant), through)
+    uid = f"ownership.track_users:{users._meta.label}"
+    post_save.connect(_user_saved, sender=users, weak=False, dispatch_uid=uid)
+    post_delete.connect(_user_deleted, sender=users, weak=False, dispatch_uid=uid)
+    for table in through:
+        m2m_changed.connect(_linked, sender=table, weak=False, dispatch_uid=f"{uid}:{table._meta.label}")
+
+
+def untrack_users(model: type[Model] | None = None) -> None:
+    """Stop keeping `ownership`'s users in step with the user model."""
+    users = model if model is not None else get_user_model()
+    people = _PEOPLE.pop(users, None)
+    uid = f"ownership.track_users:{users._meta.label}"
+    post_save.disconnect(sender=users, dispatch_uid=uid)
+    post_delete.disconnect(sender=users, dispatch_uid=uid)
+    for table in people.links if people is not None else ():
+        m2m_changed.disconnect(sender=table, dispatch_uid=f"{uid}:{table._meta.label}")
+
+
+def reconcile_tracked_users(
+    model: type[Model] | None = None, *, using: str | None = None, dry_run: bool = False
+) -> list[DirectoryDrift]:
+    """Bring every user of the tracked user model in step at once, a tenant at a time; return each tenant's drift.
+
+    For a first install, or after a ``QuerySet.update()`` that sent no signal:
+    each tenant's users say what ``person`` says of its Django users, and the
+    tenant's users no Django user maps to are deactivated (they have left).
+    The users are read from the database `using` names: unless it is given,
+    that of the bound `DjangoRepository`, or Django's default.
+
+    Raises:
+        InvalidValueError: the model's users are not tracked (`track_users`).
+    """
+    users = model if model is not None else get_user_model()
+    people = _PEOPLE.get(users)
+    if people is None:
+        raise InvalidValueError(f"The users of {users.__name__} are not tracked; call track_users(person, ...) first.")
+    own = bound().ownership
+    if using is None:
+        using = getattr(getattr(own, "_repository", None), "using", "default")
+    by_tenant: dict[str, list[HostUser]] = {}
+    for instance in users._default_manager.using(using).order_by("pk").iterator():
+        row = people.person(instance)
+        if row is not None:
+            by_tenant.setdefault(people.tenant(instance), []).append(row)
+    return [own.reconcile_users(rows, tenant=tenant, dry_run=dry_run) for tenant, rows in sorted(by_tenant.items())]
+
+
+def _through(users: type[Model], name: str) -> Any:
+    """The table behind the user model's many-to-many relation `name`, declared on either side."""
+    relation = getattr(users, name, None)
+    through = getattr(relation, "through", None)
+    if through is None:
+        raise InvalidValueError(
+            f"{users.__name__} has no many-to-many relation {name!r}; name one such as 'groups', "
+            "or the related name of a ManyToManyField to it."
+        )
+    return through
+
+
+def _user_saved(sender: type[Model], instance: Any, raw: bool = False, using: str = "default", **_: Any) -> None:
+    if not raw:  # a fixture being loaded: reconcile its users once it is in
+        _people_in_step(sender, using, [instance], leaving=False)
+
+
+def _user_deleted(sender: type[Model], instance: Any, using: str = "default", **_: Any) -> None:
+    _people_in_step(sender, using, [instance], leaving=True)
+
+
+def _linked(sender: Any, *, instance: Any, action: str, pk_set: Any, using: str, **_: Any) -> None:
+    """A many-to-many change of `links`: reconcile the users it links or unlinks."""
+    users = next(model for model, people in _PEOPLE.items() if sender in people.links)
+    if isinstance(instance, users):  # a user's own relation changed: read it again
+        if action in ("post_add", "post_remove", "post_clear"):
+            _people_in_step(users, using, [instance], leaving=False)
+    elif action == "pre_clear":  # a department is cleared of its users: remember which, before they go
+        instance.__dict__["_ownership_cleared"] = list(_linked_users(sender, users, instance, using))
+    elif action in ("post_add", "post_remove"):  # a department gains or loses these users
+        _people_in_step(users, using, list(users._default_manager.using(using).filter(pk__in=pk_set)), leaving=False)
+    elif action == "post_clear":
+        _people_in_step(users, using, instance.__dict__.pop("_ownership_cleared", []), leaving=False)
+
+
+def _linked_users(through: Any, users: type[Model], other: Any, using: str) -> Any:
+    """The users a row of the relation's other side is linked to."""
+    to_users = next(f for f in through._meta.fields if f.related_model is users)
+    to_other = next(f for f in through._meta.fields if f.related_model is type(other)._meta.concrete_model)
+    linked = through._default_manager.using(using).filter(**{to_other.name: other.pk}).values(to_users.attname)
+    return users._default_manager.using(using).filter(pk__in=linked)
+
+
+def _people_in_step(users: type[Model], using: str, instances: Sequence[Any], *, leaving: bool) -> None:
+    """Reconcile the users of `instances` (deactivated, keeping their groups, if `leaving`)."""
+    people = _PEOPLE[users]
+    by_tenant: dict[str, list[HostUser]] = {}
+    for instance in instances:
+        row = people.person(instance)
+        if row is not None:
+            row = attrs.evolve(row, active=False, groups=None) if leaving else row
+            by_tenant.setdefault(people.tenant(instance), []).append(row)
+    if not by_tenant:
+        return
+    binding = bound()
+
+    def reconcile() -> None:
+        for tenant, rows in by_tenant.items():
+            binding.ownership.reconcile_users(rows, tenant=tenant, partial=True)
+
+    _in_the_save(binding, using, reconcile)

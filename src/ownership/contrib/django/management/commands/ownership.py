@@ -3,17 +3,20 @@
 Every command of ``ownership --help`` runs here on the host's own database and rules, without ``--db`` or
 ``--rulebook``: ``audit`` (what an admin must fix), ``transfer`` (offboarding), ``holders``, ``explain``,
 ``export`` and ``import``, ``reconcile`` (bring `ownership` in step with the host's rows, or load them a first
-time) and ``dispatch`` (deliver the outbox). The exit code is the command line's: 0 done, 1 something found,
-refused or left pending, 2 the command failed.
+time), ``reconcile-users`` and ``dispatch`` (deliver the outbox). ``reconcile-users`` without a file brings every
+user of the model `track_users` tracks in step (``--dry-run`` only reports, ``--json`` prints the drifts). The
+exit code is the command line's: 0 done, 1 something found, refused or left pending, 2 the command failed.
 """
 
 import argparse
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ownership import cli
-from ownership.contrib.django.host import bound
+from ownership.contrib.django.host import bound, reconcile_tracked_users
+from ownership.errors import OwnershipError
 
 
 class Command(BaseCommand):
@@ -27,8 +30,26 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002 - Django's signature
         """Run it; an exit code other than 0 is a CommandError carrying it."""
-        code = cli.main(options["command"], ownership=bound().ownership)
+        command = options["command"]
+        code = _tracked_users(command[1:]) if command[:1] == ["reconcile-users"] else None
+        if code is None:
+            code = cli.main(command, ownership=bound().ownership)
         if code:
-            raise CommandError(
-                f"ownership {' '.join(options['command'][:1])} ended with exit code {code}", returncode=code
-            )
+            raise CommandError(f"ownership {' '.join(command[:1])} ended with exit code {code}", returncode=code)
+
+
+def _tracked_users(arguments: list[str]) -> int | None:
+    """``reconcile-users [--dry-run] [--json]`` with no file: every tracked user, tenant by tenant; None given one."""
+    parser = argparse.ArgumentParser(prog="manage.py ownership reconcile-users", add_help=False)
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    parsed, rest = parser.parse_known_args(arguments)
+    if rest:
+        return None  # a file of rows, and the options that go with it: the command line's own
+    try:
+        drifts = reconcile_tracked_users(dry_run=parsed.dry_run)
+    except OwnershipError as error:
+        raise CommandError(str(error), returncode=cli.FAILED) from error
+    users = f"the users of {get_user_model()._meta.label}"
+    shown = [cli.show_directory_drift(parsed, drift, users) for drift in drifts]
+    return max(shown, default=0)
