@@ -27,7 +27,7 @@ def _manage(url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 def _check(url: str) -> None:
-    migrated = _manage(url, "migrate", "--run-syncdb", "--verbosity", "0")
+    migrated = _manage(url, "migrate", "--verbosity", "0")
     assert migrated.returncode == 0, migrated.stderr
     checked = _manage(url, "check_lists")
     assert checked.returncode == 0, checked.stderr

@@ -11,7 +11,8 @@ class DealsConfig(AppConfig):
     def ready(self) -> None:
         """Bind: a deal is a record of kind ``deal``; a Django user is the `ownership` user of their username."""
         from deals.models import Deal  # noqa: PLC0415
-        from deals.rules import ownership  # noqa: PLC0415
-        from ownership.contrib.django import bind  # noqa: PLC0415 - the app registry is ready only now
+        from deals.rules import TENANT, ownership, person  # noqa: PLC0415
+        from ownership.contrib.django import bind, track_users  # noqa: PLC0415 - the app registry is ready only now
 
         bind(ownership(), kinds={Deal: "deal"})
+        track_users(person, tenant=TENANT, links=["departments"])

@@ -1,12 +1,14 @@
 """The CRM's own tables. Who holds a deal is not a column here: `ownership` keeps it, in the same database."""
 
+from django.conf import settings
 from django.db import models
 
 
 class Department(models.Model):
-    """A department; in `ownership`, the caretaker group ``dept-<id>``."""
+    """A department and the people in it; in `ownership`, the caretaker group ``dept-<id>`` and its members."""
 
     name = models.CharField(max_length=100)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
 
     @property
     def group(self) -> str:

@@ -10,11 +10,8 @@ from ownership.contrib.django import bound
 
 
 def add_person(username: str, *, admin: bool = False) -> User:
-    """A person who signs in to the CRM, and the `ownership` user of their username."""
-    with transaction.atomic():
-        person = User.objects.create_user(username)
-        bound().ownership.add_user(TENANT, username, id=username, admin=admin)
-    return person
+    """A person who signs in to the CRM: `track_users` makes them the `ownership` user of their username."""
+    return User.objects.create_user(username, is_superuser=admin)
 
 
 def add_department(name: str) -> Department:
@@ -26,8 +23,14 @@ def add_department(name: str) -> Department:
 
 
 def join(person: User, department: Department) -> None:
-    """Make `person` one of `department`'s: they see what it cares for."""
-    bound().ownership.add_member(department.group, person.get_username())
+    """Make `person` one of `department`'s: they see what it cares for (`track_users` links them in `ownership`)."""
+    department.members.add(person)
+
+
+def leave_the_company(person: User) -> None:
+    """`person` has left: they sign in no more, and `ownership` keeps their deals for an admin to hand on."""
+    person.is_active = False
+    person.save()
 
 
 def open_deal(

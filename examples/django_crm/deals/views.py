@@ -3,12 +3,14 @@
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import QuerySet
+from django.db.models import CharField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.views.generic import DetailView, ListView
 
 from deals.models import Deal
 from ownership.contrib.django import visible_to
+from ownership.contrib.django.models import HoldingRow
 
 
 class DealList(LoginRequiredMixin, ListView):  # type: ignore[type-arg]
@@ -18,8 +20,10 @@ class DealList(LoginRequiredMixin, ListView):  # type: ignore[type-arg]
     context_object_name = "deals"
 
     def get_queryset(self) -> QuerySet[Deal]:
-        """The user's deals: `ownership`'s rule, inside the CRM's own query."""
-        return visible_to(Deal.objects.all(), self.request.user).order_by("-amount", "id")
+        """The user's deals, with each one's owner: `ownership`'s rule and its table, inside the CRM's own query."""
+        owner = HoldingRow.objects.filter(kind="deal", record_id=Cast(OuterRef("pk"), CharField()), role="owner")
+        deals = Deal.objects.annotate(owner=Subquery(owner.values("assignee_id")[:1]))
+        return visible_to(deals, self.request.user).order_by("-amount", "id")
 
 
 class DealDetail(LoginRequiredMixin, DetailView):  # type: ignore[type-arg]

@@ -1,7 +1,7 @@
 """Seed a CRM of people, departments and deals; then prove what each person is shown is what `can` allows.
 
 Every page of each person's list, and the pages of 10 deals drawn for each: a deal's page opens for a person
-exactly when `can` lets them view it.
+exactly when `can` lets them view it, and the list shows each deal's owner as `ownership` holds it.
 """
 
 import logging
@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 co_owner=rng.choice([None, *people]),
                 department=rng.choice([None, *departments]),
             )
-        own.update_user(people[-1].get_username(), active=False)  # has left: sees nothing, though they sign in
+        services.leave_the_company(people[-1])  # has left: signs in no more, and ownership lets them see nothing
         deals = list(Deal.objects.order_by("-amount", "id"))
         setup_test_environment()
         logging.getLogger("django.request").setLevel(logging.ERROR)  # a refused page is expected here, not news
@@ -59,24 +59,32 @@ class Command(BaseCommand):
         for person in people:
             allowed = [d.pk for d in deals if own.can(person.get_username(), "view", RecordRef("deal", str(d.pk)))]
             client.force_login(person)
+            if not person.is_active:  # has left: Django signs them in no more, and can() allows them nothing
+                if allowed or client.get("/deals/").status_code != 302:
+                    raise CommandError(f"{person} has left, yet can() allows {allowed} or the list opens")
+                continue
             listed = self._listed(client)
-            if listed != allowed:
+            if [pk for pk, _ in listed] != allowed:
                 raise CommandError(f"{person}'s list shows {listed}, where can() allows {allowed}")
+            for pk, owner in listed:
+                [holder] = own.holders(RecordRef("deal", str(pk)), "owner")
+                if owner != holder.id:
+                    raise CommandError(f"{person}'s list shows deal {pk} as {owner}'s; it is {holder.id}'s")
             for deal in rng.sample(deals, min(10, len(deals))):
                 status = client.get(f"/deals/{deal.pk}/").status_code
                 if status != (200 if deal.pk in allowed else 404):
                     raise CommandError(f"{person} got {status} for deal {deal.pk}; can() says {deal.pk in allowed}")
         self.stdout.write(f"{len(people)} people, {len(deals)} deals: every list and every page is what can() allows")
 
-    def _listed(self, client: Client) -> list[int]:
-        """The deals the list shows the signed-in person, page after page."""
-        listed: list[int] = []
+    def _listed(self, client: Client) -> list[tuple[int, str]]:
+        """The deals the list shows the signed-in person, page after page, each with the owner it shows."""
+        listed: list[tuple[int, str]] = []
         page = 1
         while True:
             response = client.get(f"/deals/?page={page}")
             if response.status_code != 200:
                 raise CommandError(f"the list's page {page} answered {response.status_code}")
-            listed += [d.pk for d in response.context["deals"]]
+            listed += [(d.pk, d.owner) for d in response.context["deals"]]
             if not response.context["page_obj"].has_next():
                 return listed
             page += 1
