@@ -446,6 +446,7 @@ METHODS: dict[str, dict[str, tuple[str, object]]] = {
         "tenant": ("tenant", "acme"),
         "partial": ("flag", True),
         "dry_run": ("flag", True),
+        "host_groups": ("progress?", None),
     },
     "record_activity": {"record": ("record", D1), "activity": ("activity", "note_added"), "actor": ("user?", "bob")},
     "release": {"record": ("record", T1), "role": ("role", "team"), "actor": ("user", "bob")},

@@ -37,13 +37,13 @@ settings.configure(
 )
 django.setup()
 
-from crm_host.models import Deal, Department, Item, Ticket  # noqa: E402
+from crm_host.models import Card, Deal, Department, Item, StaffUser, Ticket  # noqa: E402, F401
 from django.contrib.auth.models import AnonymousUser, Group, User  # noqa: E402, F401  # for the tests, once Django is set up
 from django.core.management import call_command  # noqa: E402  # only once Django is set up
 from django.db import connections  # noqa: E402
 from django.test import RequestFactory  # noqa: E402, F401
 
-HOST_MODELS = (Item, Deal, Ticket, Department)
+HOST_MODELS = (Item, Deal, Ticket, Department, Card)
 _STATE = [table for table in reversed(metadata.sorted_tables) if table is not schema_table]
 
 

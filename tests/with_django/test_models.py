@@ -96,11 +96,24 @@ def test_a_list_of_deals_shows_each_owner_in_one_query(crm: Ownership, host: Hos
     assert listed[0][1] == "bob"
 
 
-def test_the_outbox_reads_its_notifications(crm: Ownership, host: HostDatabase) -> None:
+def test_the_outbox_and_the_history_read_their_json(crm: Ownership, host: HostDatabase) -> None:
+    first = Deal.objects.using(host.alias).order_by("id").first()
+    assert first is not None
+    deal = RecordRef("deal", str(first.pk))
+    crm.replace(deal, "responsible", Assignee.user("anna"), Assignee.user("bob"), actor="anna")
     pending = {entry.notification.key for entry in crm.outbox(pending=True)}
-    rows = OutboxRow.objects.using(host.alias).filter(delivered=False, dead=False)
-    assert set(rows.values_list("key", flat=True)) == pending
-    assert all(isinstance(row.body, dict) for row in rows), "the notification, as JSON"
+    rows = list(OutboxRow.objects.using(host.alias).filter(delivered=False, dead=False))
+    assert pending, "bob was told"
+    assert {row.key for row in rows} == pending
+    assert all(isinstance(row.body, dict) for row in rows), "the notification, as JSON (json on PostgreSQL)"
+    bodies = EventRow.objects.using(host.alias).filter(kind="deal", record_id=deal.id).values_list("body", flat=True)
+    assert [type(body) for body in bodies] == [dict] * len(crm.history(deal))
+
+
+def test_a_set_of_names_is_compared_as_one(crm: Ownership, host: HostDatabase) -> None:
+    users = UserRow.objects.using(host.alias)
+    assert list(users.filter(restricted={"deal"}).values_list("id", flat=True)) == ["anna"]
+    assert RecordRow.objects.using(host.alias).filter(labels=["north"]).count() == 3
 
 
 def test_writing_through_the_orm_is_refused_and_changes_nothing(crm: Ownership, host: HostDatabase) -> None:
@@ -117,4 +130,11 @@ def test_writing_through_the_orm_is_refused_and_changes_nothing(crm: Ownership, 
         anna.delete()
     with pytest.raises(InvalidValueError):
         users.bulk_create([anna])
-    assert crm.user("anna").name == "Anna"
+    with pytest.raises(InvalidValueError):
+        UserRow._base_manager.using(host.alias).filter(id="anna").update(admin=True)
+    with pytest.raises(InvalidValueError):
+        anna.save_base(using=host.alias)
+    with pytest.raises(InvalidValueError):
+        users.create(id="zed", tenant="acme", name="Zed", active=True, admin=False, restricted=frozenset(), push=False)
+    assert (crm.user("anna").name, crm.user("anna").admin) == ("Anna", False)
+    assert [u.id for u in crm.users("acme")] == ["anna", "bob"]

@@ -11,7 +11,7 @@ are how an admin deals with those, X3).
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from attrs import evolve, field, frozen
 
@@ -115,7 +115,13 @@ class People(Lookups):
 
     @retried
     def reconcile_users(
-        self, rows: Iterable[HostUser], *, tenant: Tenant | str, partial: bool = False, dry_run: bool = False
+        self,
+        rows: Iterable[HostUser],
+        *,
+        tenant: Tenant | str,
+        partial: bool = False,
+        dry_run: bool = False,
+        host_groups: Callable[[Group], bool] | None = None,
     ) -> DirectoryDrift:
         """Make the tenant's users say what the host's rows say, in one unit of work; return what differed.
 
@@ -130,9 +136,14 @@ class People(Lookups):
         With `partial`, the rows are only some of the host's people (the one its
         save path just wrote): users no row names are left as they are.
 
+        `host_groups` says which groups' members the host keeps (its departments,
+        say), when `ownership` keeps others itself (competences linked by an admin
+        through `add_member`): links to a group it does not accept are left as
+        they are, and a row may not name one.
+
         Raises:
             UnknownTenantError: no such tenant.
-            InvalidValueError: two rows name one id.
+            InvalidValueError: two rows name one id, or a row names a group `host_groups` leaves to `ownership`.
             DuplicateIdError: a row names a user at home in another tenant.
             UnknownGroupError, ForeignTenantError: a row names a group that does not exist, or is another
                 tenant's.
@@ -144,7 +155,7 @@ class People(Lookups):
             raise InvalidValueError(f"Rows name each user once; these came more than once: {twice}.")
         with self._writing(alone=True) as tx:
             home = self._tenant(tx, tenant)
-            groups: dict[str, Group] = {}
+            groups: dict[str, Group | None] = {}
             added: list[str] = []
             drifts: list[UserDrift] = []
             writes: list[tuple[User, list[Membership], list[str]]] = []
@@ -164,7 +175,7 @@ class People(Lookups):
                     profile=row.profile or (before.profile if before is not None else Profile()),
                 )
                 links = [] if before is None else list(tx.memberships_of_user(row.id))
-                joining, leaving = self._links(tx, row, links, home, groups)
+                joining, leaving = self._links(tx, row, links, home, groups=groups, host_groups=host_groups)
                 if before is None:
                     added.append(row.id)
                 elif before != user or joining or leaving:
@@ -192,29 +203,52 @@ class People(Lookups):
             )
 
     def _links(
-        self, tx: Transaction, row: HostUser, links: Sequence[Membership], home: Tenant, groups: dict[str, Group]
+        self,
+        tx: Transaction,
+        row: HostUser,
+        links: Sequence[Membership],
+        home: Tenant,
+        *,
+        groups: dict[str, Group | None],
+        host_groups: Callable[[Group], bool] | None,
     ) -> tuple[list[Membership], list[str]]:
         """The lasting links a row's user gains, and the ids of the groups they leave; `groups` keeps those read."""
         if row.groups is None:
             return [], []
-        for group_id in row.groups - groups.keys():
+        for group_id in sorted(row.groups - groups.keys()):
             group = self._group(tx, group_id)
             if group.tenant != home.id:
                 raise ForeignTenantError(
                     f"Group {group.name!r} ({group.id}) belongs to tenant {group.tenant!r}; "
                     f"{row.name} ({row.id}) of tenant {home.id!r} cannot be in it."
                 )
+            if host_groups is not None and not host_groups(group):
+                raise InvalidValueError(
+                    f"The row of {row.name} ({row.id}) names group {group.name!r} ({group.id}), whose members "
+                    "host_groups leaves to ownership; leave it out of the row, or let host_groups accept it."
+                )
             groups[group_id] = group
         lasting = {m.group for m in links if m.until is None}
         joining = [Membership(group_id, row.id) for group_id in sorted(row.groups - lasting)]
-        leaving = sorted(g for g in lasting - row.groups if _personal(tx, g, groups) != row.id)
+        leaving = sorted(
+            g for g in lasting - row.groups if _hosts(tx, g, row.id, groups=groups, host_groups=host_groups)
+        )
         return joining, leaving
 
 
-def _personal(tx: Transaction, group_id: str, groups: dict[str, Group]) -> str | None:
-    """The user a group is the personal caretaker group of, if it is one."""
-    group = groups.get(group_id) or tx.group(group_id)
-    return None if group is None else group.personal_of
+def _hosts(
+    tx: Transaction,
+    group_id: str,
+    user: str,
+    *,
+    groups: dict[str, Group | None],
+    host_groups: Callable[[Group], bool] | None,
+) -> bool:
+    """Whether the host's rows say who is in the group: not `user`'s own personal group, and one `host_groups` takes."""
+    if group_id not in groups:
+        groups[group_id] = tx.group(group_id)
+    group = groups[group_id]
+    return group is not None and group.personal_of != user and (host_groups is None or host_groups(group))
 
 
 def _drift(before: User, after: User, joining: Sequence[Membership], leaving: Sequence[str]) -> UserDrift:

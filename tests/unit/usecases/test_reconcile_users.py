@@ -14,6 +14,7 @@ from ownership import (
     DirectoryDrift,
     DuplicateIdError,
     ForeignTenantError,
+    Group,
     GroupKind,
     HostUser,
     InvalidValueError,
@@ -307,3 +308,30 @@ def test_x8_reconcile_users_refuses_a_table_that_breaks_a_rule_whole_and_changes
         people.reconcile_users([*good, *rows], tenant=tenant)  # the good rows come first: refused with the rest
     with refused(people, error, match):
         people.reconcile_users([*good, *rows], tenant=tenant, dry_run=True)
+
+
+# --- groups the host keeps, beside those ownership keeps -------------------------------------------------------
+
+
+def _departments(group: Group) -> bool:
+    """The host keeps who is in Support and Tax; Sales is a competence an admin links people to in `ownership`."""
+    return group.id in {"support", "tax"}
+
+
+def test_x8_links_to_groups_the_host_does_not_keep_are_left_as_they_are(people: Ownership) -> None:
+    staff = people.reconcile_users(
+        [HostUser("anna", "Anna", groups={"tax"})], tenant="acme", partial=True, host_groups=_departments
+    )
+
+    assert [(d.joined, d.left) for d in staff.changed] == [(("tax",), ())]
+    assert lasting(people, "anna") == {"sales", "tax"}, "Sales is ownership's to keep"
+    people.reconcile_users(
+        [HostUser("anna", "Anna", groups=set())], tenant="acme", partial=True, host_groups=_departments
+    )
+    assert lasting(people, "anna") == {"sales"}
+
+
+def test_x8_a_row_naming_a_group_the_host_does_not_keep_is_refused_and_changes_nothing(people: Ownership) -> None:
+    row = HostUser("anna", "Anna", groups={"tax", "sales"})
+    with refused(people, InvalidValueError, "names group 'Sales' \\(sales\\), whose members host_groups leaves"):
+        people.reconcile_users([row], tenant="acme", partial=True, host_groups=_departments)

@@ -1,5 +1,6 @@
 """The host's tables: one keyed by text (any kind's records, by id), one by integers (deals), as CRMs key them."""
 
+from django.contrib.auth.models import User
 from django.db import models
 
 
@@ -37,7 +38,25 @@ class Department(models.Model):
     """A department whose members are Django users: in `ownership`, the caretaker group ``dept-<id>``."""
 
     name = models.CharField(max_length=100)
-    members = models.ManyToManyField("auth.User", related_name="departments")
+    members = models.ManyToManyField(User, related_name="departments")
+
+    class Meta:
+        app_label = "crm_host"
+
+
+class StaffUser(User):
+    """The host's users seen through a proxy, as an admin site or a manager may: saved as its own sender."""
+
+    class Meta:
+        proxy = True
+        app_label = "crm_host"
+
+
+class Card(models.Model):
+    """A user's business card: a relation their delete takes with it before `ownership` hears of it."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="card")
+    display = models.CharField(max_length=100)
 
     class Meta:
         app_label = "crm_host"

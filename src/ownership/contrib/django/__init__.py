@@ -14,7 +14,8 @@ host's database (SQLite or PostgreSQL):
 - `DjangoRepository` (`repository`): each unit of work a ``transaction.atomic`` block on Django's connection.
 - `bind`, `OwnershipBackend`, `visible_to`, `OwnershipPermission`, `OwnershipFilter` (`host`): Django's
   permissions, querysets and REST framework views answered by `ownership`; `track`: a model's saves and
-  deletes kept in step; `track_users`: the host's users and their groups kept in step.
+  deletes kept in step.
+- `track_users`, `reconcile_tracked_users` (`people`): the host's users, and their groups, kept in step.
 """
 
 from ownership.contrib.django.host import (
@@ -24,13 +25,11 @@ from ownership.contrib.django.host import (
     OwnershipPermission,
     bind,
     bound,
-    reconcile_tracked_users,
     track,
-    track_users,
     untrack,
-    untrack_users,
     visible_to,
 )
+from ownership.contrib.django.people import reconcile_tracked_users, track_users, untrack_users
 from ownership.contrib.django.queries import Allowed, where
 from ownership.contrib.django.repository import DjangoRepository
 

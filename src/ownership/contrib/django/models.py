@@ -17,7 +17,9 @@ report of who holds what, the outbox in an admin page::
     deals = Deal.objects.annotate(owner=Subquery(owner.values("assignee_id")[:1]))
 
 A column that keeps a set of names (a user's restricted kinds, a record's
-labels) reads as a frozenset.
+labels) reads as a frozenset, and is compared as one. The JSON of an event or
+a notification is PostgreSQL's ``json`` (not ``jsonb``): it reads as Python
+values, but takes none of ``jsonb``'s lookups (``contains``, ``has_key``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "EventRow",
     "GroupRow",
     "HoldingRow",
+    "JsonField",
     "MembershipRow",
     "NamesField",
     "OutboxRow",
@@ -50,11 +53,27 @@ _READ_ONLY = (
 
 
 class NamesField(models.TextField):  # type: ignore[type-arg]
-    """A set of names kept as a sorted JSON list: read as a frozenset."""
+    """A set of names kept as a sorted JSON list: read as a frozenset, and compared as one."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> frozenset[str] | None:  # noqa: ARG002
         """The names the column keeps."""
         return None if value is None else frozenset(json.loads(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        """A set of names as the column keeps it, so that ``filter(labels={"north"})`` finds what it names."""
+        if isinstance(value, set | frozenset | list | tuple):
+            return json.dumps(sorted(value))
+        return super().get_prep_value(value)
+
+
+class JsonField(models.JSONField):
+    """A JSON column as `ownership` makes it: ``json`` on PostgreSQL (its driver decodes it), text on SQLite."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        """The value, decoded once: the driver may have decoded it already."""
+        if value is None or isinstance(value, str):
+            return super().from_db_value(value, expression, connection)
+        return value
 
 
 class _ReadOnly(models.QuerySet):  # type: ignore[type-arg]
@@ -84,8 +103,13 @@ class _Row(models.Model):
 
     class Meta:
         abstract = True
+        base_manager_name = "objects"  # Django's own writes (a related delete) read through it too
 
     def save(self, *args: Any, **kwargs: Any) -> None:  # noqa: ARG002
+        """Refuse: `ownership`'s rows change only through its use cases."""
+        raise InvalidValueError(_READ_ONLY.format(what=type(self).__name__))
+
+    def save_base(self, *args: Any, **kwargs: Any) -> None:  # noqa: ARG002
         """Refuse: `ownership`'s rows change only through its use cases."""
         raise InvalidValueError(_READ_ONLY.format(what=type(self).__name__))
 
@@ -100,7 +124,7 @@ _FIELDS: tuple[tuple[str | type[Any], type[models.Field[Any, Any]]], ...] = (
     (Boolean, models.BooleanField),
     (BigInteger, models.BigIntegerField),
     (Integer, models.IntegerField),
-    (JSON, models.JSONField),
+    (JSON, JsonField),
     (String, models.TextField),
 )
 """The field that reads a column of each type (the first that fits), as `ownership` writes it."""
