@@ -102,7 +102,8 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks: access (django-rules, installed here only), SQL, bulk, dispatch, fan-out, host, load, Django.
+    """Run the benchmarks: access (django-rules, installed here only), SQL, bulk, dispatch, fan-out, host, load, Django,
+    team.
 
     All but access measure SQLite and PostgreSQL: the server at OWNERSHIP_POSTGRES_URL,
     else the one `.ci/postgres` starts (and leaves running). Arguments after ``--`` replace ``--large`` for the
@@ -120,3 +121,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_host.py", "--postgresql", server, *arguments)
     session.run("python", "benchmarks/bench_load.py", "--postgresql", server)
     session.run("python", "benchmarks/bench_django.py", "--postgresql", server)
+    session.run("python", "benchmarks/bench_team.py", "--postgresql", server)

@@ -28,16 +28,29 @@ from ownership import (
     User,
     presets,
 )
-from ownership.access import holds, in_caretaker_group, is_admin, restricted, same_tenant, shared_with_viewer
+from ownership.access import (
+    held_within_team,
+    holds,
+    in_caretaker_group,
+    is_admin,
+    restricted,
+    same_tenant,
+    shared_with_viewer,
+    viewer_has,
+    viewer_in,
+)
 from ownership.ports import Repository
 from ownership.testing import FakeClock, counted_ids
 
-# A host's own rule, of the shapes no preset builds: ORs of ANDs, negations, a private role, shared records.
+# A host's own rule, of the shapes no preset builds: ORs of ANDs, negations, a private role, shared records,
+# a manager's team to one level or any, facts about the viewer.
 HOST_RULE = (
     (holds("owner") & same_tenant)
     | (is_admin & ~restricted("deal"))
     | (shared_with_viewer & holds("partner_rep"))
     | (in_caretaker_group("desk") & ~holds("owner"))
+    | (held_within_team("owner", depth=1) & ~viewer_has("trainee"))
+    | (viewer_has("chief") & viewer_in("acme-g0") & held_within_team("owner", "partner_rep"))
 )
 HOST_RULEBOOK = Rulebook(
     (
@@ -95,8 +108,12 @@ def worlds(  # noqa: PLR0912 - a world's life reads best as one story, step by s
                     admin=draw(st.integers(0, 4)) == 0,
                     profile=Profile(restricted=draw(st.sets(st.sampled_from(rulebook.kinds), max_size=3))),
                     personal_caretaker_group=draw(st.booleans()),
+                    traits=draw(st.sets(st.sampled_from(("chief", "trainee")))),
                 )
             )
+    for user in users:  # a team: each may report to anyone; one that would be above itself is refused
+        boss = draw(st.none() | st.sampled_from(users))
+        attempt(lambda user=user, boss=boss: own.report_to(user, boss))
     for tenant in TENANTS:
         for n in range(draw(st.integers(0, 2))):
             own.add_group(tenant, f"{tenant}-group-{n}", draw(st.sampled_from(GroupKind)), id=f"{tenant}-g{n}")

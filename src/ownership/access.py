@@ -13,10 +13,11 @@ from one definition per leaf, and the test suite proves they agree.
 """
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from attrs import frozen
+from attrs import field, frozen
 
+from ownership.errors import RulebookError
 from ownership.filters import (
     EVERYTHING,
     NOTHING,
@@ -39,11 +40,18 @@ class Viewer:
         user: the user asking.
         groups: ids of the groups their memberships link them to at the moment of asking.
         available: the record kind's roles that exist for the user's tenant (its features).
+        team: the users who report to the user, directly or through others, each with how far below them
+            (1: reports to them): resolved only for a kind whose rules read it (`held_within_team`).
     """
 
     user: User
     groups: frozenset[str]
     available: frozenset[str]
+    team: Mapping[str, int] = field(factory=dict, kw_only=True)
+
+    def below(self, depth: int | None) -> frozenset[str]:
+        """The ids of the users who report to the viewer, to `depth` levels (None: to any depth)."""
+        return frozenset(id for id, level in self.team.items() if depth is None or level <= depth)
 
     @property
     def tenant(self) -> str:
@@ -141,6 +149,10 @@ class Predicate(abc.ABC):
     def roles(self) -> frozenset[str]:
         """Return the role names the rule reads, so a policy can check they exist."""
         return frozenset()
+
+    def reads_team(self) -> bool:
+        """Return whether the rule reads who reports to the viewer, which is then resolved with them."""
+        return False
 
     def __and__(self, other: "Predicate") -> "Predicate":
         return AllOf((self, other))
@@ -294,6 +306,96 @@ class Holds(_Leaf):
 
 
 @frozen
+class HeldWithinTeam(_Leaf):
+    """Someone who reports to the viewer, directly or through others to `depth` levels, holds one of `roles`.
+
+    Only what they hold themselves counts (not a group they are in): a
+    manager sees what their people hold, wherever it is held in the viewer's
+    tenant. Resolved to the team's ids when the viewer is known, so it lists
+    as one ``IN`` of holders.
+    """
+
+    names: tuple[str, ...]
+    depth: int | None = None
+
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.names)
+
+    def reads_team(self) -> bool:
+        return True
+
+    def _holders(self, viewer: Viewer, facts: Facts) -> list[str]:
+        """The ids of the viewer's people who hold one of the roles in the viewer's slot."""
+        team = viewer.below(self.depth)
+        tenant, names, available = viewer.tenant, self.names, viewer.available
+        return [
+            a.assignee.id
+            for a in facts.assignments
+            if a.tenant == tenant
+            and a.role in names
+            and a.role in available
+            and a.assignee.kind is AssigneeKind.USER
+            and a.assignee.id in team
+        ]
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return bool(self._holders(viewer, facts))
+
+    def compile(self, viewer: Viewer) -> Filter:
+        roles = frozenset(self.names) & viewer.available
+        team = frozenset(Assignee.user(id) for id in viewer.below(self.depth))
+        return HasAssignee(roles, team, viewer.tenant) if roles and team else NOTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        whom = "who reports to" if self.depth == 1 else "in the team of"
+        if matched:
+            return f"{', '.join(sorted(set(self._holders(viewer, facts))))}, {whom} {viewer.user.name}, holds it"
+        return f"no one {whom} {viewer.user.name} holds {' or '.join(self.names)}"
+
+    def __str__(self) -> str:
+        depth = "" if self.depth is None else f", depth={self.depth}"
+        return f"held_within_team({', '.join(map(repr, self.names))}{depth})"
+
+
+@frozen
+class ViewerHas(_Leaf):
+    """The viewer has the trait `trait`: a fact about them the host keeps (a job, a right, a flag)."""
+
+    trait: str
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return self.trait in viewer.user.traits
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return EVERYTHING if self.trait in viewer.user.traits else NOTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return f"{viewer.user.name} is {'' if matched else 'not '}{self.trait}"
+
+    def __str__(self) -> str:
+        return f"viewer_has({self.trait!r})"
+
+
+@frozen
+class ViewerIn(_Leaf):
+    """The viewer is in the group `group` now: a member for good, or covering until a moment not yet past."""
+
+    group: str
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return self.group in viewer.groups
+
+    def compile(self, viewer: Viewer) -> Filter:
+        return EVERYTHING if self.group in viewer.groups else NOTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        return f"{viewer.user.name} is {'' if matched else 'not '}in group {self.group!r}"
+
+    def __str__(self) -> str:
+        return f"viewer_in({self.group!r})"
+
+
+@frozen
 class SameTenant(_Leaf):
     """The record's home is the viewer's tenant."""
 
@@ -383,6 +485,9 @@ class AllOf(Predicate):
     def roles(self) -> frozenset[str]:
         return frozenset().union(*(part.roles() for part in self.parts))
 
+    def reads_team(self) -> bool:
+        return any(part.reads_team() for part in self.parts)
+
     def __and__(self, other: Predicate) -> Predicate:
         return AllOf((*self.parts, other))
 
@@ -411,6 +516,9 @@ class AnyOf(Predicate):
 
     def roles(self) -> frozenset[str]:
         return frozenset().union(*(part.roles() for part in self.parts))
+
+    def reads_team(self) -> bool:
+        return any(part.reads_team() for part in self.parts)
 
     def __or__(self, other: Predicate) -> Predicate:
         return AnyOf((*self.parts, other))
@@ -442,6 +550,9 @@ class Negation(Predicate):
     def roles(self) -> frozenset[str]:
         return self.part.roles()
 
+    def reads_team(self) -> bool:
+        return self.part.reads_team()
+
     def __str__(self) -> str:
         return f"~{_grouped(self.part)}"
 
@@ -464,6 +575,23 @@ def in_caretaker_group(*roles: str) -> Predicate:
 def restricted(kind: str) -> Predicate:
     """The viewer's profile restricts their access to records of `kind` (TL4)."""
     return Restricted(kind)
+
+
+def held_within_team(*roles: str, depth: int | None = None) -> Predicate:
+    """Someone who reports to the viewer (to `depth` levels; None: any) holds one of `roles` themselves."""
+    if depth is not None and (type(depth) is not int or depth < 1):
+        raise RulebookError(f"held_within_team takes a depth of at least 1, or None for any; not {depth!r}.")
+    return HeldWithinTeam(roles, depth)
+
+
+def viewer_has(trait: str) -> Predicate:
+    """The viewer has `trait`, a fact about them the host keeps (`User.traits`): ``viewer_has("chief")``."""
+    return ViewerHas(trait)
+
+
+def viewer_in(group: str) -> Predicate:
+    """The viewer is in the group with id `group` now (a cover counts until it ends)."""
+    return ViewerIn(group)
 
 
 is_admin: Predicate = IsAdmin()

@@ -272,6 +272,9 @@ class User:
         active: inactive users can neither act nor be assigned (LD2).
         admin: admins see every record of their tenant (TL4, CG2).
         profile: per-kind restricted access and the push opt-in.
+        manager: the id of the user they report to, if anyone: a manager sees what their team holds
+            where a rule says so (`held_within_team`).
+        traits: facts about them a rule reads (`viewer_has`): a job, a right, a flag, each a name.
     """
 
     id: str = field(validator=an_id)
@@ -280,6 +283,8 @@ class User:
     active: bool = field(default=True, validator=a_flag)
     admin: bool = field(default=False, validator=a_flag)
     profile: Profile = field(default=Profile(), validator=one_of(Profile))
+    manager: str | None = field(default=None, kw_only=True, validator=an_optional_id)
+    traits: frozenset[str] = field(default=frozenset(), kw_only=True, converter=names, validator=a_name_set)
 
 
 @frozen

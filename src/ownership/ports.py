@@ -445,6 +445,20 @@ class FindsHomes(Protocol):
 
 
 @runtime_checkable
+class KnowsManagers(Protocol):
+    """What a repository's `Transaction` may offer: who reports to whom in a tenant, in one narrow read.
+
+    `Ownership` works out a manager's team through it (`held_within_team`),
+    rather than reading every user of the tenant: the same as the ``manager``
+    of each of `Transaction.users`, keeping those who have one.
+    """
+
+    def managers(self, tenant: str) -> Mapping[str, str]:
+        """The manager of each user of `tenant` who has one, by the user's id."""
+        ...
+
+
+@runtime_checkable
 class GenerationOfUnit(Protocol):
     """What a repository's `Transaction` may offer: the directory's generation the unit reads at.
 

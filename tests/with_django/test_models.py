@@ -13,9 +13,10 @@ from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.test.utils import CaptureQueriesContext
 from django_host import Deal, HostDatabase, numbers
+from sqlalchemy import select, update
 
 from ownership import Assignee, GroupKind, InvalidValueError, Ownership, Profile, RecordRef, presets
-from ownership.adapters.sql import metadata
+from ownership.adapters.sql import SCHEMA_VERSION, metadata, schema_table
 from ownership.contrib.django import DjangoRepository
 from ownership.contrib.django.models import (
     EventRow,
@@ -138,3 +139,22 @@ def test_writing_through_the_orm_is_refused_and_changes_nothing(crm: Ownership, 
         users.create(id="zed", tenant="acme", name="Zed", active=True, admin=False, restricted=frozenset(), push=False)
     assert (crm.user("anna").name, crm.user("anna").admin) == ("Anna", False)
     assert [u.id for u in crm.users("acme")] == ["anna", "bob"]
+
+
+def test_migrate_brings_tables_of_an_earlier_version_to_this_one_keeping_their_rows(
+    crm: Ownership, host: HostDatabase
+) -> None:
+    call_command("migrate", "ownership", "0002", database=host.alias, verbosity=0)
+    with host.engine.begin() as connection:  # as version 4 made them: users without manager and traits
+        connection.exec_driver_sql("ALTER TABLE ownership_users DROP COLUMN manager")
+        connection.exec_driver_sql("ALTER TABLE ownership_users DROP COLUMN traits")
+        connection.execute(update(schema_table).values(version=4))
+    call_command("migrate", "ownership", database=host.alias, verbosity=0)
+    with host.engine.connect() as connection:
+        assert connection.execute(select(schema_table.c.version)).scalars().all() == [SCHEMA_VERSION]
+    assert [(u.id, u.manager, u.traits) for u in crm.users("acme")] == [
+        ("anna", None, frozenset()),
+        ("bob", None, frozenset()),
+    ]
+    crm.report_to("bob", "anna")
+    assert UserRow.objects.using(host.alias).get(id="bob").manager == "anna"

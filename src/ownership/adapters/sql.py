@@ -134,7 +134,7 @@ from ownership.serde import structure, unstructure
 
 logger = logging.getLogger("ownership")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The version of the tables this code reads and writes; stored in ``ownership_schema``."""
 
 
@@ -226,6 +226,8 @@ users = Table(
     Column("admin", Boolean, nullable=False),
     Column("restricted", _Names, nullable=False),
     Column("push", Boolean, nullable=False),
+    Column("manager", _ID),
+    Column("traits", _Names, nullable=False, server_default="[]"),
     Index("ownership_users_by_tenant", "tenant", "id"),
 )
 groups = Table(
@@ -555,8 +557,21 @@ def _add_generation(connection: Connection) -> None:
         connection.exec_driver_sql(f"ALTER TABLE {schema_table.name} ADD COLUMN {column}")
 
 
+def _add_managers_and_traits(connection: Connection) -> None:
+    """Migrate version 4 to 5: a user gains whom they report to, and the traits a rule reads."""
+    there = {column["name"] for column in inspect(connection).get_columns(users.name)}
+    for name in ("manager", "traits"):
+        if name not in there:  # a host's migration may have added it already
+            column = CreateColumn(users.c[name]).compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f"ALTER TABLE {users.name} ADD COLUMN {column}")
+
+
 # Each older schema version the code migrates from, with the step that takes it one version on.
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_leases, 3: _add_generation}
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _add_leases,
+    3: _add_generation,
+    4: _add_managers_and_traits,
+}
 
 
 def drop_schema(engine: Engine) -> None:
@@ -1197,21 +1212,7 @@ class _Statements:
         self.put_record = _upsert(dialect, records, ["kind", "id"])
         self.enqueue = _insert_new(dialect, outbox, "key")
         self.put_outbox_entry = _upsert(dialect, outbox, ["key"])
-        self.tenant = select(tenants).where(tenants.c.id == bindparam("id"))
-        self.tenants = select(tenants).order_by(tenants.c.id)
-        self.user = select(users).where(users.c.id == bindparam("id"))
-        self.users = select(users).where(users.c.tenant == bindparam("tenant")).order_by(users.c.id)
-        self.group = select(groups).where(groups.c.id == bindparam("id"))
-        self.groups = select(groups).where(groups.c.tenant == bindparam("tenant")).order_by(groups.c.id)
-        self.memberships_of_group = (
-            select(memberships).where(memberships.c.group_id == bindparam("group")).order_by(memberships.c.user_id)
-        )
-        self.memberships_of_user = (
-            select(memberships).where(memberships.c.user_id == bindparam("user")).order_by(memberships.c.group_id)
-        )
-        self.delete_membership = delete(memberships).where(
-            memberships.c.group_id == bindparam("group"), memberships.c.user_id == bindparam("user")
-        )
+        self._directory_statements()
         self.record = select(records).where(records.c.kind == bindparam("kind"), records.c.id == bindparam("id"))
         # The record with the last position of its history, for a unit that will write it: one read, not two.
         last = (
@@ -1364,6 +1365,27 @@ class _Statements:
             id(statement): statement.table
             for statement in (self.add_record, self.add_assignment, self.append_event, *(a for _, _, a in self.links))
         }
+
+    def _directory_statements(self) -> None:
+        """The reads of tenants, users, groups and memberships, and the delete of a membership."""
+        self.tenant = select(tenants).where(tenants.c.id == bindparam("id"))
+        self.tenants = select(tenants).order_by(tenants.c.id)
+        self.user = select(users).where(users.c.id == bindparam("id"))
+        self.users = select(users).where(users.c.tenant == bindparam("tenant")).order_by(users.c.id)
+        self.managers = select(users.c.id, users.c.manager).where(
+            users.c.tenant == bindparam("tenant"), users.c.manager.is_not(None)
+        )
+        self.group = select(groups).where(groups.c.id == bindparam("id"))
+        self.groups = select(groups).where(groups.c.tenant == bindparam("tenant")).order_by(groups.c.id)
+        self.memberships_of_group = (
+            select(memberships).where(memberships.c.group_id == bindparam("group")).order_by(memberships.c.user_id)
+        )
+        self.memberships_of_user = (
+            select(memberships).where(memberships.c.user_id == bindparam("user")).order_by(memberships.c.group_id)
+        )
+        self.delete_membership = delete(memberships).where(
+            memberships.c.group_id == bindparam("group"), memberships.c.user_id == bindparam("user")
+        )
 
     def _generation_statements(self, dialect: str) -> None:
         """The statements of the directory's generation, of the locks of writing units, and of `look`."""
@@ -1632,6 +1654,8 @@ class _SqlTransaction:
                 "admin": user.admin,
                 "restricted": user.profile.restricted,
                 "push": user.profile.push,
+                "manager": user.manager,
+                "traits": user.traits,
             },
         )
 
@@ -1709,6 +1733,10 @@ class _SqlTransaction:
                 self._write(forget, key)
             for name in sorted(link.names(record)):
                 self._write(add, {"kind": record.kind, "record_id": record.id, link.column: name})
+
+    def managers(self, tenant: str) -> Mapping[str, str]:
+        """Who reports to whom in `tenant`, in one read of two columns; see `ownership.ports.KnowsManagers`."""
+        return dict(self._read(self._s.managers, tenant=tenant))
 
     def homes(self, kind: str, ids: Sequence[str]) -> Mapping[str, str]:
         """The home tenant of each of `ids` tracked as a `kind`, 1,000 ids a read; see `ownership.ports.FindsHomes`."""
@@ -2100,7 +2128,16 @@ def _tenant(row: Row[Any]) -> Tenant:
 
 
 def _user(row: Row[Any]) -> User:
-    return User(row.id, row.tenant, row.name, row.active, row.admin, Profile(row.restricted, row.push))
+    return User(
+        row.id,
+        row.tenant,
+        row.name,
+        row.active,
+        row.admin,
+        Profile(row.restricted, row.push),
+        manager=row.manager,
+        traits=row.traits,
+    )
 
 
 def _group(row: Row[Any]) -> Group:

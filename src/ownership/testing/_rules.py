@@ -15,6 +15,7 @@ from ownership.access import (
     Reason,
     Viewer,
     always,
+    held_within_team,
     holds,
     in_caretaker_group,
     is_admin,
@@ -22,6 +23,8 @@ from ownership.access import (
     restricted,
     same_tenant,
     shared_with_viewer,
+    viewer_has,
+    viewer_in,
 )
 from ownership.distribution import AutoAssignment, LeastLoad, Pick, RoundRobin, Rule, Territory, ToGroup
 from ownership.filters import (
@@ -62,23 +65,34 @@ from ownership.testing._values import (
 
 # --- access: predicates, viewers, facts, decisions ---------------------------------------------------
 
+TRAITS = ("chief", "trainee")
+"""The traits drawn users have, and drawn rules read (`viewer_has`)."""
+
 
 def predicates(
     *, roles: Collection[str] | None = None, kinds: Collection[str] | None = None
 ) -> st.SearchStrategy[Predicate]:
     """Access rules built from the built-in leaves with ``&``, ``|`` and ``~``.
 
+    Traits `viewer_has` names are among `TRAITS`, as worlds' users have them.
+
     Args:
-        roles: the roles `holds` and `in_caretaker_group` may name; any ids if None, and
-            neither leaf if empty.
+        roles: the roles `holds`, `in_caretaker_group` and `held_within_team` may name; any ids
+            if None, and none of those leaves if empty.
         kinds: the kinds `restricted` may name; any ids if None, and no such leaf if empty.
     """
     constants = st.sampled_from([always, never, is_admin, same_tenant, shared_with_viewer])
-    leaves: list[st.SearchStrategy[Predicate]] = [constants]
+    leaves: list[st.SearchStrategy[Predicate]] = [
+        constants,
+        st.sampled_from(TRAITS).map(viewer_has),
+        ids().map(viewer_in),
+    ]
     if roles is None or roles:
         role_names = st.sampled_from(sorted(roles)) if roles else ids()
         named_roles = st.lists(role_names, min_size=1, max_size=3, unique=True)
         leaves += [named_roles.map(lambda r: holds(*r)), named_roles.map(lambda r: in_caretaker_group(*r))]
+        depths = st.none() | st.integers(1, 3)
+        leaves.append(st.builds(lambda r, depth: held_within_team(*r, depth=depth), named_roles, depths))
     if kinds is None or kinds:
         leaves.append((st.sampled_from(sorted(kinds)) if kinds else ids()).map(restricted))
     return _algebra(leaves)
@@ -93,7 +107,10 @@ def access_rules(*, roles: Collection[str] | None = None) -> st.SearchStrategy[A
 def viewers(*, tenant: str | None = None, roles: Collection[str] | None = None) -> st.SearchStrategy[Viewer]:
     """What a predicate knows of who asks: a user of `tenant`, their groups, and the kind's `roles` available."""
     available = st.frozensets(st.sampled_from(sorted(roles))) if roles else st.frozensets(ids(), max_size=3)
-    return st.builds(Viewer, user=users(tenant=tenant), groups=st.frozensets(ids(), max_size=3), available=available)
+    team = st.dictionaries(ids(), st.integers(1, 3), max_size=3)
+    return st.builds(
+        Viewer, user=users(tenant=tenant), groups=st.frozensets(ids(), max_size=3), available=available, team=team
+    )
 
 
 def facts(*, roles: Collection[str] | None = None) -> st.SearchStrategy[Facts]:

@@ -70,6 +70,7 @@ from ownership.ports import (
     FindsHomes,
     GenerationOfUnit,
     Generations,
+    KnowsManagers,
     MovesHolders,
     ReadsApart,
     Repository,
@@ -490,6 +491,25 @@ class RepositoryContract:
             assert list(tx.assignments(deal.ref)) == [helper, bob]
             assert list(tx.holdings(_ANNA)) == []
             assert list(tx.holdings(_BOB)) == [bob]
+
+    def test_users_keep_whom_they_report_to_and_their_traits(self) -> None:
+        repo = self.make_repository()
+        vera = User("vera", "acme", "Vera", traits={"chief", "auditor"})
+        max_ = User("max", "acme", "Max", manager="vera")
+        with repo.transaction() as tx:
+            tx.put_tenant(Tenant("acme", "Acme"))
+            tx.put_tenant(Tenant("globex", "Globex"))
+            for user in (vera, max_, User("gus", "globex", "Gus", manager="gina"), User("gina", "globex", "Gina")):
+                tx.put_user(user)
+        with repo.transaction() as tx:
+            assert (tx.user("vera"), tx.user("max")) == (vera, max_)
+            tx.put_user(attrs.evolve(max_, manager=None, traits={"trainee"}))
+        with repo.transaction() as tx:
+            assert (tx.user("max").manager, tx.user("max").traits) == (None, {"trainee"})  # type: ignore[union-attr]
+            tx.put_user(max_)
+            if isinstance(tx, KnowsManagers):
+                assert tx.managers("acme") == {"max": "vera"}, "a unit reads its own writes; one tenant's"
+                assert tx.managers("globex") == {"gus": "gina"}
 
     def test_records_added_in_bulk_read_back_as_put_and_their_histories_begin_at_0(self) -> None:
         repo = self.make_repository()

@@ -54,6 +54,7 @@ from ownership.service import (
     UserDrift,
 )
 from ownership.testing._rules import (
+    TRAITS,
     access_rules,
     auto_assignments,
     auto_assigns,
@@ -152,6 +153,7 @@ __all__ = [
     "segments",
     "snapshots",
     "states",
+    "TRAITS",
     "tenant_settings",
     "tenants",
     "territories",
@@ -395,7 +397,15 @@ class World:
         for tenant in self.tenants:
             own.add_tenant(tenant.id, name=tenant.name, plan=tenant.plan, switches=tenant.switches)
         for user in self.users:
-            own.add_user(user.tenant, user.name, id=user.id, admin=user.admin, profile=user.profile)
+            own.add_user(
+                user.tenant,
+                user.name,
+                id=user.id,
+                admin=user.admin,
+                profile=user.profile,
+                manager=user.manager,
+                traits=user.traits,
+            )
         for group in self.groups:
             own.add_group(group.tenant, group.name, group.kind, id=group.id)
         for membership in self.memberships:
@@ -514,6 +524,7 @@ def _worlds(
     for t in tenant_ids:
         firsts = draw(st.lists(st.sampled_from(_FIRST_NAMES), min_size=1, max_size=max(1, max_users), unique=True))
         for first in sorted(firsts):
+            earlier = [u.id for u in people if u.tenant == t]
             people.append(
                 User(
                     f"{t}-{first}",
@@ -522,6 +533,8 @@ def _worlds(
                     active=draw(st.integers(0, 4), label="inactive one in five") > 0,
                     admin=draw(st.integers(0, 3), label="admin one in four") == 0,
                     profile=Profile(restricted=draw(restrictable), push=draw(st.booleans())),
+                    manager=draw(st.none() | st.sampled_from(earlier), label="reports to") if earlier else None,
+                    traits=draw(st.frozensets(st.sampled_from(TRAITS)), label="traits"),
                 )
             )
         kinds = draw(st.lists(group_kinds(), max_size=max_groups))

@@ -6,7 +6,7 @@ the viewer's tenant (`_where`). The resolved viewer is kept while the
 repository's generation is unchanged and no membership of theirs expires.
 """
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from attrs import evolve
@@ -15,11 +15,11 @@ from ownership.access import GATE, Facts, Predicate, Viewer
 from ownership.errors import AccessDeniedError, ForeignActorError, InvalidValueError, OwnershipError
 from ownership.filters import Filter, all_of, compiled
 from ownership.model import Assignee, Assignment, Page, Record, RecordLike, Row, Tenant, User, UserLike
-from ownership.policy import Policy, Role
+from ownership.policy import ACTIONS, Policy, Role
 from ownership.ports import Transaction
 from ownership.segments import Criterion, Scope, check_reads
 from ownership.usecases._lookups import Lookups, check_home
-from ownership.usecases._unit import ResolvedViewer
+from ownership.usecases._unit import ResolvedViewer, offers
 
 _T = TypeVar("_T")
 
@@ -40,10 +40,13 @@ class Viewing(Lookups):
         found = self._user(tx, user)
         features = self.rulebook.features(self._tenant(tx, found.tenant))
         live = [m for m in tx.memberships_of_user(found.id) if m.live(moment)]
+        policy = self.rulebook.policy(kind)
+        reads_team = any(policy.rule(action).reads_team() for action in ACTIONS)
         viewer = Viewer(
             found,
             frozenset(m.group for m in live),
-            frozenset(role.name for role in self.rulebook.policy(kind).roles if role.available(features)),
+            frozenset(role.name for role in policy.roles if role.available(features)),
+            team=team_of(found.id, _managers(tx, found.tenant)) if reads_team else {},
         )
         if generation is not None:
             if len(self._viewers) >= _KEPT_VIEWERS:
@@ -206,6 +209,28 @@ class Viewing(Lookups):
         features: dict[str, frozenset[str]] = {}
         rows = tuple(Row(r, self._seen_assignments(tx, r, seeing.tenant, features, held.get(r.ref, ()))) for r in shown)
         return Page(rows, rows[-1].record.id if len(found) > limit else None)
+
+
+def _managers(tx: Transaction, tenant: str) -> Mapping[str, str]:
+    """Whom each user of `tenant` who reports to someone reports to: in one narrow read where the unit offers it."""
+    if offers(type(tx), "managers"):
+        found: Mapping[str, str] = tx.managers(tenant)  # type: ignore[attr-defined]  # checked by its type
+        return found
+    return {user.id: user.manager for user in tx.users(tenant) if user.manager is not None}
+
+
+def team_of(manager: str, managers: Mapping[str, str]) -> dict[str, int]:
+    """Who reports to `manager`, directly or through others, each with how many levels below them (1: directly)."""
+    reports: dict[str, list[str]] = {}
+    for user, boss in managers.items():
+        reports.setdefault(boss, []).append(user)
+    team: dict[str, int] = {}
+    level, above = 1, [manager]
+    while above:
+        below = [id for boss in above for id in reports.get(boss, ()) if id not in team and id != manager]
+        team.update(dict.fromkeys(below, level))
+        level, above = level + 1, below
+    return team
 
 
 def all_selected(tx: Transaction, kind: str, where: Filter, page: int = 1_000) -> Iterable[Record]:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from attrs import evolve
 
-from ownership.errors import DuplicateIdError, ForeignTenantError, UnknownPlanError
+from ownership.errors import DuplicateIdError, ForeignTenantError, InvalidValueError, UnknownPlanError
 from ownership.model import (
     Group,
     GroupKind,
@@ -17,6 +17,7 @@ from ownership.model import (
     UserLike,
     as_group_kind,
 )
+from ownership.ports import Transaction
 from ownership.usecases._lookups import Lookups, check_active
 from ownership.usecases._unit import retried
 
@@ -94,6 +95,8 @@ class Directory(Lookups):
         active: bool = True,
         profile: Profile | None = None,
         personal_caretaker_group: bool = False,
+        manager: UserLike | None = None,
+        traits: Iterable[str] = (),
     ) -> User:
         """Add an employee to a tenant.
 
@@ -106,6 +109,8 @@ class Directory(Lookups):
             profile: restricted access per kind and the push opt-in.
             personal_caretaker_group: also create, in the same step, a caretaker
                 group named after the user and linked to them (CG3, CG6).
+            manager: the user they report to, of the same tenant.
+            traits: facts about them a rule reads (`viewer_has`).
 
         Returns:
             The new user.
@@ -113,13 +118,24 @@ class Directory(Lookups):
         Raises:
             UnknownTenantError: no such tenant.
             DuplicateIdError: a user has this id already.
+            UnknownUserError, ForeignTenantError: the manager does not exist, or is of another tenant.
         """
         with self._writing(alone=True) as tx:
             home = self._tenant(tx, tenant)
             user_id = id if id is not None else self._ids()
             if tx.user(user_id) is not None:
                 raise DuplicateIdError(f"A user with id {user_id!r} exists already; choose another id.")
-            user = User(user_id, home.id, name, active=active, admin=admin, profile=profile or Profile())
+            boss = None if manager is None else self._manager(tx, name, home.id, manager).id
+            user = User(
+                user_id,
+                home.id,
+                name,
+                active=active,
+                admin=admin,
+                profile=profile or Profile(),
+                manager=boss,
+                traits=frozenset(traits),
+            )
             tx.put_user(user)
             if personal_caretaker_group:
                 group = Group(self._fresh_group_id(tx), home.id, name, GroupKind.CARETAKER, personal_of=user.id)
@@ -136,8 +152,9 @@ class Directory(Lookups):
         active: bool | None = None,
         admin: bool | None = None,
         profile: Profile | None = None,
+        traits: Iterable[str] | None = None,
     ) -> User:
-        """Change a user's name, activity, admin right or profile; None keeps a value.
+        """Change a user's name, activity, admin right, profile or traits; None keeps a value.
 
         Deactivating a user keeps their holdings: finding and moving them is
         offboarding's work (X3).
@@ -156,9 +173,47 @@ class Directory(Lookups):
                 active=current.active if active is None else active,
                 admin=current.admin if admin is None else admin,
                 profile=current.profile if profile is None else profile,
+                traits=current.traits if traits is None else frozenset(traits),
             )
             tx.put_user(changed)
             return changed
+
+    @retried
+    def report_to(self, user: UserLike, manager: UserLike | None) -> User:
+        """Make `user` report to `manager` (None: to no one), who sees what they hold where a rule says so.
+
+        Returns:
+            The user as they are now.
+
+        Raises:
+            UnknownUserError: no such user or manager.
+            ForeignTenantError: the manager is of another tenant.
+            InvalidValueError: the manager reports to the user already, directly or through others (or is them).
+        """
+        with self._writing(alone=True) as tx:
+            current = self._user(tx, user)
+            boss = None if manager is None else self._manager(tx, current.name, current.tenant, manager)
+            above = boss
+            while boss is not None and above is not None:
+                if above.id == current.id:
+                    raise InvalidValueError(
+                        f"{current.name} ({current.id}) cannot report to {boss.name} ({boss.id}), "
+                        "who reports to them already: a team cannot be above itself."
+                    )
+                above = None if above.manager is None else tx.user(above.manager)
+            changed = evolve(current, manager=None if boss is None else boss.id)
+            tx.put_user(changed)
+            return changed
+
+    def _manager(self, tx: Transaction, name: str, tenant: str, manager: UserLike) -> User:
+        """The user `name` is to report to, who must be of their tenant."""
+        boss = self._user(tx, manager)
+        if boss.tenant != tenant:
+            raise ForeignTenantError(
+                f"{boss.name} ({boss.id}) belongs to tenant {boss.tenant!r}; {name} of tenant {tenant!r} "
+                "cannot report to them."
+            )
+        return boss
 
     @retried
     def add_group(self, tenant: Tenant | str, name: str, kind: GroupKind | str, *, id: str | None = None) -> Group:
