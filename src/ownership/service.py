@@ -20,7 +20,7 @@ from ownership.usecases.directory import Directory
 from ownership.usecases.holders import Holders
 from ownership.usecases.notifications import Notifications
 from ownership.usecases.people import DirectoryDrift, HostUser, People, UserDrift
-from ownership.usecases.questions import Questions
+from ownership.usecases.questions import Permitted, Questions
 from ownership.usecases.reads import Reads
 from ownership.usecases.reconcile import Drift, HostRecord, Reconciling, RecordDrift
 from ownership.usecases.records import Records
@@ -40,6 +40,7 @@ __all__ = [
     "Ownership",
     "IdPage",
     "Page",
+    "Permitted",
     "Progress",
     "RecordDrift",
     "RecordLike",

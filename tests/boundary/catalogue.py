@@ -517,6 +517,12 @@ METHODS: dict[str, dict[str, tuple[str, object]]] = {
         "traits": ("names?", ["chief"]),
     },
     "report_to": {"user": ("user", "bob"), "manager": ("user?", "anna")},
+    "who_can": {
+        "action": ("action", "view"),
+        "record": ("record", D1),
+        "viewer": ("user?", None),
+        "tenant": ("tenant?", None),
+    },
     "user": {"id": ("user", "anna")},
     "users": {"tenant": ("tenant", "acme")},
     "visible": {

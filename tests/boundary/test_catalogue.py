@@ -41,6 +41,7 @@ NOT_BUILT_BY_HOSTS = frozenset(
         "Finding",
         "IdPage",
         "Page",
+        "Permitted",
         "Reason",
         "RecordDrift",
         "Row",

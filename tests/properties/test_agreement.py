@@ -7,6 +7,7 @@ preset's rules, for every user, kind and action:
     {r : can(user, action, r)} == set(visible(user, kind, action))
                                 == {r : checker(r, its assignments)}
                                 == {r : explain(user, action, r).allowed}
+    {u : can(u, action, r)}     == {p.user : p in who_can(action, r)}
 
 It holds on a repository that offers a generation (where `can` runs the
 compiled rule) and on one that does not (where `can` runs the predicate), and
@@ -100,6 +101,14 @@ def _check_agreement(rulebook: Rulebook, repository: Callable[[], Repository], d
                 assert {r.id for r in of_kind if checker(r, assignments[r.ref])} == checked
                 explained = {r.id for r in of_kind if own.explain(user, action, r).allowed}
                 assert explained == checked
+    for record in records:
+        for action in ACTIONS:
+            allowed = {u.id for u in users if own.can(u, action, record)}
+            assert {p.user.id for p in own.who_can(action, record)} == allowed, (record, action)
+    for user in users:  # asked by a user who may view it: their own tenant's people only
+        for record in (r for r in records if own.can(user, "view", r)):
+            mine = {u.id for u in users if u.tenant == user.tenant and own.can(u, "edit", record)}
+            assert {p.user.id for p in own.who_can("edit", record, viewer=user)} == mine, (user, record)
 
 
 @pytest.mark.parametrize("rulebook", RULEBOOKS.values(), ids=RULEBOOKS.keys())

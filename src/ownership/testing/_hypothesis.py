@@ -43,6 +43,7 @@ STRATEGIES = {
     "NumberRange": "number_ranges",
     "OutboxEntry": "outbox_entries",
     "Page": "pages",
+    "Permitted": "permitted",
     "Plan": "plans",
     "Policy": "policies",
     "Predicate": "predicates",

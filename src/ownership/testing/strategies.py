@@ -47,6 +47,7 @@ from ownership.service import (
     IdPage,
     Ownership,
     Page,
+    Permitted,
     RecordDrift,
     Row,
     Setting,
@@ -138,6 +139,7 @@ __all__ = [
     "outbox_entries",
     "id_pages",
     "pages",
+    "permitted",
     "plans",
     "policies",
     "predicates",
@@ -269,6 +271,11 @@ def drifts() -> st.SearchStrategy[Drift]:
         ),
         applied=st.booleans(),
     )
+
+
+def permitted() -> st.SearchStrategy[Permitted]:
+    """What `who_can` lists: a user, and the leaves of a rule that matched for them."""
+    return st.builds(Permitted, user=users(), reasons=st.lists(reasons(), max_size=3).map(tuple))
 
 
 def host_users() -> st.SearchStrategy[HostUser]:

@@ -6,11 +6,27 @@ record with it, `visible`, `filter` and `checker` compile it for the viewer.
 
 from collections.abc import Sequence
 
-from ownership.access import GATE, Decision, Facts, Predicate, Viewer
+from attrs import frozen
+
+from ownership.access import GATE, Decision, Facts, Predicate, Reason, Viewer
+from ownership.errors import AccessDeniedError
 from ownership.filters import Filter, Test, compiled
-from ownership.model import Assignment, IdPage, Page, Record, RecordLike, User, UserLike
+from ownership.model import Assignment, IdPage, Page, Record, RecordLike, Tenant, User, UserLike
 from ownership.ports import Transaction
 from ownership.usecases._viewing import Viewing
+
+
+@frozen
+class Permitted:
+    """A user who may do an action on a record, and the leaves of the rule that let them.
+
+    Attributes:
+        user: the user.
+        reasons: the leaves of the rule that matched for them, each with why, in words.
+    """
+
+    user: User
+    reasons: tuple[Reason, ...]
 
 
 class Questions(Viewing):
@@ -64,6 +80,45 @@ class Questions(Viewing):
             found, rule, seeing, held = self._question(tx, viewer, action, record)
             allowed, reasons = (GATE & rule).explain(seeing, Facts(found, held))
             return Decision(allowed, str(rule), reasons)
+
+    def who_can(
+        self, action: str, record: RecordLike, *, viewer: UserLike | None = None, tenant: Tenant | str | None = None
+    ) -> tuple[Permitted, ...]:
+        """Return the users who may do `action` on `record`, each with why, from the rule `can` applies.
+
+        The users asked about are the active users of the tenants taking part
+        in the record: its home and those it is shared with. A tenant learns
+        nothing of another's people: with `viewer`, only the users of the
+        viewer's tenant are listed, and only to a viewer who may view the
+        record; with `tenant`, only that tenant's. Users are in tenant and id
+        order. Every user of those tenants is decided, so it reads as many
+        users as they have.
+
+        Raises:
+            UnknownUserError, UnknownRecordError, UnknownTenantError: no such user, record or tenant.
+            ForeignActorError: the record is not shared with the viewer's tenant or `tenant`.
+            AccessDeniedError: `viewer` may not view the record.
+            InvalidValueError: both `viewer` and `tenant`, of different tenants.
+            RulebookError: `action` is not one of view, edit, assign.
+        """
+        with self._reading() as tx:
+            found, seen_by = self._view(tx, record, viewer, tenant)
+            rule = self.rulebook.policy(found.kind).rule(action)
+            held = tx.assignments(found.ref)
+            if viewer is not None:
+                asking = self._user(tx, viewer)
+                sees = self.rulebook.policy(found.kind).rule("view")
+                if not self._allowed(self._viewer(tx, asking, found.kind), "view", sees, found, held):
+                    raise AccessDeniedError(f"{asking.name} may not view {found}, so may not ask who may {action} it.")
+            permitted = []
+            for part in [seen_by] if seen_by is not None else sorted(found.tenants):
+                for user in tx.users(part):
+                    if not user.active:
+                        continue  # the gate refuses them whatever the rule says
+                    allowed, reasons = (GATE & rule).explain(self._viewer(tx, user, found.kind), Facts(found, held))
+                    if allowed:
+                        permitted.append(Permitted(user, tuple(reason for reason in reasons if reason.matched)))
+            return tuple(permitted)
 
     def _question(
         self, tx: Transaction, viewer: UserLike, action: str, record: RecordLike

@@ -1,4 +1,4 @@
-"""Teams and facts about the viewer (issue 19): a manager sees what those below them hold; rules read traits and groups.
+"""Teams, facts about the viewer, and who may see a record (issue 19): one rule answers from either side.
 
 A rulebook of its own, no preset: a deal has an owner; a manager may view what anyone in their team owns and
 edit what their direct reports own; an auditor (a trait) may view every deal; the night desk (a group) too.
@@ -12,7 +12,9 @@ import pytest
 from conftest import refused_readably as refused
 from ownership import (
     Access,
+    AccessDeniedError,
     Assignee,
+    ForeignActorError,
     ForeignTenantError,
     GroupKind,
     InvalidValueError,
@@ -154,3 +156,43 @@ def test_managers_and_traits_are_kept_in_a_snapshot_and_restored(sales: Ownershi
         (u.id, u.manager, u.traits) for u in sales.users("acme")
     ]
     assert _visible(copy, "vera") == _visible(sales, "vera")
+
+
+# --- who may see this record, and why ----------------------------------------------------------------------
+
+
+def test_who_can_lists_each_user_the_rule_lets_with_the_leaves_that_let_them(sales: Ownership) -> None:
+    lea_s = RecordRef("deal", "D-lea")
+    who = {
+        p.user.id: [str(r) for r in p.reasons if r.leaf not in ("active", "tenant takes part")]
+        for p in sales.who_can("view", lea_s)
+    }
+    assert who == {
+        "lea": ["holds('owner'): yes (Lea holds it (directly))"],
+        "max": ["held_within_team('owner'): yes (lea, in the team of Max, holds it)"],
+        "vera": ["held_within_team('owner'): yes (lea, in the team of Vera, holds it)"],
+    }
+    assert [p.user.id for p in sales.who_can("edit", lea_s)] == ["lea", "max"]
+
+
+def test_who_can_follows_the_directory_as_it_changes(sales: Ownership) -> None:
+    sales.update_user("max", active=False)
+    sales.update_user("ida", traits={"auditor"})
+    assert [p.user.id for p in sales.who_can("view", RecordRef("deal", "D-lea"))] == ["ida", "lea", "vera"]
+
+
+def test_who_can_tells_a_tenant_nothing_of_another_s_people(sales: Ownership) -> None:
+    sales.update_user("gus", traits={"auditor"})
+    sales.share(RecordRef("deal", "D-lea"), "globex", actor="lea")
+    sales.accept(RecordRef("deal", "D-lea"), actor="gus")
+    everyone = [(p.user.tenant, p.user.id) for p in sales.who_can("view", RecordRef("deal", "D-lea"))]
+    assert ("globex", "gus") in everyone, "the host sees every tenant taking part"
+    assert [p.user.id for p in sales.who_can("view", RecordRef("deal", "D-lea"), viewer="gus")] == ["gus"]
+    assert [p.user.id for p in sales.who_can("view", RecordRef("deal", "D-lea"), tenant="globex")] == ["gus"]
+
+
+def test_who_can_is_refused_to_a_viewer_who_may_not_view_the_record(sales: Ownership) -> None:
+    with refused(sales, AccessDeniedError, "may not view deal D-lea, so may not ask who may view it"):
+        sales.who_can("view", RecordRef("deal", "D-lea"), viewer="ida")
+    with refused(sales, ForeignActorError, "not shared with tenant 'globex'"):
+        sales.who_can("view", RecordRef("deal", "D-lea"), viewer="gus")
