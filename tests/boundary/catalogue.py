@@ -717,8 +717,16 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., object], dict[str, object], dict[str
     ),
     "HostUser": (
         HostUser,
-        {"id": "anna", "name": "Anna", "active": True, "admin": False, "groups": None, "profile": None},
-        {"id": "id", "name": "text", "active": "flag", "admin": "flag", "groups": "names?", "profile": "profile?"},
+        {"id": "anna", "name": "Anna", "active": True, "admin": False, "groups": None, "profile": None, "traits": None},
+        {
+            "id": "id",
+            "name": "text",
+            "active": "flag",
+            "admin": "flag",
+            "groups": "names?",
+            "profile": "profile?",
+            "traits": "names?",
+        },
         InvalidValueError,
     ),
     "Record": (

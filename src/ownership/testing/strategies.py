@@ -288,6 +288,7 @@ def host_users() -> st.SearchStrategy[HostUser]:
         admin=st.booleans(),
         groups=st.none() | st.frozensets(ids(), max_size=2),
         profile=st.none() | profiles(),
+        traits=st.none() | st.frozensets(st.sampled_from(TRAITS)),
     )
 
 
@@ -304,6 +305,7 @@ def user_drifts() -> st.SearchStrategy[UserDrift]:
         profile=st.booleans(),
         joined=groups,
         left=groups,
+        traits=st.booleans(),
     )
 
 

@@ -51,6 +51,8 @@ class HostUser:
             A link with an end (a deputy covering for a while, X5) and the link to their own personal
             caretaker group are `ownership`'s own, and left as they are.
         profile: their restricted kinds and push opt-in; None leaves it (a new user's is the default).
+        traits: the facts about them a rule reads (`viewer_has`): a job, a right; None leaves them. Whom they
+            report to is not the row's to say: `report_to` says it.
     """
 
     id: str = field(validator=an_id)
@@ -61,6 +63,9 @@ class HostUser:
         default=None, kw_only=True, converter=_optional_names, validator=an_optional_name_set
     )
     profile: Profile | None = field(default=None, kw_only=True, validator=one_of(Profile, type(None)))
+    traits: frozenset[str] | None = field(
+        default=None, kw_only=True, converter=_optional_names, validator=an_optional_name_set
+    )
 
 
 @frozen
@@ -73,6 +78,7 @@ class UserDrift:
         active: (what it was, what it is now), if they joined again or left.
         admin: (what it was, what it is now), if the admin right differed.
         profile: whether the profile differed.
+        traits: whether the traits differed.
         joined: ids of the groups the row names that they were not linked to for good, now linked.
         left: ids of the groups they were linked to for good that the row does not name, now unlinked.
     """
@@ -84,6 +90,7 @@ class UserDrift:
     profile: bool = False
     joined: tuple[str, ...] = ()
     left: tuple[str, ...] = ()
+    traits: bool = False
 
 
 @frozen
@@ -173,6 +180,8 @@ class People(Lookups):
                     active=row.active,
                     admin=row.admin,
                     profile=row.profile or (before.profile if before is not None else Profile()),
+                    manager=None if before is None else before.manager,  # whom they report to is not the row's
+                    traits=row.traits if row.traits is not None else (frozenset() if before is None else before.traits),
                 )
                 links = [] if before is None else list(tx.memberships_of_user(row.id))
                 joining, leaving = self._links(tx, row, links, home, groups=groups, host_groups=host_groups)
@@ -258,6 +267,7 @@ def _drift(before: User, after: User, joining: Sequence[Membership], leaving: Se
         active=(before.active, after.active) if after.active != before.active else None,
         admin=(before.admin, after.admin) if after.admin != before.admin else None,
         profile=after.profile != before.profile,
+        traits=after.traits != before.traits,
         joined=tuple(m.group for m in joining),
         left=tuple(leaving),
     )

@@ -335,3 +335,23 @@ def test_x8_a_row_naming_a_group_the_host_does_not_keep_is_refused_and_changes_n
     row = HostUser("anna", "Anna", groups={"tax", "sales"})
     with refused(people, InvalidValueError, "names group 'Sales' \\(sales\\), whose members host_groups leaves"):
         people.reconcile_users([row], tenant="acme", partial=True, host_groups=_departments)
+
+
+# --- traits, and whom a user reports to -----------------------------------------------------------------------
+
+
+def test_x8_reconcile_users_sets_the_traits_a_row_names_and_leaves_them_when_it_names_none(people: Ownership) -> None:
+    people.update_user("bob", traits={"trainee"})
+    staff = people.reconcile_users(
+        [HostUser("anna", "Anna", traits={"chief"}), HostUser("bob", "Bob")], tenant="acme", partial=True
+    )
+
+    assert [(d.id, d.traits) for d in staff.changed] == [("anna", True)]
+    assert (people.user("anna").traits, people.user("bob").traits) == ({"chief"}, {"trainee"})
+
+
+def test_x8_whom_a_user_reports_to_is_not_the_rows_to_change(people: Ownership) -> None:
+    people.report_to("bob", "anna")
+
+    assert people.reconcile_users([HostUser("bob", "Bob")], tenant="acme", partial=True).in_step
+    assert people.user("bob").manager == "anna"
