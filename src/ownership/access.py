@@ -14,6 +14,7 @@ from one definition per leaf, and the test suite proves they agree.
 
 import abc
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 
 from attrs import field, frozen
 
@@ -32,6 +33,11 @@ from ownership.filters import (
 from ownership.model import EVERYONE, Assignee, AssigneeKind, Assignment, Record, User
 
 
+def _read_only(team: Mapping[str, int]) -> Mapping[str, int]:
+    """A team as a mapping no one can change: a viewer is kept and shared between calls."""
+    return MappingProxyType(dict(team))
+
+
 @frozen
 class Viewer:
     """What a predicate knows of who asks, resolved once per viewer and record kind.
@@ -47,7 +53,7 @@ class Viewer:
     user: User
     groups: frozenset[str]
     available: frozenset[str]
-    team: Mapping[str, int] = field(factory=dict, kw_only=True)
+    team: Mapping[str, int] = field(factory=dict, kw_only=True, converter=_read_only, hash=False)
 
     def below(self, depth: int | None) -> frozenset[str]:
         """The ids of the users who report to the viewer, to `depth` levels (None: to any depth)."""

@@ -106,6 +106,11 @@ def _missing(snapshot: Snapshot) -> Iterator[str]:
             for g in snapshot.groups
             if g.personal_of
         ),
+        *(
+            (f"user {u.manager!r} whom user {u.id!r} reports to", u.manager in users)
+            for u in snapshot.users
+            if u.manager
+        ),
         *((f"tenant {t!r} of {r}", t in tenants) for r in snapshot.records for t in sorted(r.tenants | r.offered_to)),
         *((f"record group {g!r} of {r}", g in record_ids) for r in snapshot.records for g in sorted(r.groups)),
         *((f"group {m.group!r} of a membership", m.group in groups) for m in snapshot.memberships),
@@ -158,6 +163,10 @@ def _crossing(snapshot: Snapshot) -> Iterator[str]:
     for g in snapshot.groups:
         if g.personal_of is not None and users.get(g.personal_of, g.tenant) != g.tenant:
             yield f"makes group {g.id!r} of tenant {g.tenant!r} the personal group of user {g.personal_of!r} of another"
+    for u in snapshot.users:
+        if u.manager is not None and users.get(u.manager, u.tenant) != u.tenant:
+            yield f"makes user {u.id!r} of tenant {u.tenant!r} report to user {u.manager!r} of another"
+    yield from _above_themselves(snapshot.users)
     for m in snapshot.memberships:
         if home.get(m.user) != home.get(m.group):
             yield f"puts user {m.user!r} of tenant {home.get(m.user)!r} in group {m.group!r} of another tenant"
@@ -168,6 +177,20 @@ def _crossing(snapshot: Snapshot) -> Iterator[str]:
             yield f"makes {a.assignee}, of tenant {home[a.assignee.id]!r}, a holder of {a.record} for {a.tenant!r}"
     yield from _crossing_records(snapshot.records)
     yield from _crossing_history(snapshot)
+
+
+def _above_themselves(users: Iterable[User]) -> Iterator[str]:
+    """A user who reports, through others, to themselves: a team above itself, which `report_to` refuses."""
+    managers = {u.id: u.manager for u in users if u.manager is not None}
+    for start in sorted(managers):
+        seen = {start}
+        above = managers.get(start)
+        while above is not None and above not in seen:
+            seen.add(above)
+            above = managers.get(above)
+        if above == start:
+            yield f"makes user {start!r} report to themselves through others"
+            return
 
 
 def _crossing_history(snapshot: Snapshot) -> Iterator[str]:

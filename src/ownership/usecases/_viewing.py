@@ -29,8 +29,20 @@ _KEPT_VIEWERS = 10_000  # viewers kept at most; all are dropped when there would
 class Viewing(Lookups):
     """Resolving viewers and deciding what they may do, for the rooms that ask or list."""
 
-    def _viewer(self, tx: Transaction, user: UserLike, kind: str) -> Viewer:
-        """Resolve what the rules need of a user; kept while the generation stays and no membership of theirs ends."""
+    def _viewer(
+        self,
+        tx: Transaction,
+        user: UserLike,
+        kind: str,
+        *,
+        managers: Mapping[str, str] | None = None,
+        keep: bool = True,
+    ) -> Viewer:
+        """Resolve what the rules need of a user; kept while the generation stays and no membership of theirs ends.
+
+        `managers`, who reports to whom in the user's tenant, when it was read already (for many users at once);
+        with `keep` False, a viewer resolved now is not kept (one of many, asked about once).
+        """
         key = (user.id if isinstance(user, User) else user, kind)
         generation = self._generation(tx)
         kept = self._kept_viewer(*key, generation)
@@ -41,20 +53,26 @@ class Viewing(Lookups):
         features = self.rulebook.features(self._tenant(tx, found.tenant))
         live = [m for m in tx.memberships_of_user(found.id) if m.live(moment)]
         policy = self.rulebook.policy(kind)
-        reads_team = any(policy.rule(action).reads_team() for action in ACTIONS)
         viewer = Viewer(
             found,
             frozenset(m.group for m in live),
             frozenset(role.name for role in policy.roles if role.available(features)),
-            team=team_of(found.id, _managers(tx, found.tenant)) if reads_team else {},
+            team=team_of(found.id, managers if managers is not None else managers_of(tx, found.tenant))
+            if self._reads_team(kind)
+            else {},
         )
-        if generation is not None:
+        if generation is not None and keep:
             if len(self._viewers) >= _KEPT_VIEWERS:
                 self._viewers.clear()
             # Replacing the entry drops the rules compiled for the viewer it held.
             until = min((m.until for m in live if m.until is not None), default=None)
             self._viewers[key] = ResolvedViewer(viewer, generation, until)
         return viewer
+
+    def _reads_team(self, kind: str) -> bool:
+        """Whether a rule of `kind` reads who reports to the viewer, which is then resolved with them."""
+        policy = self.rulebook.policy(kind)
+        return any(policy.rule(action).reads_team() for action in ACTIONS)
 
     @staticmethod
     def _filter_for(viewer: Viewer, rule: Predicate) -> Filter:
@@ -211,7 +229,7 @@ class Viewing(Lookups):
         return Page(rows, rows[-1].record.id if len(found) > limit else None)
 
 
-def _managers(tx: Transaction, tenant: str) -> Mapping[str, str]:
+def managers_of(tx: Transaction, tenant: str) -> Mapping[str, str]:
     """Whom each user of `tenant` who reports to someone reports to: in one narrow read where the unit offers it."""
     if offers(type(tx), "managers"):
         found: Mapping[str, str] = tx.managers(tenant)  # type: ignore[attr-defined]  # checked by its type

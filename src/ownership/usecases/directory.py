@@ -193,13 +193,14 @@ class Directory(Lookups):
         with self._writing(alone=True) as tx:
             current = self._user(tx, user)
             boss = None if manager is None else self._manager(tx, current.name, current.tenant, manager)
-            above = boss
-            while boss is not None and above is not None:
+            above, seen = boss, set()
+            while boss is not None and above is not None and above.id not in seen:
                 if above.id == current.id:
                     raise InvalidValueError(
                         f"{current.name} ({current.id}) cannot report to {boss.name} ({boss.id}), "
                         "who reports to them already: a team cannot be above itself."
                     )
+                seen.add(above.id)  # a chain that loops elsewhere (restored so) ends here, as it cannot reach them
                 above = None if above.manager is None else tx.user(above.manager)
             changed = evolve(current, manager=None if boss is None else boss.id)
             tx.put_user(changed)

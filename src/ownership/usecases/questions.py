@@ -13,7 +13,7 @@ from ownership.errors import AccessDeniedError
 from ownership.filters import Filter, Test, compiled
 from ownership.model import Assignment, IdPage, Page, Record, RecordLike, Tenant, User, UserLike
 from ownership.ports import Transaction
-from ownership.usecases._viewing import Viewing
+from ownership.usecases._viewing import Viewing, managers_of
 
 
 @frozen
@@ -112,10 +112,13 @@ class Questions(Viewing):
                     raise AccessDeniedError(f"{asking.name} may not view {found}, so may not ask who may {action} it.")
             permitted = []
             for part in [seen_by] if seen_by is not None else sorted(found.tenants):
+                # Who reports to whom, read once for the tenant's people, where the kind's rules read teams.
+                managers = managers_of(tx, part) if self._reads_team(found.kind) else None
                 for user in tx.users(part):
                     if not user.active:
                         continue  # the gate refuses them whatever the rule says
-                    allowed, reasons = (GATE & rule).explain(self._viewer(tx, user, found.kind), Facts(found, held))
+                    seeing = self._viewer(tx, user, found.kind, managers=managers, keep=False)
+                    allowed, reasons = (GATE & rule).explain(seeing, Facts(found, held))
                     if allowed:
                         permitted.append(Permitted(user, tuple(reason for reason in reasons if reason.matched)))
             return tuple(permitted)

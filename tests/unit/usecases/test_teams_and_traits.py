@@ -7,6 +7,7 @@ Acme: Vera heads sales; Max reports to her, and Lea and Ole to him; Ida has no m
 
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from conftest import refused_readably as refused
@@ -196,3 +197,32 @@ def test_who_can_is_refused_to_a_viewer_who_may_not_view_the_record(sales: Owner
         sales.who_can("view", RecordRef("deal", "D-lea"), viewer="ida")
     with refused(sales, ForeignActorError, "not shared with tenant 'globex'"):
         sales.who_can("view", RecordRef("deal", "D-lea"), viewer="gus")
+
+
+def test_a_snapshot_whose_users_report_in_a_loop_or_across_tenants_is_refused_and_restores_nothing(
+    sales: Ownership,
+) -> None:
+    snapshot = sales.snapshot()
+    people = {u.id: u for u in snapshot.users}
+    bad = {
+        "report to themselves through others": {"vera": attrs.evolve(people["vera"], manager="lea")},
+        "report to user 'gus' of another": {"ida": attrs.evolve(people["ida"], manager="gus")},
+        "does not hold the user 'nobody'": {"ida": attrs.evolve(people["ida"], manager="nobody")},
+    }
+    for said, changed in bad.items():
+        edited = attrs.evolve(snapshot, users=tuple(changed.get(u.id, u) for u in snapshot.users))
+        empty = Ownership(RULES, MemoryRepository())
+        with refused(empty, InvalidValueError, said):
+            empty.restore(edited)
+
+
+def test_report_to_ends_even_over_a_chain_that_loops_elsewhere() -> None:
+    repository = MemoryRepository()
+    own = Ownership(RULES, repository)
+    own.add_tenant("acme")
+    for name in ("a", "b", "c"):
+        own.add_user("acme", name.title(), id=name)
+    with repository.transaction() as tx:  # what a store changed behind ownership's back may hold
+        tx.put_user(attrs.evolve(own.user("a"), manager="b"))
+        tx.put_user(attrs.evolve(own.user("b"), manager="a"))
+    assert own.report_to("c", "a").manager == "a"
