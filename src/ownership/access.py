@@ -57,7 +57,12 @@ class Viewer:
 
     def below(self, depth: int | None) -> frozenset[str]:
         """The ids of the users who report to the viewer, to `depth` levels (None: to any depth)."""
-        return frozenset(id for id, level in self.team.items() if depth is None or level <= depth)
+        return frozenset(id for id in self.team if self.reports(id, depth))
+
+    def reports(self, user: str, depth: int | None) -> bool:
+        """Whether `user` reports to the viewer, directly or through others, to `depth` levels (None: any)."""
+        level = self.team.get(user)
+        return level is not None and (depth is None or level <= depth)
 
     @property
     def tenant(self) -> str:
@@ -332,8 +337,7 @@ class HeldWithinTeam(_Leaf):
 
     def _holders(self, viewer: Viewer, facts: Facts) -> list[str]:
         """The ids of the viewer's people who hold one of the roles in the viewer's slot."""
-        team = viewer.below(self.depth)
-        tenant, names, available = viewer.tenant, self.names, viewer.available
+        tenant, names, available, depth = viewer.tenant, self.names, viewer.available, self.depth
         return [
             a.assignee.id
             for a in facts.assignments
@@ -341,7 +345,7 @@ class HeldWithinTeam(_Leaf):
             and a.role in names
             and a.role in available
             and a.assignee.kind is AssigneeKind.USER
-            and a.assignee.id in team
+            and viewer.reports(a.assignee.id, depth)
         ]
 
     def decide(self, viewer: Viewer, facts: Facts) -> bool:

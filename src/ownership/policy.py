@@ -275,6 +275,8 @@ class Policy:
     lifecycle: Lifecycle | None = field(default=None, validator=optional(one_of(Lifecycle)))
     collects: str | None = field(default=None, validator=an_optional_id)
     _rules: dict[str, Predicate] = field(init=False, eq=False, repr=False)
+    reads_team: bool = field(init=False, eq=False, repr=False)
+    """Whether a rule of the kind reads who reports to the viewer (`held_within_team`): then the team is resolved."""
 
     def __attrs_post_init__(self) -> None:
         role_names = [role.name for role in self.roles]
@@ -296,6 +298,7 @@ class Policy:
                     f"Activity {activity.name!r} of {self.kind!r} notifies role {unknown[0]!r}, which the policy lacks."
                 )
         object.__setattr__(self, "_rules", {action: self._resolve_rule(action) for action in ACTIONS})
+        object.__setattr__(self, "reads_team", any(rule.reads_team() for rule in self._rules.values()))
         for action in ACTIONS:
             self._check_rule(action, self.rule(action))
         not_granting = sorted(self.rule("view").roles() - {r.name for r in self.roles if r.grants_access})

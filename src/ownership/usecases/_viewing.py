@@ -15,7 +15,7 @@ from ownership.access import GATE, Facts, Predicate, Viewer
 from ownership.errors import AccessDeniedError, ForeignActorError, InvalidValueError, OwnershipError
 from ownership.filters import Filter, all_of, compiled
 from ownership.model import Assignee, Assignment, Page, Record, RecordLike, Row, Tenant, User, UserLike
-from ownership.policy import ACTIONS, Policy, Role
+from ownership.policy import Policy, Role
 from ownership.ports import Transaction
 from ownership.segments import Criterion, Scope, check_reads
 from ownership.usecases._lookups import Lookups, check_home
@@ -58,7 +58,7 @@ class Viewing(Lookups):
             frozenset(m.group for m in live),
             frozenset(role.name for role in policy.roles if role.available(features)),
             team=team_of(found.id, managers if managers is not None else managers_of(tx, found.tenant))
-            if self._reads_team(kind)
+            if policy.reads_team
             else {},
         )
         if generation is not None and keep:
@@ -68,11 +68,6 @@ class Viewing(Lookups):
             until = min((m.until for m in live if m.until is not None), default=None)
             self._viewers[key] = ResolvedViewer(viewer, generation, until)
         return viewer
-
-    def _reads_team(self, kind: str) -> bool:
-        """Whether a rule of `kind` reads who reports to the viewer, which is then resolved with them."""
-        policy = self.rulebook.policy(kind)
-        return any(policy.rule(action).reads_team() for action in ACTIONS)
 
     @staticmethod
     def _filter_for(viewer: Viewer, rule: Predicate) -> Filter:

@@ -10,7 +10,6 @@ names has left, and keeps their history and holdings (`audit` and `transfer`
 are how an admin deals with those, X3).
 """
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 from attrs import evolve, field, frozen
@@ -32,6 +31,7 @@ from ownership.model import (
 from ownership.ports import Transaction
 from ownership.usecases._lookups import Lookups
 from ownership.usecases._unit import retried
+from ownership.usecases.reconcile import each_once
 
 
 def _optional_names(given: Iterable[str] | None) -> frozenset[str] | None:
@@ -156,10 +156,7 @@ class People(Lookups):
                 tenant's.
         """
         wanted = list(rows)
-        counted = Counter(row.id for row in wanted)
-        if len(counted) != len(wanted):
-            twice = ", ".join(repr(id) for id, n in sorted(counted.items()) if n > 1)
-            raise InvalidValueError(f"Rows name each user once; these came more than once: {twice}.")
+        counted = each_once([row.id for row in wanted], "user")
         with self._writing(alone=True) as tx:
             home = self._tenant(tx, tenant)
             groups: dict[str, Group | None] = {}

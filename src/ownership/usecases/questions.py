@@ -106,14 +106,16 @@ class Questions(Viewing):
             rule = self.rulebook.policy(found.kind).rule(action)
             held = tx.assignments(found.ref)
             if viewer is not None:
-                asking = self._user(tx, viewer)
+                asking = self._viewer(tx, viewer, found.kind)
                 sees = self.rulebook.policy(found.kind).rule("view")
-                if not self._allowed(self._viewer(tx, asking, found.kind), "view", sees, found, held):
-                    raise AccessDeniedError(f"{asking.name} may not view {found}, so may not ask who may {action} it.")
+                if not self._allowed(asking, "view", sees, found, held):
+                    raise AccessDeniedError(
+                        f"{asking.user.name} may not view {found}, so may not ask who may {action} it."
+                    )
             permitted = []
             for part in [seen_by] if seen_by is not None else sorted(found.tenants):
                 # Who reports to whom, read once for the tenant's people, where the kind's rules read teams.
-                managers = managers_of(tx, part) if self._reads_team(found.kind) else None
+                managers = managers_of(tx, part) if self.rulebook.policy(found.kind).reads_team else None
                 for user in tx.users(part):
                     if not user.active:
                         continue  # the gate refuses them whatever the rule says

@@ -95,12 +95,18 @@ class HostRecord:
     labels: frozenset[str] | None = field(default=None, kw_only=True, converter=_labels, validator=_no_or_names)
 
 
+def each_once(ids: Sequence[str], what: str) -> Counter[str]:
+    """The host's rows' ids, each counted; refused when a row names one that another names too (`what`: a record)."""
+    counted = Counter(ids)
+    if len(counted) != len(ids):
+        twice = ", ".join(repr(id) for id, n in sorted(counted.items()) if n > 1)
+        raise InvalidValueError(f"Rows name each {what} once; these came more than once: {twice}.")
+    return counted
+
+
 def _checked(rows: Sequence[HostRecord], gone: Iterable[str], *, partial: bool) -> tuple[Counter[str], list[str]]:
     """The rows' ids, each counted, and the ids gone, sorted; refused when they contradict themselves."""
-    counted = Counter(row.id for row in rows)
-    if len(counted) != len(rows):
-        twice = ", ".join(repr(id) for id, n in sorted(counted.items()) if n > 1)
-        raise InvalidValueError(f"Rows name each record once; these came more than once: {twice}.")
+    counted = each_once([row.id for row in rows], "record")
     deleted = sorted(set(gone))
     if deleted and not partial:
         raise InvalidValueError(

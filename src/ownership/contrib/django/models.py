@@ -25,7 +25,7 @@ values, but takes none of ``jsonb``'s lookups (``contains``, ``has_key``).
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from django.db import models
 from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Table
@@ -50,6 +50,11 @@ _READ_ONLY = (
     "ownership's tables are written by its use cases, which check the rules and record the history; "
     "call the Ownership (assign, update_user, ...) instead of writing {what} through the ORM."
 )
+
+
+def _refuse(model: type[models.Model]) -> NoReturn:
+    """Refuse a write of `model`'s rows: `ownership`'s rows change only through its use cases."""
+    raise InvalidValueError(_READ_ONLY.format(what=model.__name__))
 
 
 class NamesField(models.TextField):  # type: ignore[type-arg]
@@ -81,19 +86,19 @@ class _ReadOnly(models.QuerySet):  # type: ignore[type-arg]
 
     def update(self, **kwargs: Any) -> int:  # noqa: ARG002
         """Refuse: `ownership`'s rows change only through its use cases."""
-        raise InvalidValueError(_READ_ONLY.format(what=self.model.__name__))
+        _refuse(self.model)
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """Refuse: `ownership`'s rows change only through its use cases."""
-        raise InvalidValueError(_READ_ONLY.format(what=self.model.__name__))
+        _refuse(self.model)
 
     def bulk_create(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ARG002
         """Refuse: `ownership`'s rows change only through its use cases."""
-        raise InvalidValueError(_READ_ONLY.format(what=self.model.__name__))
+        _refuse(self.model)
 
     def bulk_update(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ARG002
         """Refuse: `ownership`'s rows change only through its use cases."""
-        raise InvalidValueError(_READ_ONLY.format(what=self.model.__name__))
+        _refuse(self.model)
 
 
 class _Row(models.Model):
@@ -107,15 +112,15 @@ class _Row(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:  # noqa: ARG002
         """Refuse: `ownership`'s rows change only through its use cases."""
-        raise InvalidValueError(_READ_ONLY.format(what=type(self).__name__))
+        _refuse(type(self))
 
     def save_base(self, *args: Any, **kwargs: Any) -> None:  # noqa: ARG002
         """Refuse: `ownership`'s rows change only through its use cases."""
-        raise InvalidValueError(_READ_ONLY.format(what=type(self).__name__))
+        _refuse(type(self))
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:  # noqa: ARG002
         """Refuse: `ownership`'s rows change only through its use cases."""
-        raise InvalidValueError(_READ_ONLY.format(what=type(self).__name__))
+        _refuse(type(self))
 
 
 _FIELDS: tuple[tuple[str | type[Any], type[models.Field[Any, Any]]], ...] = (
