@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from conftest import attempt
 from ownership import (
     EVERYONE,
+    LEVELS,
     Access,
     Assignee,
     AutoAssign,
@@ -29,6 +30,7 @@ from ownership import (
     presets,
 )
 from ownership.access import (
+    granted,
     held_within_team,
     holds,
     in_caretaker_group,
@@ -43,7 +45,8 @@ from ownership.ports import Repository
 from ownership.testing import FakeClock, counted_ids
 
 # A host's own rule, of the shapes no preset builds: ORs of ANDs, negations, a private role, shared records,
-# a manager's team to one level or any, facts about the viewer.
+# a manager's team to one level or any, facts about the viewer; and records granted to users and groups, to view
+# or to edit, until a moment or for good.
 HOST_RULE = (
     (holds("owner") & same_tenant)
     | (is_admin & ~restricted("deal"))
@@ -62,7 +65,11 @@ HOST_RULEBOOK = Rulebook(
                 Role("desk", users=False, groups={GroupKind.CARETAKER, GroupKind.TEAM}, grants_access=True),
             ),
             auto_assign=(AutoAssign(Trigger.ACCEPTED, "partner_rep"),),
-            access=Access(view=HOST_RULE, assign=HOST_RULE & ~restricted("deal")),
+            access=Access(
+                view=HOST_RULE | (granted("view") & ~viewer_has("trainee")),
+                edit=HOST_RULE | granted("edit"),
+                assign=HOST_RULE & ~restricted("deal"),
+            ),
         ),
     )
 )
@@ -166,6 +173,18 @@ def worlds(  # noqa: PLR0912 - a world's life reads best as one story, step by s
                 who = draw(fitting(record.kind, role, actor.tenant))
                 change = own.assign if what == "assign" else own.unassign
                 attempt(lambda change=change, r=record, role=role, who=who, a=actor: change(r, role, who, actor=a))
+    homes = {Assignee.user(u.id): u.tenant for u in users} | {Assignee.group(g.id): g.tenant for g in groups}
+    for _ in range(draw(st.integers(0, 6)) if records else 0):
+        # Grants, mostly by the host to people of a tenant taking part, sometimes by a user (who may be refused)
+        # or to anyone at all; some end within the hours the clock moves on, some are taken back.
+        record = own.record(draw(st.sampled_from(records)).ref)
+        near = [a for a, tenant in homes.items() if tenant in record.tenants]
+        to = draw(st.sampled_from(near if near and draw(st.integers(0, 5)) else assignees))
+        level, by = draw(st.sampled_from(LEVELS)), draw(st.none() | st.none() | st.sampled_from(users))
+        until = draw(st.none() | st.integers(1, 48).map(lambda h: clock.now + timedelta(hours=h)))
+        attempt(lambda r=record, to=to, level=level, until=until, by=by: own.grant(r, to, level, until=until, actor=by))
+        if draw(st.integers(0, 4)) == 0:
+            attempt(lambda r=record, to=to, by=by: own.revoke(r, to, actor=by))
     for tenant in draw(st.lists(st.sampled_from(TENANTS), max_size=2, unique=True)):
         # A switch turned off hides its roles' holders, who then grant nothing (TL10, CG8).
         own.configure_tenant(tenant, switches=draw(st.sets(st.sampled_from(SWITCHES))))

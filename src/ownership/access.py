@@ -15,6 +15,7 @@ from one definition per leaf, and the test suite proves they agree.
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
 from attrs import field, frozen
 
@@ -25,17 +26,18 @@ from ownership.filters import (
     Filter,
     HasAssignee,
     HomeIs,
+    IdIn,
     SharedWith,
     all_of,
     any_of,
     negate,
 )
-from ownership.model import EVERYONE, Assignee, AssigneeKind, Assignment, Record, User
+from ownership.model import EVERYONE, LEVELS, Assignee, AssigneeKind, Assignment, Grant, Record, User
 
 
-def _read_only(team: Mapping[str, int]) -> Mapping[str, int]:
-    """A team as a mapping no one can change: a viewer is kept and shared between calls."""
-    return MappingProxyType(dict(team))
+def _read_only(items: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A mapping no one can change: a viewer is kept and shared between calls."""
+    return MappingProxyType(dict(items))
 
 
 @frozen
@@ -48,12 +50,19 @@ class Viewer:
         available: the record kind's roles that exist for the user's tenant (its features).
         team: the users who report to the user, directly or through others, each with how far below them
             (1: reports to them): resolved only for a kind whose rules read it (`held_within_team`).
+        grants: the grants to the user or to one of their groups that count at the moment of asking, by the
+            id of the record granted: resolved only for a kind whose rules read them (`granted`).
     """
 
     user: User
     groups: frozenset[str]
     available: frozenset[str]
     team: Mapping[str, int] = field(factory=dict, kw_only=True, converter=_read_only, hash=False)
+    grants: Mapping[str, tuple[Grant, ...]] = field(factory=dict, kw_only=True, converter=_read_only, hash=False)
+
+    def granted(self, level: str) -> frozenset[str]:
+        """The ids of the records granted to the viewer at `level` or above."""
+        return frozenset(id for id, grants in self.grants.items() if any(g.allows(level) for g in grants))
 
     def below(self, depth: int | None) -> frozenset[str]:
         """The ids of the users who report to the viewer, to `depth` levels (None: to any depth)."""
@@ -164,6 +173,10 @@ class Predicate(abc.ABC):
     def reads_team(self) -> bool:
         """Return whether the rule reads who reports to the viewer, which is then resolved with them."""
         return False
+
+    def grant_levels(self) -> frozenset[str]:
+        """Return the levels of the grants the rule reads (`granted`), which are then resolved with the viewer."""
+        return frozenset()
 
     def __and__(self, other: "Predicate") -> "Predicate":
         return AllOf((self, other))
@@ -368,6 +381,45 @@ class HeldWithinTeam(_Leaf):
 
 
 @frozen
+class Granted(_Leaf):
+    """The record is granted to the viewer, or to a group they are in now, at `level` or above, and not expired.
+
+    Resolved to the ids of the records granted when the viewer is known, so it
+    lists as one ``IN`` of ids; a grant stops counting by itself at its `until`.
+    """
+
+    level: str
+
+    def grant_levels(self) -> frozenset[str]:
+        return frozenset({self.level})
+
+    def _grants(self, viewer: Viewer, facts: Facts) -> list[Grant]:
+        return [g for g in viewer.grants.get(facts.record.id, ()) if g.allows(self.level)]
+
+    def decide(self, viewer: Viewer, facts: Facts) -> bool:
+        return any(g.allows(self.level) for g in viewer.grants.get(facts.record.id, ()))
+
+    def compile(self, viewer: Viewer) -> Filter:
+        ids = viewer.granted(self.level)
+        return IdIn(ids) if ids else NOTHING
+
+    def because(self, viewer: Viewer, facts: Facts, matched: bool) -> str:
+        if not matched:
+            return f"no grant lets {viewer.user.name} {self.level} it"
+        return "; ".join(_granted_because(viewer, g) for g in self._grants(viewer, facts))
+
+    def __str__(self) -> str:
+        return f"granted({self.level!r})"
+
+
+def _granted_because(viewer: Viewer, grant: Grant) -> str:
+    to = "them" if grant.assignee.kind is AssigneeKind.USER else f"group {grant.assignee.id!r}"
+    until = "" if grant.until is None else f" until {grant.until:%Y-%m-%d %H:%M %Z}".rstrip()
+    by = "" if grant.actor is None else f" by {grant.actor}"
+    return f"{viewer.user.name} may {grant.level} it: granted to {to}{by}{until}"
+
+
+@frozen
 class ViewerHas(_Leaf):
     """The viewer has the trait `trait`: a fact about them the host keeps (a job, a right, a flag)."""
 
@@ -498,6 +550,9 @@ class AllOf(Predicate):
     def reads_team(self) -> bool:
         return any(part.reads_team() for part in self.parts)
 
+    def grant_levels(self) -> frozenset[str]:
+        return frozenset().union(*(part.grant_levels() for part in self.parts))
+
     def __and__(self, other: Predicate) -> Predicate:
         return AllOf((*self.parts, other))
 
@@ -529,6 +584,9 @@ class AnyOf(Predicate):
 
     def reads_team(self) -> bool:
         return any(part.reads_team() for part in self.parts)
+
+    def grant_levels(self) -> frozenset[str]:
+        return frozenset().union(*(part.grant_levels() for part in self.parts))
 
     def __or__(self, other: Predicate) -> Predicate:
         return AnyOf((*self.parts, other))
@@ -563,6 +621,9 @@ class Negation(Predicate):
     def reads_team(self) -> bool:
         return self.part.reads_team()
 
+    def grant_levels(self) -> frozenset[str]:
+        return self.part.grant_levels()
+
     def __str__(self) -> str:
         return f"~{_grouped(self.part)}"
 
@@ -592,6 +653,17 @@ def held_within_team(*roles: str, depth: int | None = None) -> Predicate:
     if depth is not None and (type(depth) is not int or depth < 1):
         raise RulebookError(f"held_within_team takes a depth of at least 1, or None for any; not {depth!r}.")
     return HeldWithinTeam(roles, depth)
+
+
+def granted(level: str = "view") -> Predicate:
+    """The record is granted to the viewer, or to a group they are in now, at `level` or above (`Ownership.grant`).
+
+    A grant stops counting by itself at its `until`. Put it in the rule of the action it grants:
+    ``Access(view=... | granted("view"), edit=... | granted("edit"))``.
+    """
+    if level not in LEVELS:
+        raise RulebookError(f"granted takes a level of {' or '.join(map(repr, LEVELS))}, not {level!r}.")
+    return Granted(level)
 
 
 def viewer_has(trait: str) -> Predicate:

@@ -57,6 +57,10 @@ class UnknownPlanError(NotFoundError):
     """The rulebook has no plan of this name."""
 
 
+class UnknownGrantError(NotFoundError):
+    """The record is not granted to that user or group: there is no grant to revoke."""
+
+
 class DuplicateIdError(OwnershipError):
     """A tenant, user, group or record with this id exists already."""
 
@@ -122,6 +126,10 @@ class StorageError(OwnershipError):
 
 class SchemaVersionError(StorageError):
     """The database's tables are missing, or were made for another version of `ownership`."""
+
+
+class UnsupportedError(OwnershipError):
+    """The repository does not keep what the call needs (grants, followers): its units lack that optional port."""
 
 
 class StatusError(OwnershipError):

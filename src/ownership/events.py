@@ -10,7 +10,7 @@ from datetime import datetime
 
 from attrs import field, frozen
 
-from ownership.model import Assignee, RecordRef, a_moment, an_id, an_optional_id, one_of
+from ownership.model import Assignee, RecordRef, a_moment, an_id, an_optional_id, an_optional_moment, one_of
 
 
 @frozen
@@ -97,7 +97,46 @@ class StatusChanged:
     private_to: str | None = field(default=None, validator=an_optional_id)
 
 
-Event = RecordCreated | Assigned | Unassigned | RecordShared | ShareAccepted | ActivityRecorded | StatusChanged
+@frozen
+class AccessGranted:
+    """A record was shared with a user or group at a level, for good or `until` a moment (`Ownership.grant`).
+
+    Private to the tenant of the user or group: the grant is that tenant's business.
+    """
+
+    record: RecordRef = field(validator=one_of(RecordRef))
+    assignee: Assignee = field(validator=one_of(Assignee))
+    level: str = field(validator=an_id)
+    until: datetime | None = field(validator=an_optional_moment)
+    tenant: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    private_to: str | None = field(default=None, validator=an_optional_id)
+
+
+@frozen
+class AccessRevoked:
+    """A record's grant to a user or group was taken back before it ended by itself (`Ownership.revoke`)."""
+
+    record: RecordRef = field(validator=one_of(RecordRef))
+    assignee: Assignee = field(validator=one_of(Assignee))
+    tenant: str = field(validator=an_id)
+    actor: str | None = field(validator=an_optional_id)
+    at: datetime = field(validator=a_moment)
+    private_to: str | None = field(default=None, validator=an_optional_id)
+
+
+Event = (
+    RecordCreated
+    | Assigned
+    | Unassigned
+    | RecordShared
+    | ShareAccepted
+    | ActivityRecorded
+    | StatusChanged
+    | AccessGranted
+    | AccessRevoked
+)
 """Every kind of event a record's history holds."""
 
 AssignmentEvent = Assigned | Unassigned

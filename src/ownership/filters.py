@@ -126,6 +126,16 @@ class InGroup:
         return f"in group {self.group!r}"
 
 
+@frozen(cache_hash=True)
+class IdIn:
+    """The record's id is one of `ids`: the records granted to a viewer (`granted`), resolved with them."""
+
+    ids: frozenset[str] = field(converter=names)
+
+    def __str__(self) -> str:
+        return f"id in ({', '.join(map(repr, sorted(self.ids)))})"
+
+
 def _parts(items: Iterable["Filter"]) -> tuple["Filter", ...]:
     return tuple(items)
 
@@ -171,6 +181,7 @@ Filter = (
     | NameHas
     | Labelled
     | InGroup
+    | IdIn
     | And
     | Or
     | Not
@@ -188,6 +199,7 @@ FILTER_TYPES = (
     NameHas,
     Labelled,
     InGroup,
+    IdIn,
     And,
     Or,
     Not,
@@ -296,9 +308,9 @@ def matches(filter: Filter, record: Record, assignments: Sequence[Assignment]) -
 
 
 def _matches_fact(
-    filter: "Held | StatusIn | NameHas | Labelled | InGroup", record: Record, assignments: Sequence[Assignment]
+    filter: "Held | StatusIn | NameHas | Labelled | InGroup | IdIn", record: Record, assignments: Sequence[Assignment]
 ) -> bool:
-    """The meaning of the nodes that test one fact of the record: its holders at all, status, name, labels, groups."""
+    """The meaning of the nodes that test one fact of the record: holders at all, status, name, labels, groups, id."""
     if isinstance(filter, Held):
         return any(a.role in filter.roles and a.tenant == filter.tenant for a in assignments)
     if isinstance(filter, StatusIn):
@@ -307,6 +319,8 @@ def _matches_fact(
         return filter.text.casefold() in (record.name or "").casefold()
     if isinstance(filter, Labelled):
         return filter.label in record.labels
+    if isinstance(filter, IdIn):
+        return record.id in filter.ids
     return filter.group in record.groups
 
 

@@ -440,6 +440,73 @@ class Assignment:
     actor: str | None = field(default=None, validator=an_optional_id)
 
 
+LEVELS = ("view", "edit")
+"""The levels a record is granted at (`Ownership.grant`), weakest first: a grant to edit lets its holder view too."""
+
+
+def at_least(level: str, wanted: str) -> bool:
+    """Return whether `level` is `wanted` or above it, in `LEVELS`: edit is at least view."""
+    return LEVELS.index(level) >= LEVELS.index(wanted)
+
+
+def a_level(instance: object, attribute: "Attribute[Any]", value: object) -> None:
+    """Refuse what is not one of `LEVELS` (an attrs validator); the sentence names the field."""
+    if value not in LEVELS:
+        _refuse(instance, attribute, " or ".join(map(repr, LEVELS)), value)
+
+
+@frozen
+class Grant:
+    """One record shared with one user or group at a level, for good or until a moment (`Ownership.grant`).
+
+    Attributes:
+        record: the record shared.
+        assignee: the user or group it is shared with.
+        level: ``"view"`` or ``"edit"``; a grant to edit lets them view too.
+        tenant: the tenant of the user or group, one taking part in the record.
+        since: when it was granted.
+        until: when it stops granting by itself, or None for never.
+        actor: the id of the user who granted it, or None for the host itself.
+    """
+
+    record: RecordRef = field(validator=one_of(RecordRef))
+    assignee: Assignee = field(validator=one_of(Assignee))
+    level: str = field(validator=a_level)
+    tenant: str = field(validator=an_id)
+    since: datetime = field(validator=a_moment)
+    until: datetime | None = field(default=None, validator=an_optional_moment)
+    actor: str | None = field(default=None, validator=an_optional_id)
+
+    def __attrs_post_init__(self) -> None:
+        if self.assignee.kind is AssigneeKind.EVERYONE:
+            raise InvalidValueError("A grant is to a user or a group, not to everyone; a kind's rule lets everyone.")
+
+    def live(self, at: datetime) -> bool:
+        """Return whether the grant counts at the moment `at`."""
+        return self.until is None or at < self.until
+
+    def allows(self, level: str) -> bool:
+        """Return whether the grant is at `level` or above it."""
+        return at_least(self.level, level)
+
+
+@frozen
+class Follower:
+    """A user who hears of a record's activities without holding it (`Ownership.follow`).
+
+    Attributes:
+        record: the record followed.
+        user: the id of the user following it.
+        tenant: the user's tenant, one taking part in the record.
+        since: when they began following it.
+    """
+
+    record: RecordRef = field(validator=one_of(RecordRef))
+    user: str = field(validator=an_id)
+    tenant: str = field(validator=an_id)
+    since: datetime = field(validator=a_moment)
+
+
 @frozen
 class Row:
     """One listed record with its assignments, as the viewer's tenant sees them (LD4)."""

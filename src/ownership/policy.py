@@ -262,6 +262,8 @@ class Policy:
         lifecycle: the statuses its records move through, or None for a kind without (CT1).
         collects: the kind whose records its records group together, for a kind of
             record group (CT6): a group has a name, a number and its own holders.
+        tell_inactive: whether holders who are inactive hear of activities too (someone away whose
+            mail is read for them); off by default, as an inactive user can do nothing.
     """
 
     kind: str = field(validator=an_id)
@@ -274,9 +276,12 @@ class Policy:
     )
     lifecycle: Lifecycle | None = field(default=None, validator=optional(one_of(Lifecycle)))
     collects: str | None = field(default=None, validator=an_optional_id)
+    tell_inactive: bool = field(default=False, kw_only=True, validator=a_flag)
     _rules: dict[str, Predicate] = field(init=False, eq=False, repr=False)
     reads_team: bool = field(init=False, eq=False, repr=False)
     """Whether a rule of the kind reads who reports to the viewer (`held_within_team`): then the team is resolved."""
+    reads_grants: bool = field(init=False, eq=False, repr=False)
+    """Whether a rule of the kind reads grants (`granted`): then the viewer's grants are resolved with them."""
 
     def __attrs_post_init__(self) -> None:
         role_names = [role.name for role in self.roles]
@@ -299,6 +304,7 @@ class Policy:
                 )
         object.__setattr__(self, "_rules", {action: self._resolve_rule(action) for action in ACTIONS})
         object.__setattr__(self, "reads_team", any(rule.reads_team() for rule in self._rules.values()))
+        object.__setattr__(self, "reads_grants", any(rule.grant_levels() for rule in self._rules.values()))
         for action in ACTIONS:
             self._check_rule(action, self.rule(action))
         not_granting = sorted(self.rule("view").roles() - {r.name for r in self.roles if r.grants_access})

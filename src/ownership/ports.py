@@ -12,7 +12,18 @@ from typing import Any, Protocol, runtime_checkable
 
 from ownership.events import Event
 from ownership.filters import Filter
-from ownership.model import Assignee, Assignment, Group, Membership, Record, RecordRef, Tenant, User
+from ownership.model import (
+    Assignee,
+    Assignment,
+    Follower,
+    Grant,
+    Group,
+    Membership,
+    Record,
+    RecordRef,
+    Tenant,
+    User,
+)
 from ownership.notify import Notification, OutboxEntry
 
 
@@ -455,6 +466,63 @@ class KnowsManagers(Protocol):
 
     def managers(self, tenant: str) -> Mapping[str, str]:
         """The manager of each user of `tenant` who has one, by the user's id."""
+        ...
+
+
+@runtime_checkable
+class KeepsGrants(Protocol):
+    """What a repository's `Transaction` may offer: records shared with users and groups (`Ownership.grant`).
+
+    A record has at most one grant for each user or group. A grant is kept
+    after its `until` has passed (it stops granting by itself, `Grant.live`),
+    until it is revoked or its record deleted; deleting a record deletes its grants.
+    A unit that writes a grant moves the directory's generation on, where the
+    repository keeps one, as writing a membership does: a viewer's grants are
+    resolved with them.
+    """
+
+    def grants(self, ref: RecordRef) -> Sequence[Grant]:
+        """The grants of one record, by assignee."""
+        ...
+
+    def grants_to(self, kind: str, assignees: Collection[Assignee]) -> Sequence[Grant]:
+        """The grants of records of `kind` to any of `assignees`, by record id then assignee."""
+        ...
+
+    def grants_in(self, tenant: str) -> Sequence[Grant]:
+        """Every grant to a user or group of `tenant`, by record then assignee."""
+        ...
+
+    def put_grant(self, grant: Grant) -> None:
+        """Keep `grant`, in place of the record's grant to the same assignee, if any."""
+        ...
+
+    def delete_grant(self, ref: RecordRef, assignee: Assignee) -> None:
+        """Forget the record's grant to `assignee`; nothing if there is none."""
+        ...
+
+
+@runtime_checkable
+class KeepsFollowers(Protocol):
+    """What a repository's `Transaction` may offer: users who follow records (`Ownership.follow`).
+
+    Deleting a record deletes its followers.
+    """
+
+    def followers(self, ref: RecordRef) -> Sequence[Follower]:
+        """The followers of one record, by user id."""
+        ...
+
+    def followers_in(self, tenant: str) -> Sequence[Follower]:
+        """Every follower of `tenant`, by record then user id."""
+        ...
+
+    def put_follower(self, follower: Follower) -> None:
+        """Keep `follower`, in place of the record's follower with the same user, if any."""
+        ...
+
+    def delete_follower(self, ref: RecordRef, user: str) -> None:
+        """Forget that `user` follows the record; nothing if they do not."""
         ...
 
 

@@ -25,6 +25,7 @@ from ownership.usecases.reads import Reads
 from ownership.usecases.reconcile import Drift, HostRecord, Reconciling, RecordDrift
 from ownership.usecases.records import Records
 from ownership.usecases.search import Search
+from ownership.usecases.sharing import Sharing
 from ownership.usecases.snapshots import Snapshots
 from ownership.usecases.status import Statuses
 
@@ -69,6 +70,7 @@ class Ownership(
     Audit,
     Snapshots,
     Reconciling,
+    Sharing,
 ):
     """Who is responsible for which record, kept right as people and records change.
 

@@ -12,11 +12,13 @@ from attrs import field, frozen
 
 from ownership.distribution import AutoAssignment, picking
 from ownership.errors import InvalidValueError
-from ownership.events import Assigned, Event, Unassigned
+from ownership.events import AccessGranted, AccessRevoked, Assigned, Event, Unassigned
 from ownership.model import (
     Assignee,
     AssigneeKind,
     Assignment,
+    Follower,
+    Grant,
     Group,
     Membership,
     Record,
@@ -53,6 +55,8 @@ class Snapshot:
     events: tuple[Event, ...] = field(validator=each(*typing.get_args(Event)))
     outbox: tuple[OutboxEntry, ...] = field(default=(), validator=each(OutboxEntry))
     settings: tuple[Setting, ...] = field(default=(), validator=each(Setting))
+    grants: tuple[Grant, ...] = field(default=(), validator=each(Grant))
+    followers: tuple[Follower, ...] = field(default=(), validator=each(Follower))
 
 
 def check_whole(snapshot: Snapshot, *, read: Callable[[str, Any], object]) -> None:
@@ -126,8 +130,12 @@ def _missing(snapshot: Snapshot) -> Iterator[str]:
         *(
             (f"{e.assignee} named in the history of {e.record}", _known(e.assignee, users, groups))
             for e in snapshot.events
-            if isinstance(e, Assigned | Unassigned)
+            if isinstance(e, Assigned | Unassigned | AccessGranted | AccessRevoked)
         ),
+        *((f"{g.record}, which a grant names", g.record in records) for g in snapshot.grants),
+        *((f"{g.assignee} granted {g.record}", _known(g.assignee, users, groups)) for g in snapshot.grants),
+        *((f"{f.record}, which a follower names", f.record in records) for f in snapshot.followers),
+        *((f"user {f.user!r} following {f.record}", f.user in users) for f in snapshot.followers),
         *((f"user {actor!r} who acted on {r}", actor in users) for r, actor in _actors(snapshot)),
         *((f"user {n.recipient!r} told of {n.record}", n.recipient in users) for n in notified),
         *((f"{n.record} of notification {n.key!r}", n.record in records) for n in notified),
@@ -147,6 +155,8 @@ def _repeated(snapshot: Snapshot) -> Iterator[str]:
         ("number", ((r.tenant, r.kind, r.number) for r in snapshot.records if r.number is not None)),
         ("notification", (e.notification.key for e in snapshot.outbox)),
         ("setting", ((s.tenant, s.key) for s in snapshot.settings)),
+        ("grant", ((str(g.record), str(g.assignee)) for g in snapshot.grants)),
+        ("follower", ((str(f.record), f.user) for f in snapshot.followers)),
     )
     for what, keys in keyed:
         seen: set[object] = set()
@@ -175,6 +185,13 @@ def _crossing(snapshot: Snapshot) -> Iterator[str]:
             yield f"gives tenant {a.tenant!r} holders of {a.record}, which it does not take part in"
         if a.assignee.id is not None and home.get(a.assignee.id, a.tenant) != a.tenant:
             yield f"makes {a.assignee}, of tenant {home[a.assignee.id]!r}, a holder of {a.record} for {a.tenant!r}"
+    links: tuple[Grant | Follower, ...] = (*snapshot.grants, *snapshot.followers)
+    for link in links:
+        whom = link.assignee.id if isinstance(link, Grant) else link.user
+        if link.tenant not in taking_part.get(link.record, {link.tenant}):
+            yield f"shares {link.record} with tenant {link.tenant!r}, which does not take part in it"
+        if home.get(whom, link.tenant) != link.tenant:
+            yield f"names {whom!r}, of tenant {home[whom]!r}, for tenant {link.tenant!r} on {link.record}"
     yield from _crossing_records(snapshot.records)
     yield from _crossing_history(snapshot)
 
@@ -249,7 +266,7 @@ def _crossing_settings(snapshot: Snapshot, settings: Iterable[tuple[Setting, obj
 
 def _actors(snapshot: Snapshot) -> Iterator[tuple[RecordRef, str]]:
     """Every user named as having done something, with the record it was done to."""
-    for change in (*snapshot.assignments, *snapshot.events):
+    for change in (*snapshot.assignments, *snapshot.events, *snapshot.grants):
         if change.actor is not None:
             yield change.record, change.actor
     for entry in snapshot.outbox:

@@ -9,6 +9,7 @@ import enum
 import inspect
 import json
 import re
+import sys
 import typing
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,36 @@ def _parts(signature: str) -> tuple[list[str], str] | None:
     return None
 
 
+def _our_class(name: str) -> bool:
+    """Whether a module of `ownership` defines a class called `name`."""
+    return any(
+        inspect.isclass(getattr(module, name, None)) and getattr(module, name).__module__.startswith("ownership")
+        for key, module in list(sys.modules.items())
+        if key == "ownership" or key.startswith("ownership.")
+    )
+
+
+def _without_new_members(old: str, new: str) -> str:
+    """`new` without the members a union of it gained (a new filter node, a new event): names `old` never names.
+
+    A union that gains a member is growth: every value a host handled is still one, and a host that matches
+    over the union keeps its default case for what it does not know, as for any new kind of event.
+    """
+    known = set(re.findall(r"\b[A-Z]\w*\b", old))
+    fresh = {name for name in re.findall(r"\b[A-Z]\w*\b", new) if name not in known and _our_class(name)}
+    for name in fresh:
+        new = re.sub(rf" \| {name}\b(?!\[)", "", new)
+        new = re.sub(rf"\b{name} \| ", "", new)
+    return new
+
+
 def _grown(old: str, new: str) -> bool:
-    """Whether `new` is `old`, or `old` with keyword-only parameters with defaults added: every old call still works."""
+    """Whether `new` is `old`, or `old` with parameters with defaults added where no old call meets them.
+
+    Keyword-only parameters with defaults may be added anywhere among the keyword-only ones; parameters with
+    defaults may be added after every old one; a union may gain members (`_without_new_members`).
+    """
+    new = _without_new_members(old, new)
     if old == new:
         return True
     before, after = _parts(old), _parts(new)
@@ -134,9 +163,15 @@ def _grown(old: str, new: str) -> bool:
             added.append((at, parameter))
     starred = [at for at, p in enumerate(after[0]) if p == "*" or (p.startswith("*") and not p.startswith("**"))]
     star = starred[0] if starred else None
-    return kept == len(before[0]) and all(
-        p == "*" or (star is not None and at > star and "=" in p and not p.startswith("**")) for at, p in added
-    )
+    last_old = len(after[0]) - 1 - next((n for n, p in enumerate(reversed(after[0])) if p in before[0]), len(after[0]))
+
+    def harmless(at: int, parameter: str) -> bool:
+        if parameter == "*":
+            return True
+        defaulted = "=" in parameter and not parameter.startswith("*")
+        return defaulted and ((star is not None and at > star) or (star is None and at > last_old))
+
+    return kept == len(before[0]) and all(harmless(at, p) for at, p in added)
 
 
 _GONE = object()
@@ -176,6 +211,27 @@ def test_a_new_keyword_only_parameter_with_a_default_is_growth_and_nothing_else_
     assert _grown(
         old, "(self, record: Record, *, tenant: str | None = None, viewer: User | None = None) -> tuple[Assignee, ...]"
     )
+    # a value's fields with defaults after every old one (a snapshot's grants) break no call either
+    assert _grown(
+        "(users: tuple, settings: tuple = ()) -> None",
+        "(users: tuple, settings: tuple = (), grants: tuple = ()) -> None",
+    )
+    assert not _grown(
+        "(users: tuple, settings: tuple = ()) -> None",
+        "(users: tuple, grants: tuple = (), settings: tuple = ()) -> None",
+    )
+    assert not _grown(
+        "(users: tuple, settings: tuple = ()) -> None", "(users: tuple, settings: tuple = (), grants: tuple) -> None"
+    )
+
+
+def test_a_union_that_gains_a_member_is_growth_and_one_that_loses_one_is_not() -> None:
+    old = "(self, kind: str) -> HomeIs | Labelled | And"
+    assert _grown(old, "(self, kind: str) -> HomeIs | Labelled | IdIn | And")
+    assert _grown(old, "(self, kind: str) -> IdIn | HomeIs | Labelled | And")
+    assert not _grown(old, "(self, kind: str) -> HomeIs | And")
+    assert not _grown(old, "(self, kind: str) -> HomeIs | Labelled | And | None")  # None is no new class
+    assert not _grown(old, "(self, kind: str, filter: IdIn) -> HomeIs | Labelled | And")  # a new parameter is not
 
 
 if __name__ == "__main__":

@@ -31,7 +31,10 @@ from small_world import START, World, rulebook
 
 import ownership
 from ownership import (
+    EVERYONE,
     Access,
+    AccessGranted,
+    AccessRevoked,
     Activity,
     ActivityRecorded,
     AssignActor,
@@ -42,7 +45,9 @@ from ownership import (
     AutoAssign,
     AutoAssignment,
     Channel,
+    Follower,
     ForeignTenantError,
+    Grant,
     Group,
     GroupKind,
     HostRecord,
@@ -271,6 +276,8 @@ BAD: dict[str, list[tuple[str, object]]] = {
     "cursor?": _without_none(_ID),
     "number?": _without_none(_ID),
     "prefix": [("int", 5), ("none", None), ("nul", "a\x00b"), ("surrogate", "\ud800"), ("long", LONG_TEXT)],
+    "level": [("int", 5), ("none", None), ("unknown-str", "own"), ("upper", "VIEW"), ("empty", "")],
+    "grantee": [*_ASSIGNEE, ("everyone", EVERYONE)],
 }
 """Bad values of each kind of argument, each with a label for the case's id."""
 
@@ -299,6 +306,7 @@ UNKNOWN: dict[str, tuple[object, type[NotFoundError] | tuple[type[OwnershipError
     "record": (RecordRef("deal", "nope"), UnknownRecordError, "nope"),
     "group-record": (RecordRef("contact_group", "nope"), UnknownRecordError, "nope"),
     "assignee": (Assignee.user("nobody"), UnknownUserError, "nobody"),
+    "grantee": (Assignee.group("no-group"), UnknownGroupError, "no-group"),
     "selection": ([RecordRef("contact", "nope")], UnknownRecordError, "nope"),
 }
 """For each kind of id: one that is well formed but names nothing, the `NotFoundError` it brings, and the text."""
@@ -517,6 +525,18 @@ METHODS: dict[str, dict[str, tuple[str, object]]] = {
         "traits": ("names?", ["chief"]),
     },
     "report_to": {"user": ("user", "bob"), "manager": ("user?", "anna")},
+    "grant": {
+        "record": ("record", D1),
+        "to": ("grantee", BOB),
+        "level": ("level", "view"),
+        "until": ("moment?", START + timedelta(days=1)),
+        "actor": ("user?", "anna"),
+    },
+    "revoke": {"record": ("record", D1), "to": ("grantee", BOB), "actor": ("user?", "anna")},
+    "grants": {"record": ("record", D1), "viewer": ("user?", "anna"), "tenant": ("tenant?", None)},
+    "follow": {"record": ("record", D1), "user": ("user", "bob")},
+    "unfollow": {"record": ("record", D1), "user": ("user", "bob")},
+    "followers": {"record": ("record", D1), "viewer": ("user?", "anna"), "tenant": ("tenant?", None)},
     "who_can": {
         "action": ("action", "view"),
         "record": ("record", D1),
@@ -803,6 +823,46 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., object], dict[str, object], dict[str
         {**_EVENT_FIELDS, "source": "id?", "target": "id"},
         InvalidValueError,
     ),
+    "AccessGranted": (
+        AccessGranted,
+        {"record": D1, "assignee": BOB, "level": "view", "until": None, "tenant": "acme", "actor": None, "at": START},
+        {**_EVENT_FIELDS, "assignee": "assignee", "level": "id", "until": "moment?"},
+        InvalidValueError,
+    ),
+    "AccessRevoked": (
+        AccessRevoked,
+        {"record": D1, "assignee": BOB, "tenant": "acme", "actor": None, "at": START},
+        {**_EVENT_FIELDS, "assignee": "assignee"},
+        InvalidValueError,
+    ),
+    "Grant": (
+        Grant,
+        {
+            "record": D1,
+            "assignee": BOB,
+            "level": "edit",
+            "tenant": "acme",
+            "since": START,
+            "until": None,
+            "actor": None,
+        },
+        {
+            "record": "record",
+            "assignee": "grantee",
+            "level": "level",
+            "tenant": "id",
+            "since": "moment",
+            "until": "moment?",
+            "actor": "id?",
+        },
+        InvalidValueError,
+    ),
+    "Follower": (
+        Follower,
+        {"record": D1, "user": "bob", "tenant": "acme", "since": START},
+        {"record": "record", "user": "id", "tenant": "id", "since": "moment"},
+        InvalidValueError,
+    ),
     "Notification": (
         Notification,
         {
@@ -945,7 +1005,15 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., object], dict[str, object], dict[str
     "Snapshot": (
         Snapshot,
         {"tenants": (), "users": (), "groups": (), "memberships": (), "records": (), "assignments": (), "events": ()},
-        {"tenants": "values", "users": "values", "records": "values", "events": "values", "outbox": "values"},
+        {
+            "tenants": "values",
+            "users": "values",
+            "records": "values",
+            "events": "values",
+            "outbox": "values",
+            "grants": "values",
+            "followers": "values",
+        },
         InvalidValueError,
     ),
     "named": (named, {"text": "lamp"}, {"text": "text"}, InvalidValueError),

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ownership import (
+    Access,
     Activity,
     AssignActor,
     GroupKind,
@@ -35,6 +36,7 @@ from ownership import (
     lifecycle,
     named,
 )
+from ownership.access import granted, holds, is_admin, restricted
 from ownership.clock import FakeClock, counted_ids
 from ownership.ports import Repository
 
@@ -55,6 +57,12 @@ def rulebook() -> Rulebook:
                 ),
                 auto_assign=(AssignActor(Trigger.CREATED, "responsible"),),
                 activities=(Activity("note_added"), Activity("call_logged")),
+                # The default rule, and a record granted to someone (no grant is made here).
+                access=Access(
+                    view=is_admin | ~restricted("deal") | holds("responsible") | granted("view"),
+                    edit=is_admin | ~restricted("deal") | holds("responsible") | granted("edit"),
+                    assign=is_admin | ~restricted("deal") | holds("responsible"),
+                ),
             ),
             Policy(
                 "lead",

@@ -287,7 +287,7 @@ def test_x7_a_poison_key_is_dead_lettered_and_the_other_299_are_delivered_once(r
     assert own.outbox(pending=True) == ()
 
 
-@pytest.mark.parametrize("old", [2, 3, 4])
+@pytest.mark.parametrize("old", [2, 3, 4, 5])
 def test_x7_create_schema_migrates_an_older_sqlite_file_and_its_outbox_keeps_what_it_held(
     tmp_path: Path, old: int
 ) -> None:
@@ -300,12 +300,15 @@ def test_x7_create_schema_migrates_an_older_sqlite_file_and_its_outbox_keeps_wha
     before = Ownership(presets.account_managers(), repository)
     before.add_tenant("acme")
     before.add_user("acme", "Anna", id="anna")
-    # What version 4 was: users without manager and traits; version 3 also had no generation in the schema's row;
-    # version 2 also had the outbox without the columns of 3.
+    # What version 5 was: no grants and followers; version 4 also had users without manager and traits; version 3
+    # also had no generation in the schema's row; version 2 also had the outbox without the columns of 3.
     with engine.begin() as connection:
         connection.execute(update(schema_table).values(version=old))
-        connection.exec_driver_sql("ALTER TABLE ownership_users DROP COLUMN manager")
-        connection.exec_driver_sql("ALTER TABLE ownership_users DROP COLUMN traits")
+        connection.exec_driver_sql("DROP TABLE ownership_grants")
+        connection.exec_driver_sql("DROP TABLE ownership_followers")
+        if old <= 4:
+            connection.exec_driver_sql("ALTER TABLE ownership_users DROP COLUMN manager")
+            connection.exec_driver_sql("ALTER TABLE ownership_users DROP COLUMN traits")
         if old <= 3:
             connection.exec_driver_sql("ALTER TABLE ownership_schema DROP COLUMN generation")
         for column in ("dead", "next_attempt_at", "claim_token", "claimed_until") if old == 2 else ():
@@ -314,8 +317,8 @@ def test_x7_create_schema_migrates_an_older_sqlite_file_and_its_outbox_keeps_wha
     create_schema(engine)
 
     with engine.connect() as connection:
-        assert connection.execute(select(schema_table.c.version)).scalars().all() == [SCHEMA_VERSION] == [5]
-        kept = [2] if old == 4 else [0]  # version 4 kept the generation two directory changes moved; older made it
+        assert connection.execute(select(schema_table.c.version)).scalars().all() == [SCHEMA_VERSION] == [6]
+        kept = [2] if old >= 4 else [0]  # version 4 kept the generation two directory changes moved; older made it
         assert connection.execute(select(schema_table.c.generation)).scalars().all() == kept
     own = Ownership(presets.account_managers(), SqlRepository(engine))
     assert {(u.manager, u.traits) for u in own.users("acme")} == {(None, frozenset())}, "users report to no one yet"

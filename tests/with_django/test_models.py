@@ -20,6 +20,8 @@ from ownership.adapters.sql import SCHEMA_VERSION, metadata, schema_table
 from ownership.contrib.django import DjangoRepository
 from ownership.contrib.django.models import (
     EventRow,
+    FollowerRow,
+    GrantRow,
     GroupRow,
     HoldingRow,
     MembershipRow,
@@ -33,7 +35,7 @@ from ownership.testing import FakeClock
 pytest_plugins = ("django_host",)
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
-ROWS = (EventRow, GroupRow, HoldingRow, MembershipRow, OutboxRow, RecordRow, TenantRow, UserRow)
+ROWS = (EventRow, FollowerRow, GrantRow, GroupRow, HoldingRow, MembershipRow, OutboxRow, RecordRow, TenantRow, UserRow)
 
 
 @pytest.fixture
@@ -145,7 +147,9 @@ def test_migrate_brings_tables_of_an_earlier_version_to_this_one_keeping_their_r
     crm: Ownership, host: HostDatabase
 ) -> None:
     call_command("migrate", "ownership", "0002", database=host.alias, verbosity=0)
-    with host.engine.begin() as connection:  # as version 4 made them: users without manager and traits
+    with host.engine.begin() as connection:  # as version 4 made them: users without manager and traits, no grants
+        connection.exec_driver_sql("DROP TABLE ownership_grants")
+        connection.exec_driver_sql("DROP TABLE ownership_followers")
         connection.exec_driver_sql("ALTER TABLE ownership_users DROP COLUMN manager")
         connection.exec_driver_sql("ALTER TABLE ownership_users DROP COLUMN traits")
         connection.execute(update(schema_table).values(version=4))

@@ -25,13 +25,25 @@ from ownership.filters import (
     Filter,
     HasAssignee,
     HomeIs,
+    IdIn,
     Nothing,
     Or,
     SharedWith,
     compiled,
     matches,
 )
-from ownership.model import Assignee, Assignment, Group, Membership, Record, RecordRef, Tenant, User
+from ownership.model import (
+    Assignee,
+    Assignment,
+    Follower,
+    Grant,
+    Group,
+    Membership,
+    Record,
+    RecordRef,
+    Tenant,
+    User,
+)
 from ownership.notify import Notification, OutboxEntry
 from ownership.ports import Transaction
 
@@ -84,6 +96,13 @@ class MemoryRepository:
         self._keys_by_record: dict[RecordRef, set[str]] = {}
         # Settings by (tenant, key), kept as JSON text so they read back as a database gives them.
         self._settings: dict[tuple[str, str], str] = {}
+        # Grants by record and assignee, and the records each assignee is granted, for `grants_to`.
+        self._grants: dict[tuple[RecordRef, Assignee], Grant] = {}
+        self._granted_by_record: dict[RecordRef, set[Assignee]] = {}
+        self._granted_to: dict[Assignee, set[RecordRef]] = {}
+        # Followers by record and user id.
+        self._followers: dict[tuple[RecordRef, str], Follower] = {}
+        self._followed_by_record: dict[RecordRef, set[str]] = {}
 
     @property
     def generation(self) -> int:
@@ -264,6 +283,10 @@ class _MemoryTransaction:
             self.remove_assignment(assignment)
         r._delete(r._assignments, ref)
         r._delete(r._events, ref)
+        for assignee in sorted(r._granted_by_record.get(ref, ())):
+            self.delete_grant(ref, assignee)
+        for user in sorted(r._followed_by_record.get(ref, ())):
+            self.delete_follower(ref, user)
         for key in sorted(r._keys_by_record.get(ref, ())):
             r._delete(r._outbox, key)
             r._delete(r._places, key)
@@ -306,6 +329,42 @@ class _MemoryTransaction:
         self._r._index(self._r._ids_by_holding, _holding_key(assignment), remove=assignment.record.id)
         if all(a.assignee != assignment.assignee for a in kept):
             self._r._index(self._r._refs_by_assignee, assignment.assignee, remove=assignment.record)
+
+    def grants(self, ref: RecordRef) -> Sequence[Grant]:
+        return [self._r._grants[ref, a] for a in sorted(self._r._granted_by_record.get(ref, ()))]
+
+    def grants_to(self, kind: str, assignees: Collection[Assignee]) -> Sequence[Grant]:
+        found = {(ref, a) for a in assignees for ref in self._r._granted_to.get(a, ()) if ref.kind == kind}
+        return [self._r._grants[key] for key in sorted(found)]
+
+    def grants_in(self, tenant: str) -> Sequence[Grant]:
+        return [grant for _, grant in sorted(self._r._grants.items()) if grant.tenant == tenant]
+
+    def put_grant(self, grant: Grant) -> None:
+        self._r._set(self._r._grants, (grant.record, grant.assignee), grant)
+        self._r._index(self._r._granted_by_record, grant.record, add=grant.assignee)
+        self._r._index(self._r._granted_to, grant.assignee, add=grant.record)
+
+    def delete_grant(self, ref: RecordRef, assignee: Assignee) -> None:
+        if (ref, assignee) in self._r._grants:
+            self._r._delete(self._r._grants, (ref, assignee))
+            self._r._index(self._r._granted_by_record, ref, remove=assignee)
+            self._r._index(self._r._granted_to, assignee, remove=ref)
+
+    def followers(self, ref: RecordRef) -> Sequence[Follower]:
+        return [self._r._followers[ref, user] for user in sorted(self._r._followed_by_record.get(ref, ()))]
+
+    def followers_in(self, tenant: str) -> Sequence[Follower]:
+        return [follower for _, follower in sorted(self._r._followers.items()) if follower.tenant == tenant]
+
+    def put_follower(self, follower: Follower) -> None:
+        self._r._set(self._r._followers, (follower.record, follower.user), follower)
+        self._r._index(self._r._followed_by_record, follower.record, add=follower.user)
+
+    def delete_follower(self, ref: RecordRef, user: str) -> None:
+        if (ref, user) in self._r._followers:
+            self._r._delete(self._r._followers, (ref, user))
+            self._r._index(self._r._followed_by_record, ref, remove=user)
 
     def select(self, kind: str, filter: Filter, *, limit: int, after: str | None = None) -> Sequence[Record]:
         return [self._r._records[RecordRef(kind, i)] for i in self._page(kind, filter, limit, after)]
@@ -391,6 +450,9 @@ class _MemoryTransaction:
         if isinstance(filter, HasAssignee):
             slots = ((kind, role, assignee, filter.tenant) for role in filter.roles for assignee in filter.assignees)
             return [held for slot in slots if (held := r._ids_by_holding.get(slot))]
+        if isinstance(filter, IdIn):
+            tracked: Collection[str] = r._ids_by_kind.get(kind, frozenset())
+            return [frozenset(id for id in filter.ids if id in tracked)]
         if isinstance(filter, Or):
             found: list[set[str] | frozenset[str]] = []
             for part in filter.parts:
@@ -418,6 +480,8 @@ class _MemoryTransaction:
                 for role in filter.roles
                 for assignee in filter.assignees
             )
+        if isinstance(filter, IdIn):
+            return len(filter.ids)
         if isinstance(filter, Or | And):
             sizes = [self._size(kind, part) for part in filter.parts]
             known = [size for size in sizes if size is not None]

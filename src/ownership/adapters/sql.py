@@ -105,6 +105,7 @@ from ownership.filters import (
     HasAssignee,
     Held,
     HomeIs,
+    IdIn,
     InGroup,
     Labelled,
     NameHas,
@@ -119,6 +120,8 @@ from ownership.model import (
     Assignee,
     AssigneeKind,
     Assignment,
+    Follower,
+    Grant,
     Group,
     GroupKind,
     Membership,
@@ -134,7 +137,7 @@ from ownership.serde import structure, unstructure
 
 logger = logging.getLogger("ownership")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The version of the tables this code reads and writes; stored in ``ownership_schema``."""
 
 
@@ -361,6 +364,34 @@ settings = Table(
     Column("key", _ID, primary_key=True),
     Column("value", Text, nullable=False),  # JSON text, written and read by `json` in Python, as every database
 )
+grants = Table(
+    "ownership_grants",
+    metadata,
+    # Since version 6: one record shared with one user or group, at a level, for good or until a moment.
+    Column("kind", _ID, primary_key=True),
+    Column("record_id", _ID, primary_key=True),
+    Column("assignee_kind", _ID, primary_key=True),
+    Column("assignee_id", _ID, primary_key=True),
+    Column("tenant", _ID, nullable=False),
+    Column("level", _ID, nullable=False),
+    Column("since", _Moment, nullable=False),
+    Column("until", _Moment),
+    Column("actor", _ID),
+    # What is granted to a viewer and their groups: read when the viewer is resolved.
+    Index("ownership_grants_by_assignee", "assignee_kind", "assignee_id", "kind", "record_id"),
+    Index("ownership_grants_by_tenant", "tenant"),
+)
+followers = Table(
+    "ownership_followers",
+    metadata,
+    # Since version 6: a user who hears of a record's activities without holding it.
+    Column("kind", _ID, primary_key=True),
+    Column("record_id", _ID, primary_key=True),
+    Column("user_id", _ID, primary_key=True),
+    Column("tenant", _ID, nullable=False),
+    Column("since", _Moment, nullable=False),
+    Index("ownership_followers_by_tenant", "tenant"),
+)
 
 _TABLES = (
     tenants,
@@ -375,6 +406,8 @@ _TABLES = (
     events,
     outbox,
     settings,
+    grants,
+    followers,
 )
 
 
@@ -480,9 +513,11 @@ def create_schema(engine: Engine) -> None:
     """Create the tables and indexes of `ownership` where they are missing, and store the schema version.
 
     A database that has them all at this version is only read, so opening a
-    store never waits for the processes writing to it. A database of schema
-    version 2 or 3 is migrated in place: version 3 gave the outbox its columns
-    for dead letters, backoff and leases, version 4 the directory's generation.
+    store never waits for the processes writing to it. A database of an older
+    schema version (2 to 5) is migrated in place: version 3 gave the outbox its
+    columns for dead letters, backoff and leases, version 4 the directory's
+    generation, version 5 users their managers and traits, version 6 the
+    tables of grants and followers.
 
     Raises:
         SchemaVersionError: the database holds the tables of another schema version.
@@ -566,11 +601,18 @@ def _add_managers_and_traits(connection: Connection) -> None:
             connection.exec_driver_sql(f"ALTER TABLE {users.name} ADD COLUMN {column}")
 
 
+def _add_grants_and_followers(connection: Connection) -> None:
+    """Migrate version 5 to 6: records shared with users and groups, and the users who follow records."""
+    for table in (grants, followers):
+        table.create(connection, checkfirst=True)  # `create_all` made them already, unless a host's migration did
+
+
 # Each older schema version the code migrates from, with the step that takes it one version on.
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _add_leases,
     3: _add_generation,
     4: _add_managers_and_traits,
+    5: _add_grants_and_followers,
 }
 
 
@@ -1239,8 +1281,11 @@ class _Statements:
             _forget(assignments, "record_id"),
             _forget(events, "record_id"),
             _forget(outbox, "record_id"),
+            _forget(grants, "record_id"),
+            _forget(followers, "record_id"),
             _forget(records, "id"),
         ]
+        self._grant_statements(dialect)
         self.assignments = (
             select(assignments)
             .where(assignments.c.kind == bindparam("kind"), assignments.c.record_id == bindparam("id"))
@@ -1351,6 +1396,46 @@ class _Statements:
             .order_by(settings.c.key)
         )
         self._load_statements()
+
+    def _grant_statements(self, dialect: str) -> None:
+        """The statements of grants and followers."""
+        g, f = grants.c, followers.c
+        self.put_grant = _upsert(dialect, grants, ["kind", "record_id", "assignee_kind", "assignee_id"])
+        self.grants = (
+            select(grants)
+            .where(g.kind == bindparam("kind"), g.record_id == bindparam("id"))
+            .order_by(g.assignee_kind, g.assignee_id)
+        )
+        self.grants_to = (
+            select(grants)
+            .where(
+                g.assignee_kind == bindparam("who"),
+                g.assignee_id.in_(bindparam("whom", expanding=True)),
+                g.kind == bindparam("kind"),
+            )
+            .order_by(g.record_id, g.assignee_kind, g.assignee_id)
+        )
+        self.grants_in = (
+            select(grants)
+            .where(g.tenant == bindparam("tenant"))
+            .order_by(g.kind, g.record_id, g.assignee_kind, g.assignee_id)
+        )
+        self.delete_grant = delete(grants).where(
+            g.kind == bindparam("kind"),
+            g.record_id == bindparam("id"),
+            g.assignee_kind == bindparam("who"),
+            g.assignee_id == bindparam("whom"),
+        )
+        self.put_follower = _upsert(dialect, followers, ["kind", "record_id", "user_id"])
+        self.followers = (
+            select(followers).where(f.kind == bindparam("kind"), f.record_id == bindparam("id")).order_by(f.user_id)
+        )
+        self.followers_in = (
+            select(followers).where(f.tenant == bindparam("tenant")).order_by(f.kind, f.record_id, f.user_id)
+        )
+        self.delete_follower = delete(followers).where(
+            f.kind == bindparam("kind"), f.record_id == bindparam("id"), f.user_id == bindparam("user")
+        )
 
     def _load_statements(self) -> None:
         """The statements of a load: records known to be new, added in bulk, and where many ids are at home.
@@ -1769,8 +1854,73 @@ class _SqlTransaction:
         for found, (_, _, add) in zip(links, self._s.links, strict=True):
             self._write_all(add, found)
 
+    def grants(self, ref: RecordRef) -> Sequence[Grant]:
+        return [_grant(row) for row in self._read(self._s.grants, kind=ref.kind, id=ref.id)]
+
+    def grants_to(self, kind: str, assignees: Collection[Assignee]) -> Sequence[Grant]:
+        by_kind: dict[AssigneeKind, list[str]] = {}
+        for assignee in assignees:
+            by_kind.setdefault(assignee.kind, []).append(assignee.id)
+        found = [
+            _grant(row)
+            for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value)
+            for batch in _batches(sorted(ids))
+            for row in self._read(self._s.grants_to, who=who.value, whom=batch, kind=kind)
+        ]
+        return sorted(found, key=lambda grant: (grant.record.id, grant.assignee))
+
+    def grants_in(self, tenant: str) -> Sequence[Grant]:
+        return [_grant(row) for row in self._read(self._s.grants_in, tenant=tenant)]
+
+    def put_grant(self, grant: Grant) -> None:
+        _check_aware(grant.since)
+        _check_aware(grant.until)
+        self._changing_directory()  # a viewer's grants are resolved with them, as their memberships are
+        row = {
+            "kind": grant.record.kind,
+            "record_id": grant.record.id,
+            "assignee_kind": grant.assignee.kind.value,
+            "assignee_id": grant.assignee.id,
+            "tenant": grant.tenant,
+            "level": grant.level,
+            "since": grant.since,
+            "until": grant.until,
+            "actor": grant.actor,
+        }
+        self._write(self._s.put_grant, row)
+
+    def delete_grant(self, ref: RecordRef, assignee: Assignee) -> None:
+        self._changing_directory()
+        self._write(
+            self._s.delete_grant, {"kind": ref.kind, "id": ref.id, "who": assignee.kind.value, "whom": assignee.id}
+        )
+
+    def followers(self, ref: RecordRef) -> Sequence[Follower]:
+        return [_follower(row) for row in self._read(self._s.followers, kind=ref.kind, id=ref.id)]
+
+    def followers_in(self, tenant: str) -> Sequence[Follower]:
+        return [_follower(row) for row in self._read(self._s.followers_in, tenant=tenant)]
+
+    def put_follower(self, follower: Follower) -> None:
+        _check_aware(follower.since)
+        self._lock_records((follower.record,))
+        row = {
+            "kind": follower.record.kind,
+            "record_id": follower.record.id,
+            "user_id": follower.user,
+            "tenant": follower.tenant,
+            "since": follower.since,
+        }
+        self._write(self._s.put_follower, row)
+
+    def delete_follower(self, ref: RecordRef, user: str) -> None:
+        self._lock_records((ref,))
+        self._write(self._s.delete_follower, {"kind": ref.kind, "id": ref.id, "user": user})
+
     def delete_record(self, ref: RecordRef) -> None:
         self._lock_records((ref,))
+        if self._read(self._s.grants, kind=ref.kind, id=ref.id):
+            self._changing_directory()  # its grants go: the viewers resolved with them are no longer right
         self._records[ref] = None
         self._held[ref] = []
         for statement in self._s.delete_record:
@@ -2148,6 +2298,15 @@ def _membership(row: Row[Any]) -> Membership:
     return Membership(row.group_id, row.user_id, row.until)
 
 
+def _grant(row: Row[Any]) -> Grant:
+    assignee = _assignee(row.assignee_kind, row.assignee_id)
+    return Grant(RecordRef(row.kind, row.record_id), assignee, row.level, row.tenant, row.since, row.until, row.actor)
+
+
+def _follower(row: Row[Any]) -> Follower:
+    return Follower(RecordRef(row.kind, row.record_id), row.user_id, row.tenant, row.since)
+
+
 def _record(row: Row[Any]) -> Record:
     return Record(
         row.kind,
@@ -2218,7 +2377,7 @@ def clause(filter: Filter, kind: str) -> ColumnElement[bool]:
     return _any((filter,), kind)  # a test of one fact is an OR of one
 
 
-_FOLDED = (HomeIs, SharedWith, HasAssignee, Held, StatusIn, Labelled, InGroup, NameHas)
+_FOLDED = (HomeIs, SharedWith, HasAssignee, Held, StatusIn, Labelled, InGroup, NameHas, IdIn)
 
 
 def _any(parts: Sequence[Filter], kind: str) -> ColumnElement[bool]:
@@ -2229,6 +2388,7 @@ def _any(parts: Sequence[Filter], kind: str) -> ColumnElement[bool]:
     statuses = [p.statuses for p in parts if isinstance(p, StatusIn)]
     labelled = [p.label for p in parts if isinstance(p, Labelled)]
     grouped = [p.group for p in parts if isinstance(p, InGroup)]
+    ids = sorted(frozenset().union(*(p.ids for p in parts if isinstance(p, IdIn))))
     folded = [
         *([records.c.tenant.in_(_values(homes))] if homes else []),
         *([_linked(_SHARES, kind, shared)] if shared else []),
@@ -2236,6 +2396,7 @@ def _any(parts: Sequence[Filter], kind: str) -> ColumnElement[bool]:
         *([_status_in(frozenset().union(*statuses))] if statuses else []),
         *([_linked(_LABELS, kind, labelled)] if labelled else []),
         *([_linked(_GROUPS, kind, grouped)] if grouped else []),
+        *([records.c.id.in_(_values(ids))] if ids else []),
         *(_name_has(p.text) for p in parts if isinstance(p, NameHas)),
     ]
     rest = [clause(p, kind) for p in parts if not isinstance(p, _FOLDED)]
@@ -2276,7 +2437,9 @@ def _holding(kind: str, tests: Sequence[HasAssignee | Held]) -> ColumnElement[bo
     return false() if found is None else records.c.id.in_(found)
 
 
-def _holders_lookups(kind: str, tests: Sequence[HasAssignee | Held]) -> Select[Any] | CompoundSelect[Any] | None:
+def _holders_lookups(
+    kind: str, tests: Sequence[HasAssignee | Held], *, after: ColumnElement[Any] | None = None
+) -> Select[Any] | CompoundSelect[Any] | None:
     """The ids of the records of `kind` where any of `tests` holds: a UNION ALL of look-ups in the holders' index.
 
     Each look-up is one role of one slot and one kind of assignee, so it fills
@@ -2288,9 +2451,10 @@ def _holders_lookups(kind: str, tests: Sequence[HasAssignee | Held]) -> Select[A
     a = assignments.c
     value = functools.cache(lambda text: literal(text, _ID))
     lookups = []
+    above = () if after is None else (a.record_id > after,)
     for test in tests:
         for role in sorted(test.roles):
-            slot = (a.kind == value(kind), a.role == value(role), a.tenant == value(test.tenant))
+            slot = (a.kind == value(kind), a.role == value(role), a.tenant == value(test.tenant), *above)
             if not isinstance(test, HasAssignee):
                 lookups.append(select(a.record_id).where(*slot))
                 continue
@@ -2308,10 +2472,31 @@ def _holders_lookups(kind: str, tests: Sequence[HasAssignee | Held]) -> Select[A
 @functools.lru_cache(maxsize=1_024)
 def _selection(kind: str, filter: Filter, *, paged: bool) -> Executable:
     """The page query of `select`, built once for each kind and filter; a viewer's filter repeats from page to page."""
+    held = _held_page(kind, filter, paged=paged)
+    if held is not None:
+        return select(records).where(records.c.kind == kind, records.c.id.in_(held)).order_by(records.c.id)
     query = select(records).where(records.c.kind == kind, clause(filter, kind))
     if paged:
         query = query.where(records.c.id > bindparam("after"))
     return query.order_by(records.c.id).limit(bindparam("limit"))
+
+
+def _held_page(kind: str, filter: Filter, *, paged: bool) -> Select[Any] | None:
+    """A page of the ids of a filter of holder tests alone, read from the holders' index; None for any other filter.
+
+    A holding is kept only on a tracked record of its kind, so the ids of a
+    page are the first distinct ones the look-ups find, above `after`: the
+    records' table need not be read to find them. A manager's team of a
+    thousand is a thousand seeks in the index, not a walk of every record.
+    """
+    held = _parts_if_holdings(without_implied_participation(filter))
+    if held is None:
+        return None
+    lookups = _holders_lookups(kind, held, after=bindparam("after") if paged else None)
+    if lookups is None:
+        return select(records.c.id).where(false())
+    found = lookups.subquery("held")
+    return select(found.c.record_id.label("id")).distinct().order_by(found.c.record_id).limit(bindparam("limit"))
 
 
 @functools.lru_cache(maxsize=1_024)
@@ -2328,10 +2513,13 @@ def _for_the_driver(statement: Executable, dialect: Dialect) -> tuple[str, tuple
 @functools.lru_cache(maxsize=1_024)
 def _looking_at_ids(kind: str, filter: Filter, *, paged: bool) -> Executable:
     """The statement of `look_ids`: the generation, beside the ids of `select`'s page (none: one row, id NULL)."""
-    page = select(records.c.id).where(records.c.kind == kind, clause(filter, kind))
-    if paged:
-        page = page.where(records.c.id > bindparam("after"))
-    found = page.order_by(records.c.id).limit(bindparam("limit")).subquery("page")
+    held = _held_page(kind, filter, paged=paged)
+    if held is None:
+        page = select(records.c.id).where(records.c.kind == kind, clause(filter, kind))
+        if paged:
+            page = page.where(records.c.id > bindparam("after"))
+        held = page.order_by(records.c.id).limit(bindparam("limit"))
+    found = held.subquery("page")
     return (
         select(schema_table.c.generation, found.c.id)
         .select_from(schema_table.outerjoin(found, true()))
@@ -2575,7 +2763,7 @@ def _drives(filter: Filter) -> bool:
     share, a status, a name, a NOT) may match most records of its kind, and is
     best checked row by row.
     """
-    if isinstance(filter, HasAssignee | Labelled | InGroup | Nothing):
+    if isinstance(filter, HasAssignee | Labelled | InGroup | IdIn | Nothing):
         return True
     if isinstance(filter, And):
         return any(_drives(part) for part in filter.parts)

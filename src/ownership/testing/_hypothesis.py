@@ -17,6 +17,8 @@ from typing import Any
 # The unions (`Event`, `Rule`), the protocols, the errors and `Ownership` itself are not values to draw.
 STRATEGIES = {
     "Access": "access_rules",
+    "AccessGranted": "events",
+    "AccessRevoked": "events",
     "Activity": "activities",
     "ActivityRecorded": "events",
     "Assigned": "events",
@@ -32,6 +34,8 @@ STRATEGIES = {
     "Drift": "drifts",
     "Facts": "facts",
     "Finding": "findings",
+    "Follower": "followers",
+    "Grant": "grants",
     "Group": "groups",
     "HostRecord": "host_records",
     "HostUser": "host_users",

@@ -35,6 +35,7 @@ from ownership.filters import (
     HasAssignee,
     Held,
     HomeIs,
+    IdIn,
     InGroup,
     Labelled,
     NameHas,
@@ -421,6 +422,7 @@ def filters(
         names().map(NameHas),
         ids().map(Labelled),
         ids().map(InGroup),
+        st.frozensets(ids(), max_size=3).map(IdIn),
     )
     return st.recursive(
         leaves,

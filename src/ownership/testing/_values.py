@@ -10,6 +10,8 @@ from ownership.access import (
     Predicate,
 )
 from ownership.events import (
+    AccessGranted,
+    AccessRevoked,
     ActivityRecorded,
     Assigned,
     Event,
@@ -21,9 +23,12 @@ from ownership.events import (
 )
 from ownership.model import (
     EVERYONE,
+    LEVELS,
     Assignee,
     AssigneeKind,
     Assignment,
+    Follower,
+    Grant,
     Group,
     GroupKind,
     Membership,
@@ -46,10 +51,22 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ShareAccepted,
     ActivityRecorded,
     StatusChanged,
+    AccessGranted,
+    AccessRevoked,
 )
 """Every class of event, in the order `events()` draws them."""
 
-FINDING_KINDS = ("unseen_record", "inactive_holder", "no_caretaker_group", "group_without_members", "expired_deputy")
+FINDING_KINDS = (
+    "unseen_record",
+    "inactive_holder",
+    "no_caretaker_group",
+    "group_without_members",
+    "expired_deputy",
+    "dead_letter",
+    "grant",
+    "expired_grant",
+    "inactive_grantee",
+)
 """The kinds of `Finding` that `Ownership.audit` reports."""
 
 
@@ -212,7 +229,36 @@ def _events_of(cls: type[Event], record: RecordRef | None) -> st.SearchStrategy[
         fields |= {"activity": ids()}
     elif cls is StatusChanged:
         fields |= {"source": st.none() | ids(), "target": ids()}
+    elif cls is AccessGranted:
+        fields |= {"assignee": _grantees(), "level": st.sampled_from(LEVELS), "until": st.none() | moments()}
+    elif cls is AccessRevoked:
+        fields |= {"assignee": _grantees()}
     return st.builds(cls, **fields)
+
+
+def _grantees() -> st.SearchStrategy[Assignee]:
+    return st.one_of(assignees(kind=AssigneeKind.USER), assignees(kind=AssigneeKind.GROUP))
+
+
+def grants(*, record: RecordRef | None = None, tenant: str | None = None) -> st.SearchStrategy[Grant]:
+    """Grants to a user or group at either level, for good or until a moment; each knob pins its field."""
+    return st.builds(
+        Grant,
+        record=_pinned(record, record_refs()),
+        assignee=_grantees(),
+        level=st.sampled_from(LEVELS),
+        tenant=_pinned(tenant, ids()),
+        since=moments(),
+        until=st.none() | moments(),
+        actor=st.none() | ids(),
+    )
+
+
+def followers(*, record: RecordRef | None = None, tenant: str | None = None) -> st.SearchStrategy[Follower]:
+    """Followers of records; each knob pins its field."""
+    return st.builds(
+        Follower, record=_pinned(record, record_refs()), user=ids(), tenant=_pinned(tenant, ids()), since=moments()
+    )
 
 
 def events(*, record: RecordRef | None = None, types: Sequence[type[Event]] | None = None) -> st.SearchStrategy[Event]:

@@ -26,6 +26,8 @@ from hypothesis import strategies as st
 
 from ownership.errors import OwnershipError
 from ownership.events import (
+    AccessGranted,
+    AccessRevoked,
     ActivityRecorded,
     Assigned,
     Event,
@@ -43,6 +45,7 @@ from ownership.filters import (
     HasAssignee,
     Held,
     HomeIs,
+    IdIn,
     InGroup,
     Labelled,
     NameHas,
@@ -56,6 +59,8 @@ from ownership.model import (
     EVERYONE,
     Assignee,
     Assignment,
+    Follower,
+    Grant,
     Group,
     GroupKind,
     Membership,
@@ -70,6 +75,8 @@ from ownership.ports import (
     FindsHomes,
     GenerationOfUnit,
     Generations,
+    KeepsFollowers,
+    KeepsGrants,
     KnowsManagers,
     MovesHolders,
     ReadsApart,
@@ -150,6 +157,7 @@ def _filters() -> st.SearchStrategy[Filter]:
         st.sampled_from(_TEXTS).map(NameHas),
         st.sampled_from((*_LABELS, "east")).map(Labelled),
         st.sampled_from((*_RECORD_GROUPS, "G-9")).map(InGroup),
+        st.frozensets(st.sampled_from((*_DEALS, "D-9"))).map(IdIn),
     )
     return st.recursive(
         leaves,
@@ -222,6 +230,8 @@ _NODES_AND_DEALS: list[tuple[Filter, tuple[str, ...]]] = [
     (Labelled("east"), ()),
     (InGroup("G-1"), ("D-1", "D-2")),
     (InGroup("G-2"), ("D-2", "D-5")),
+    (IdIn({"D-2", "D-5", "D-9"}), ("D-2", "D-5")),  # an id of no record matches nothing
+    (IdIn(()), ()),
     (Held({"owner"}, "acme"), ("D-1", "D-4")),
     (Held({"owner"}, "globex"), ("D-3", "D-6")),
     (Held({"helper"}, "acme"), ("D-2", "D-4")),
@@ -232,6 +242,7 @@ _NODES_AND_DEALS: list[tuple[Filter, tuple[str, ...]]] = [
     (Or((Held({"owner"}, "globex"), HasAssignee({"owner"}, {_ANNA}, "acme"))), ("D-1", "D-3", "D-4", "D-6")),
     (And((HomeIs("acme"), Not(Held({"owner"}, "acme")))), ("D-2", "D-3", "D-5")),
     (And((Labelled("north"), InGroup("G-1"), StatusIn({"open"}))), ("D-1",)),
+    (Or((IdIn({"D-3"}), Labelled("web"), IdIn({"D-6"}))), ("D-1", "D-3", "D-6")),
 ]
 
 
@@ -927,11 +938,92 @@ class RepositoryContract:
             ActivityRecorded(deal, "note_added", "acme", "anna", _AT),
             StatusChanged(deal, None, "open", "acme", None, _AT),
             StatusChanged(deal, "open", "won", "acme", "anna", _AT + timedelta(days=1), private_to="acme"),
+            AccessGranted(deal, _BOB, "edit", _AT + timedelta(days=2), "acme", "anna", _AT, private_to="acme"),
+            AccessRevoked(deal, _NORTH, "acme", None, _AT, private_to="acme"),
         ]
         with repo.transaction() as tx:
             assert list(tx.append_events(history)) == list(range(len(history)))
         with repo.transaction() as tx:
             assert list(tx.events(deal)) == history
+
+    # --- grants and followers ------------------------------------------------------------
+
+    def test_grants_read_back_by_record_by_assignee_and_by_tenant_and_go_with_their_record(self) -> None:
+        repo = self.make_repository()
+        deal, lead = Record("deal", "D-1", "acme", _AT, shared_with={"globex"}), Record("lead", "D-1", "acme", _AT)
+        to_bob = Grant(deal.ref, _BOB, "view", "acme", _AT, _AT + timedelta(days=1), "anna")
+        to_north = Grant(deal.ref, _NORTH, "edit", "acme", _AT)
+        to_gus = Grant(deal.ref, Assignee.user("gus"), "view", "globex", _AT)
+        on_lead = Grant(lead.ref, _BOB, "edit", "acme", _AT)
+        with repo.transaction() as tx:
+            if not isinstance(tx, KeepsGrants):
+                pytest.skip("the repository's units keep no grants, so they promise nothing of them")
+            tx.put_tenant(Tenant("acme", "Acme"))
+            for record in (deal, lead):
+                tx.put_record(record)
+            for grant in (to_north, to_bob, to_gus, on_lead):
+                tx.put_grant(grant)
+            # By assignee: groups before users, each by id.
+            assert list(tx.grants(deal.ref)) == [to_north, to_bob, to_gus], "a unit reads its own writes"
+        with repo.transaction() as tx:
+            assert isinstance(tx, KeepsGrants)
+            assert list(tx.grants_to("deal", [_BOB, _NORTH, _ANNA])) == [to_north, to_bob], "one kind's, by record"
+            assert list(tx.grants_to("lead", [_BOB])) == [on_lead]
+            assert list(tx.grants_to("deal", [])) == []
+            assert list(tx.grants_in("globex")) == [to_gus]
+            assert list(tx.grants_in("acme")) == [to_north, to_bob, on_lead], "by record, then assignee"
+            changed = attrs.evolve(to_bob, level="edit", until=None)
+            tx.put_grant(changed)
+            tx.delete_grant(deal.ref, _NORTH)
+            tx.delete_grant(deal.ref, _ANNA)  # none: nothing happens
+        with repo.transaction() as tx:
+            assert isinstance(tx, KeepsGrants)
+            assert list(tx.grants(deal.ref)) == [changed, to_gus], "put again, a grant is replaced"
+            tx.delete_record(deal.ref)
+        with repo.transaction() as tx:
+            assert isinstance(tx, KeepsGrants)
+            assert (list(tx.grants(deal.ref)), list(tx.grants_in("acme"))) == ([], [on_lead])
+
+        def failing_unit() -> None:
+            with repo.transaction() as tx:
+                assert isinstance(tx, KeepsGrants)
+                tx.put_grant(to_north)
+                tx.delete_grant(lead.ref, _BOB)
+                raise _UnitFailedError
+
+        with pytest.raises(_UnitFailedError):
+            failing_unit()
+        with repo.transaction() as tx:
+            assert isinstance(tx, KeepsGrants)
+            assert list(tx.grants_in("acme")) == [on_lead], "a unit that fails takes back its grants"
+
+    def test_followers_read_back_by_record_and_by_tenant_and_go_with_their_record(self) -> None:
+        repo = self.make_repository()
+        deal, lead = Record("deal", "D-1", "acme", _AT, shared_with={"globex"}), Record("lead", "L-1", "acme", _AT)
+        bob, anna = Follower(deal.ref, "bob", "acme", _AT), Follower(deal.ref, "anna", "acme", _AT)
+        gus, on_lead = Follower(deal.ref, "gus", "globex", _AT), Follower(lead.ref, "bob", "acme", _AT)
+        with repo.transaction() as tx:
+            if not isinstance(tx, KeepsFollowers):
+                pytest.skip("the repository's units keep no followers, so they promise nothing of them")
+            tx.put_tenant(Tenant("acme", "Acme"))
+            for record in (deal, lead):
+                tx.put_record(record)
+            for follower in (bob, gus, anna, on_lead, bob):
+                tx.put_follower(follower)
+            assert list(tx.followers(deal.ref)) == [anna, bob, gus], "a unit reads its own writes, by user id"
+        with repo.transaction() as tx:
+            assert isinstance(tx, KeepsFollowers)
+            assert list(tx.followers_in("acme")) == [anna, bob, on_lead]
+            assert list(tx.followers_in("globex")) == [gus]
+            tx.delete_follower(deal.ref, "anna")
+            tx.delete_follower(deal.ref, "carl")  # none: nothing happens
+        with repo.transaction() as tx:
+            assert isinstance(tx, KeepsFollowers)
+            assert list(tx.followers(deal.ref)) == [bob, gus]
+            tx.delete_record(deal.ref)
+        with repo.transaction() as tx:
+            assert isinstance(tx, KeepsFollowers)
+            assert (list(tx.followers(deal.ref)), list(tx.followers_in("acme"))) == ([], [on_lead])
 
     # --- settings ------------------------------------------------------------------------
 

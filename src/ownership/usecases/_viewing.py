@@ -3,10 +3,11 @@
 One rule per kind decides one record (`_allowed`), and compiled into a
 `Filter` lists many (`_filter_for`); criteria are resolved into filters in
 the viewer's tenant (`_where`). The resolved viewer is kept while the
-repository's generation is unchanged and no membership of theirs expires.
+repository's generation is unchanged and no membership or grant of theirs expires.
 """
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from attrs import evolve
@@ -14,11 +15,23 @@ from attrs import evolve
 from ownership.access import GATE, Facts, Predicate, Viewer
 from ownership.errors import AccessDeniedError, ForeignActorError, InvalidValueError, OwnershipError
 from ownership.filters import Filter, all_of, compiled
-from ownership.model import Assignee, Assignment, Page, Record, RecordLike, Row, Tenant, User, UserLike
+from ownership.model import (
+    Assignee,
+    Assignment,
+    Grant,
+    Page,
+    Record,
+    RecordLike,
+    Row,
+    Tenant,
+    User,
+    UserLike,
+)
 from ownership.policy import Policy, Role
 from ownership.ports import Transaction
 from ownership.segments import Criterion, Scope, check_reads
 from ownership.usecases._lookups import Lookups, check_home
+from ownership.usecases._sharing import keeping_grants
 from ownership.usecases._unit import ResolvedViewer, offers
 
 _T = TypeVar("_T")
@@ -36,12 +49,14 @@ class Viewing(Lookups):
         kind: str,
         *,
         managers: Mapping[str, str] | None = None,
+        grants: Sequence[Grant] | None = None,
         keep: bool = True,
     ) -> Viewer:
-        """Resolve what the rules need of a user; kept while the generation stays and no membership of theirs ends.
+        """Resolve what the rules need of a user; kept while the generation stays and nothing of theirs ends.
 
         `managers`, who reports to whom in the user's tenant, when it was read already (for many users at once);
-        with `keep` False, a viewer resolved now is not kept (one of many, asked about once).
+        `grants`, the grants to look among, when they were read already (one record's, for its `who_can`); with
+        `keep` False, a viewer resolved now is not kept (one of many, asked about once).
         """
         key = (user.id if isinstance(user, User) else user, kind)
         generation = self._generation(tx)
@@ -53,19 +68,23 @@ class Viewing(Lookups):
         features = self.rulebook.features(self._tenant(tx, found.tenant))
         live = [m for m in tx.memberships_of_user(found.id) if m.live(moment)]
         policy = self.rulebook.policy(kind)
+        groups = frozenset(m.group for m in live)
+        granted = _granted(tx, kind, found, groups, moment, among=grants) if policy.reads_grants else []
         viewer = Viewer(
             found,
-            frozenset(m.group for m in live),
+            groups,
             frozenset(role.name for role in policy.roles if role.available(features)),
             team=team_of(found.id, managers if managers is not None else managers_of(tx, found.tenant))
             if policy.reads_team
             else {},
+            grants=_by_record(granted),
         )
         if generation is not None and keep:
             if len(self._viewers) >= _KEPT_VIEWERS:
                 self._viewers.clear()
             # Replacing the entry drops the rules compiled for the viewer it held.
-            until = min((m.until for m in live if m.until is not None), default=None)
+            ends = [m.until for m in live if m.until is not None] + [g.until for g in granted if g.until is not None]
+            until = min(ends, default=None)
             self._viewers[key] = ResolvedViewer(viewer, generation, until)
         return viewer
 
@@ -230,6 +249,28 @@ def managers_of(tx: Transaction, tenant: str) -> Mapping[str, str]:
         found: Mapping[str, str] = tx.managers(tenant)  # type: ignore[attr-defined]  # checked by its type
         return found
     return {user.id: user.manager for user in tx.users(tenant) if user.manager is not None}
+
+
+def _granted(
+    tx: Transaction, kind: str, user: User, groups: frozenset[str], moment: datetime, *, among: Sequence[Grant] | None
+) -> list[Grant]:
+    """The grants of records of `kind` to `user` or to one of `groups` that count at `moment`.
+
+    Read from the repository where it keeps grants (`ownership.ports.KeepsGrants`); one that does not has none.
+    """
+    mine = {Assignee.user(user.id), *(Assignee.group(g) for g in groups)}
+    if among is None:
+        if not offers(type(tx), "grants_to"):
+            return []
+        among = keeping_grants(tx).grants_to(kind, mine)
+    return [g for g in among if g.record.kind == kind and g.assignee in mine and g.live(moment)]
+
+
+def _by_record(grants: Iterable[Grant]) -> dict[str, tuple[Grant, ...]]:
+    found: dict[str, tuple[Grant, ...]] = {}
+    for grant in grants:
+        found[grant.record.id] = (*found.get(grant.record.id, ()), grant)
+    return found
 
 
 def team_of(manager: str, managers: Mapping[str, str]) -> dict[str, int]:

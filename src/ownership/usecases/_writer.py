@@ -239,8 +239,10 @@ class Writer(Viewing):
                 told.update((change.record, u.id) for u in fresh)
                 self._notify(tx, change.record, ASSIGNED, fresh, actor=actor, at=at, position=position)
 
-    def _users_of(self, tx: Transaction, holders: Iterable[tuple[Assignee, str]], at: datetime) -> list[User]:
-        """The active users the holders stand for, each once, in the order first met.
+    def _users_of(
+        self, tx: Transaction, holders: Iterable[tuple[Assignee, str]], at: datetime, *, inactive: bool = False
+    ) -> list[User]:
+        """The active users the holders stand for, each once, in the order first met; the inactive too if `inactive`.
 
         A holder is an assignee with the tenant whose slot it holds: a user stands
         for themselves, a group for its live members, and *everyone* for every user
@@ -250,7 +252,7 @@ class Writer(Viewing):
         for assignee, tenant in holders:
             if assignee.kind is AssigneeKind.EVERYONE:
                 for employee in tx.users(tenant):
-                    if employee.active:
+                    if employee.active or inactive:
                         users.setdefault(employee.id, employee)
                 continue
             if assignee.kind is AssigneeKind.USER:
@@ -261,7 +263,7 @@ class Writer(Viewing):
                 if user_id in users:
                     continue
                 user = self._kept(tx, "user", user_id, functools.partial(tx.user, user_id))
-                if user is not None and user.active:
+                if user is not None and (user.active or inactive):
                     users[user.id] = user
         return list(users.values())
 

@@ -2,16 +2,19 @@
 
 Records no active non-admin may see (CG2), mandatory roles held by inactive
 users (X3), users in no caretaker group (CG3), groups no one is linked to
-(CG4), deputies whose cover has expired (X5), and notifications to the
-tenant's users that became dead letters (X7).
+(CG4), deputies whose cover has expired (X5), notifications to the
+tenant's users that became dead letters (X7), and every record granted to
+the tenant's people: live, expired, or to someone who has left.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from attrs import frozen
 
 from ownership.model import AssigneeKind, GroupKind, Record, Tenant, User
 from ownership.ports import Transaction
+from ownership.usecases._sharing import tenant_grants
 from ownership.usecases._viewing import Viewing, all_selected
 
 
@@ -21,7 +24,8 @@ class Finding:
 
     Attributes:
         kind: ``unseen_record``, ``inactive_holder``, ``no_caretaker_group``,
-            ``group_without_members``, ``expired_deputy`` or ``dead_letter``.
+            ``group_without_members``, ``expired_deputy``, ``dead_letter``, ``grant``,
+            ``expired_grant`` or ``inactive_grantee``.
         subject: the id of what it is about (a record as ``"kind id"``, a user, a group, a notification's key).
         message: a sentence saying what is wrong and what to do.
     """
@@ -42,7 +46,10 @@ class Audit(Viewing):
         caretaker group, where the rulebook has caretaker groups, admins aside (CG3); groups
         no one is linked to (CG4); deputies whose cover has expired (X5);
         notifications to the tenant's users that failed so often they are dead
-        letters, which `retry_dead` gives back to dispatch (X7).
+        letters, which `retry_dead` gives back to dispatch (X7); and each record
+        granted to the tenant's people or groups (`grant`), to review, which is
+        an ``expired_grant`` once its end has passed, or an ``inactive_grantee``
+        when the user it is to has left.
 
         Raises:
             UnknownTenantError: no such tenant.
@@ -79,7 +86,33 @@ class Audit(Viewing):
                         )
                     )
             findings += self._dead_letters(tx, users)
+            findings += self._grants(tx, home, moment)
             return tuple(sorted(findings))
+
+    def _grants(self, tx: Transaction, home: Tenant, moment: datetime) -> list[Finding]:
+        """Each record granted to `home`'s people and groups: live, expired, or to a user who left."""
+        found = []
+        for grant in tenant_grants(tx, home.id):
+            subject = f"{grant.record}/{grant.assignee}"
+            if grant.assignee.kind is AssigneeKind.GROUP:
+                user, shown = None, f"group {self._group(tx, grant.assignee.id).name!r}"
+            else:
+                user = self._user(tx, grant.assignee.id)
+                shown = user.name
+            if not grant.live(moment):
+                ended = f"{grant.until:%Y-%m-%d %H:%M}"
+                message = f"The grant of {grant.record} to {shown} ended {ended}; revoke it."
+                found.append(Finding("expired_grant", subject, message))
+            elif user is not None and not user.active:
+                message = f"{grant.record} is granted to {shown}, who is inactive; revoke the grant."
+                found.append(Finding("inactive_grantee", subject, message))
+            else:
+                until = "" if grant.until is None else f" until {grant.until:%Y-%m-%d %H:%M}"
+                message = (
+                    f"{shown} may {grant.level} {grant.record}{until}, by a grant; revoke it when no longer needed."
+                )
+                found.append(Finding("grant", subject, message))
+        return found
 
     def _dead_letters(self, tx: Transaction, users: Sequence[User]) -> list[Finding]:
         names = {user.id: user.name for user in users}

@@ -5,6 +5,7 @@ A notice is written to the outbox in the same unit of work as what caused it;
 once, and logs on the ``ownership`` logger what the notifier refused or raised on.
 """
 
+import functools
 import random
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -15,8 +16,10 @@ import attrs
 from ownership.errors import ConflictError, ForeignActorError, InvalidValueError
 from ownership.events import ActivityRecorded
 from ownership.lifecycle import NOTIFY
-from ownership.model import RecordLike, UserLike, id_of
+from ownership.model import Record, RecordLike, User, UserLike, id_of
 from ownership.notify import Dispatched, Notification, Notifier, OutboxEntry
+from ownership.ports import Transaction
+from ownership.usecases._sharing import record_followers
 from ownership.usecases._unit import logger, retried
 from ownership.usecases._writer import Writer
 
@@ -40,8 +43,12 @@ class Notifications(Writer):
         The recipients are the holders of the roles that hear of the activity
         (by default, every role marked notified), in every tenant's slot: users
         directly, the live members of held groups, and for *everyone* every
-        user of the slot's tenant (CT2); each once, active, and not the actor. The notifications are written to the
-        outbox in the same unit of work as the activity; `dispatch` delivers them.
+        user of the slot's tenant (CT2); then the record's followers who may
+        view it now (`follow`), for an activity some role may hear of. Each is
+        told once, if active (inactive holders too, where the kind's policy
+        says `tell_inactive`), and never the actor. The notifications are
+        written to the outbox in the same unit of work as the activity;
+        `dispatch` delivers them.
 
         An actor must be able to see the record: what they cannot see, they
         cannot tell of. They get back only the notices to their own tenant's
@@ -87,12 +94,27 @@ class Notifications(Writer):
                 for a in tx.assignments(found.ref)
                 if a.role in hearing and policy.role(a.role).available(slots[a.tenant])
             ]
-            recipients = self._users_of(tx, held, at)
+            recipients = self._users_of(tx, held, at, inactive=policy.tell_inactive)
+            if known.roles is None or known.roles:
+                recipients += self._following(tx, found, {user.id for user in recipients})
             written = self._notify(tx, found.ref, known.name, recipients, actor=acting, at=at, position=position)
             if acting is None:
                 return written
             ours = {user.id for user in recipients if user.tenant == acting.tenant}
             return tuple(n for n in written if n.recipient in ours)
+
+    def _following(self, tx: Transaction, found: Record, told: set[str]) -> list[User]:
+        """The record's followers not `told` already who are active, of a tenant taking part, and may view it now."""
+        rule = self.rulebook.policy(found.kind).rule("view")
+        held = tx.assignments(found.ref)
+        following = []
+        for follower in record_followers(tx, found.ref):
+            user = self._kept(tx, "user", follower.user, functools.partial(tx.user, follower.user))
+            if user is None or user.id in told or not user.active or user.tenant not in found.tenants:
+                continue
+            if self._allowed(self._viewer(tx, user, found.kind), "view", rule, found, held):
+                following.append(user)
+        return following
 
     def dispatch(
         self,

@@ -13,6 +13,7 @@ from ownership.errors import AccessDeniedError
 from ownership.filters import Filter, Test, compiled
 from ownership.model import Assignment, IdPage, Page, Record, RecordLike, Tenant, User, UserLike
 from ownership.ports import Transaction
+from ownership.usecases._sharing import record_grants
 from ownership.usecases._viewing import Viewing, managers_of
 
 
@@ -112,14 +113,17 @@ class Questions(Viewing):
                     raise AccessDeniedError(
                         f"{asking.user.name} may not view {found}, so may not ask who may {action} it."
                     )
+            policy = self.rulebook.policy(found.kind)
+            # The record's grants, read once, where the kind's rules read grants.
+            grants = record_grants(tx, found.ref) if policy.reads_grants else None
             permitted = []
             for part in [seen_by] if seen_by is not None else sorted(found.tenants):
                 # Who reports to whom, read once for the tenant's people, where the kind's rules read teams.
-                managers = managers_of(tx, part) if self.rulebook.policy(found.kind).reads_team else None
+                managers = managers_of(tx, part) if policy.reads_team else None
                 for user in tx.users(part):
                     if not user.active:
                         continue  # the gate refuses them whatever the rule says
-                    seeing = self._viewer(tx, user, found.kind, managers=managers, keep=False)
+                    seeing = self._viewer(tx, user, found.kind, managers=managers, grants=grants, keep=False)
                     allowed, reasons = (GATE & rule).explain(seeing, Facts(found, held))
                     if allowed:
                         permitted.append(Permitted(user, tuple(reason for reason in reasons if reason.matched)))

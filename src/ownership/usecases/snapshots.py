@@ -3,8 +3,10 @@
 from ownership.errors import DuplicateIdError
 from ownership.events import Event
 from ownership.model import Assignment, RecordRef
+from ownership.ports import Transaction
 from ownership.snapshot import Setting, Snapshot, check_whole
 from ownership.usecases import _settings
+from ownership.usecases._sharing import keeping_followers, keeping_grants, tenant_followers, tenant_grants
 from ownership.usecases._unit import Progress, Units, report, retried
 
 
@@ -28,6 +30,8 @@ class Snapshots(Units):
                 events=tuple(e for r in records for e in tx.events(r.ref)),
                 outbox=tuple(tx.outbox()),
                 settings=tuple(Setting(t.id, k, v) for t in tenants for k, v in tx.settings(t.id, "").items()),
+                grants=tuple(g for t in tenants for g in tenant_grants(tx, t.id)),
+                followers=tuple(f for t in tenants for f in tenant_followers(tx, t.id)),
             )
 
     @retried
@@ -50,6 +54,7 @@ class Snapshots(Units):
                 user, group or record it does not hold, holds one twice, links one tenant's people or records
                 to another's beyond what sharing allows, holds a setting that cannot be read, or a moment
                 without its time zone.
+            UnsupportedError: the snapshot holds grants or followers, and the repository keeps none.
         """
         check_whole(snapshot, read=_settings.read)
         with self._writing(alone=True) as tx:
@@ -83,3 +88,12 @@ class Snapshots(Units):
                 tx.put_outbox_entry(entry)
             for setting in snapshot.settings:
                 tx.put_setting(setting.tenant, setting.key, setting.value)
+            _restore_sharing(tx, snapshot)
+
+
+def _restore_sharing(tx: Transaction, snapshot: Snapshot) -> None:
+    """Write the snapshot's grants and followers; refused where there are some and the repository keeps none."""
+    for grant in snapshot.grants:
+        keeping_grants(tx).put_grant(grant)
+    for follower in snapshot.followers:
+        keeping_followers(tx).put_follower(follower)

@@ -35,6 +35,8 @@ from ownership.errors import InvalidValueError
 
 __all__ = [
     "EventRow",
+    "FollowerRow",
+    "GrantRow",
     "GroupRow",
     "HoldingRow",
     "JsonField",
@@ -171,3 +173,7 @@ HoldingRow = _row(
 )
 EventRow = _row("EventRow", "ownership_events", "An event of a record's history, in order, as `ownership` keeps it.")
 OutboxRow = _row("OutboxRow", "ownership_outbox", "A notification in the outbox: pending, delivered or dead.")
+GrantRow = _row(
+    "GrantRow", "ownership_grants", "A record granted to a user or group at a level, for good or until a moment."
+)
+FollowerRow = _row("FollowerRow", "ownership_followers", "A user following a record to hear of its activities.")
