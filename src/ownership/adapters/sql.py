@@ -81,6 +81,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union,
     union_all,
     update,
 )
@@ -2438,35 +2439,50 @@ def _holding(kind: str, tests: Sequence[HasAssignee | Held]) -> ColumnElement[bo
 
 
 def _holders_lookups(
-    kind: str, tests: Sequence[HasAssignee | Held], *, after: ColumnElement[Any] | None = None
+    kind: str,
+    tests: Sequence[HasAssignee | Held],
+    *,
+    after: ColumnElement[Any] | None = None,
+    distinct: bool = False,
 ) -> Select[Any] | CompoundSelect[Any] | None:
     """The ids of the records of `kind` where any of `tests` holds: a UNION ALL of look-ups in the holders' index.
 
     Each look-up is one role of one slot and one kind of assignee, so it fills
     the index's columns from the left (kind, role, tenant, assignee kind, ids):
     a range of the index each, as a person would write it by hand, where one
-    OR of them all is more than SQLite's planner will split. A value the
-    look-ups share (the kind, a role, a tenant, a group) is one parameter, given once.
+    OR of them all is more than SQLite's planner will split. Tests of one role,
+    slot and kind of assignee are one look-up, of all their ids. A value the
+    look-ups share (the kind, a role, a tenant, a group) is one parameter, given
+    once. With `after`, only ids above it; with `distinct`, a UNION: each id once.
     """
     a = assignments.c
     value = functools.cache(lambda text: literal(text, _ID))
-    lookups = []
     above = () if after is None else (a.record_id > after,)
+    anyone: set[tuple[str, str]] = set()
+    wanted: dict[tuple[str, str, AssigneeKind], set[str]] = {}
     for test in tests:
-        for role in sorted(test.roles):
-            slot = (a.kind == value(kind), a.role == value(role), a.tenant == value(test.tenant), *above)
-            if not isinstance(test, HasAssignee):
-                lookups.append(select(a.record_id).where(*slot))
-                continue
-            by_kind: dict[AssigneeKind, list[str]] = {}
-            for assignee in test.assignees:
-                by_kind.setdefault(assignee.kind, []).append(assignee.id)
-            for who, ids in sorted(by_kind.items(), key=lambda item: item[0].value):
-                held = (a.assignee_kind == value(who.value), a.assignee_id.in_([value(id) for id in sorted(ids)]))
-                lookups.append(select(a.record_id).where(*slot, *held))
+        for role in test.roles:
+            if isinstance(test, HasAssignee):
+                for assignee in test.assignees:
+                    wanted.setdefault((role, test.tenant, assignee.kind), set()).add(assignee.id)
+            else:
+                anyone.add((role, test.tenant))
+    lookups = []
+
+    def slot(role: str, tenant: str) -> tuple[ColumnElement[bool], ...]:
+        return (a.kind == value(kind), a.role == value(role), a.tenant == value(tenant), *above)
+
+    lookups += [select(a.record_id).where(*slot(role, tenant)) for role, tenant in sorted(anyone)]
+    for (role, tenant, who), ids in sorted(wanted.items(), key=lambda item: (*item[0][:2], item[0][2].value)):
+        if (role, tenant) in anyone:
+            continue  # any holder of the role in the slot is looked up already
+        held = (a.assignee_kind == value(who.value), a.assignee_id.in_([value(id) for id in sorted(ids)]))
+        lookups.append(select(a.record_id).where(*slot(role, tenant), *held))
     if not lookups:
         return None
-    return lookups[0] if len(lookups) == 1 else union_all(*lookups)
+    if len(lookups) == 1:
+        return lookups[0].distinct() if distinct else lookups[0]
+    return union(*lookups) if distinct else union_all(*lookups)
 
 
 @functools.lru_cache(maxsize=1_024)
@@ -2481,22 +2497,23 @@ def _selection(kind: str, filter: Filter, *, paged: bool) -> Executable:
     return query.order_by(records.c.id).limit(bindparam("limit"))
 
 
-def _held_page(kind: str, filter: Filter, *, paged: bool) -> Select[Any] | None:
+def _held_page(kind: str, filter: Filter, *, paged: bool) -> Select[Any] | CompoundSelect[Any] | None:
     """A page of the ids of a filter of holder tests alone, read from the holders' index; None for any other filter.
 
     A holding is kept only on a tracked record of its kind, so the ids of a
     page are the first distinct ones the look-ups find, above `after`: the
-    records' table need not be read to find them. A manager's team of a
-    thousand is a thousand seeks in the index, not a walk of every record.
+    records' table need not be read. The page is the look-ups' own UNION,
+    ordered and cut: a database may then walk a look-up of many holders (a
+    manager's team of a thousand) in the order of record ids and stop at the
+    page's end, and merge it with the others, rather than read all it holds.
     """
     held = _parts_if_holdings(without_implied_participation(filter))
     if held is None:
         return None
-    lookups = _holders_lookups(kind, held, after=bindparam("after") if paged else None)
+    lookups = _holders_lookups(kind, held, after=bindparam("after") if paged else None, distinct=True)
     if lookups is None:
         return select(records.c.id).where(false())
-    found = lookups.subquery("held")
-    return select(found.c.record_id.label("id")).distinct().order_by(found.c.record_id).limit(bindparam("limit"))
+    return lookups.order_by(literal_column("record_id")).limit(bindparam("limit"))
 
 
 @functools.lru_cache(maxsize=1_024)
@@ -2520,11 +2537,12 @@ def _looking_at_ids(kind: str, filter: Filter, *, paged: bool) -> Executable:
             page = page.where(records.c.id > bindparam("after"))
         held = page.order_by(records.c.id).limit(bindparam("limit"))
     found = held.subquery("page")
+    (id,) = found.c  # a record's id, whichever table the page was read from
     return (
-        select(schema_table.c.generation, found.c.id)
+        select(schema_table.c.generation, id)
         .select_from(schema_table.outerjoin(found, true()))
         .where(schema_table.c.id == 1)
-        .order_by(found.c.id)
+        .order_by(id)
     )
 
 
