@@ -185,6 +185,10 @@ def worlds(  # noqa: PLR0912 - a world's life reads best as one story, step by s
         attempt(lambda r=record, to=to, level=level, until=until, by=by: own.grant(r, to, level, until=until, actor=by))
         if draw(st.integers(0, 4)) == 0:
             attempt(lambda r=record, to=to, by=by: own.revoke(r, to, actor=by))
+    for _ in range(draw(st.integers(0, 4)) if records else 0):
+        # Followers: one who may not view the record is refused; one who may can lose the view later.
+        record, user = draw(st.sampled_from(records)), draw(st.sampled_from(users))
+        attempt(lambda r=record, u=user: own.follow(r, u))
     for tenant in draw(st.lists(st.sampled_from(TENANTS), max_size=2, unique=True)):
         # A switch turned off hides its roles' holders, who then grant nothing (TL10, CG8).
         own.configure_tenant(tenant, switches=draw(st.sets(st.sampled_from(SWITCHES))))

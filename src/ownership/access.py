@@ -633,6 +633,23 @@ def _grouped(part: Predicate) -> str:
     return f"({part})" if isinstance(part, AnyOf) else str(part)
 
 
+def without_grants(rule: Predicate) -> Predicate:
+    """`rule` as it reads for one who holds no grant: what `granted` adds to an ``|`` is gone, elsewhere it never holds.
+
+    A kind's assign rule is read this way: a grant lets its holder view or edit a record, never give it away.
+    """
+    if isinstance(rule, Granted):
+        return never
+    if isinstance(rule, AnyOf):
+        kept = tuple(without_grants(part) for part in rule.parts if not isinstance(part, Granted))
+        return never if not kept else kept[0] if len(kept) == 1 else AnyOf(kept)
+    if isinstance(rule, AllOf):
+        return AllOf(tuple(without_grants(part) for part in rule.parts))
+    if isinstance(rule, Negation):
+        return Negation(without_grants(rule.part))
+    return rule
+
+
 def holds(*roles: str) -> Predicate:
     """The viewer holds one of `roles`: directly, through one of their groups, or as everyone."""
     return Holds(roles)
@@ -655,11 +672,13 @@ def held_within_team(*roles: str, depth: int | None = None) -> Predicate:
     return HeldWithinTeam(roles, depth)
 
 
-def granted(level: str = "view") -> Predicate:
+def granted(level: str) -> Predicate:
     """The record is granted to the viewer, or to a group they are in now, at `level` or above (`Ownership.grant`).
 
     A grant stops counting by itself at its `until`. Put it in the rule of the action it grants:
-    ``Access(view=... | granted("view"), edit=... | granted("edit"))``.
+    ``Access(view=... | granted("view"), edit=... | granted("edit"))``. It never counts to assign: a kind's
+    assign rule that falls back to its edit rule reads it as if no one held a grant, and one that names it
+    is refused.
     """
     if level not in LEVELS:
         raise RulebookError(f"granted takes a level of {' or '.join(map(repr, LEVELS))}, not {level!r}.")

@@ -10,7 +10,16 @@ from datetime import datetime
 
 from attrs import field, frozen
 
-from ownership.model import Assignee, RecordRef, a_moment, an_id, an_optional_id, an_optional_moment, one_of
+from ownership.model import (
+    Assignee,
+    RecordRef,
+    a_level,
+    a_moment,
+    an_id,
+    an_optional_id,
+    an_optional_moment,
+    one_of,
+)
 
 
 @frozen
@@ -106,7 +115,7 @@ class AccessGranted:
 
     record: RecordRef = field(validator=one_of(RecordRef))
     assignee: Assignee = field(validator=one_of(Assignee))
-    level: str = field(validator=an_id)
+    level: str = field(validator=a_level)
     until: datetime | None = field(validator=an_optional_moment)
     tenant: str = field(validator=an_id)
     actor: str | None = field(validator=an_optional_id)
@@ -116,7 +125,7 @@ class AccessGranted:
 
 @frozen
 class AccessRevoked:
-    """A record's grant to a user or group was taken back before it ended by itself (`Ownership.revoke`)."""
+    """A record's grant to a user or group was taken back (`Ownership.revoke`), before or after it ended."""
 
     record: RecordRef = field(validator=one_of(RecordRef))
     assignee: Assignee = field(validator=one_of(Assignee))

@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 from attrs import Attribute, evolve, field, frozen
 from attrs.validators import optional
 
-from ownership.access import Predicate, Viewer, always, holds, is_admin, restricted
+from ownership.access import Predicate, Viewer, always, holds, is_admin, restricted, without_grants
 from ownership.errors import (
     FeatureDisabledError,
     InvalidValueError,
@@ -263,7 +263,9 @@ class Policy:
         collects: the kind whose records its records group together, for a kind of
             record group (CT6): a group has a name, a number and its own holders.
         tell_inactive: whether holders who are inactive hear of activities too (someone away whose
-            mail is read for them); off by default, as an inactive user can do nothing.
+            mail is read for them): a user who holds a role, or is a live member of a group that does;
+            never through *everyone*, which stands for the active (CT2). Off by default, as an
+            inactive user can do nothing.
     """
 
     kind: str = field(validator=an_id)
@@ -302,7 +304,15 @@ class Policy:
                 raise RulebookError(
                     f"Activity {activity.name!r} of {self.kind!r} notifies role {unknown[0]!r}, which the policy lacks."
                 )
-        object.__setattr__(self, "_rules", {action: self._resolve_rule(action) for action in ACTIONS})
+        if self.access.assign is not None and self.access.assign.grant_levels():
+            raise RulebookError(
+                f"The assign rule of {self.kind!r} ({self.access.assign}) reads granted; a grant lets its holder "
+                "view or edit a record, never give it away: take granted out of the assign rule."
+            )
+        # A grant never lets anyone assign: an assign rule falling back to the edit rule reads it without grants.
+        rules = {action: self._resolve_rule(action) for action in ACTIONS}
+        rules["assign"] = without_grants(rules["assign"])
+        object.__setattr__(self, "_rules", rules)
         object.__setattr__(self, "reads_team", any(rule.reads_team() for rule in self._rules.values()))
         object.__setattr__(self, "reads_grants", any(rule.grant_levels() for rule in self._rules.values()))
         for action in ACTIONS:

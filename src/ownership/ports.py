@@ -143,7 +143,11 @@ class Transaction(Protocol):
         ...
 
     def add_assignment(self, assignment: Assignment) -> None:
-        """Add an assignment to its record; the service never adds one whose slot the assignee holds already."""
+        """Add an assignment to its record, which is tracked; the service never adds one whose slot is held already.
+
+        A holding is only ever kept on a record the repository tracks (deleting the record deletes its holdings):
+        a store may find a page of a filter of holder tests alone from its holdings, without reading the records.
+        """
         ...
 
     def remove_assignment(self, assignment: Assignment) -> None:

@@ -63,6 +63,7 @@ _PREDICATES: dict[str, type] = {
         access.HeldWithinTeam,
         access.ViewerHas,
         access.ViewerIn,
+        access.Granted,
         access.SameTenant,
         access.SharedWithViewer,
         access.AllOf,

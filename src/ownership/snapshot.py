@@ -185,15 +185,36 @@ def _crossing(snapshot: Snapshot) -> Iterator[str]:
             yield f"gives tenant {a.tenant!r} holders of {a.record}, which it does not take part in"
         if a.assignee.id is not None and home.get(a.assignee.id, a.tenant) != a.tenant:
             yield f"makes {a.assignee}, of tenant {home[a.assignee.id]!r}, a holder of {a.record} for {a.tenant!r}"
-    links: tuple[Grant | Follower, ...] = (*snapshot.grants, *snapshot.followers)
-    for link in links:
-        whom = link.assignee.id if isinstance(link, Grant) else link.user
-        if link.tenant not in taking_part.get(link.record, {link.tenant}):
-            yield f"shares {link.record} with tenant {link.tenant!r}, which does not take part in it"
-        if home.get(whom, link.tenant) != link.tenant:
-            yield f"names {whom!r}, of tenant {home[whom]!r}, for tenant {link.tenant!r} on {link.record}"
+    yield from _crossing_sharing(snapshot, users, home)
     yield from _crossing_records(snapshot.records)
     yield from _crossing_history(snapshot)
+
+
+def _crossing_sharing(snapshot: Snapshot, users: dict[str, str], home: dict[str, str]) -> Iterator[str]:
+    """A grant or a follower is of a tenant taking part in its record, and names that tenant's people alone."""
+    taking_part = {r.ref: r.tenants for r in snapshot.records}
+    links: tuple[Grant | Follower, ...] = (*snapshot.grants, *snapshot.followers)
+    for link in links:
+        if link.tenant not in taking_part.get(link.record, {link.tenant}):
+            yield f"shares {link.record} with tenant {link.tenant!r}, which does not take part in it"
+        if isinstance(link, Grant):
+            yield from _crossing_grant(link, link.assignee, link.actor, users, home)
+        elif users.get(link.user, link.tenant) != link.tenant:
+            yield f"names user {link.user!r}, of tenant {users[link.user]!r}, a follower for tenant {link.tenant!r}"
+
+
+def _crossing_grant(
+    grant: Grant | AccessGranted | AccessRevoked,
+    assignee: Assignee,
+    actor: str | None,
+    users: dict[str, str],
+    home: dict[str, str],
+) -> Iterator[str]:
+    """A grant, and its history, name the people of its own tenant alone: whom it is to, and who granted it."""
+    if home.get(assignee.id, grant.tenant) != grant.tenant:
+        yield f"grants {grant.record} to {assignee}, of tenant {home[assignee.id]!r}, for tenant {grant.tenant!r}"
+    if actor is not None and users.get(actor, grant.tenant) != grant.tenant:
+        yield f"names user {actor!r}, of tenant {users[actor]!r}, granting {grant.record} for {grant.tenant!r}"
 
 
 def _above_themselves(users: Iterable[User]) -> Iterator[str]:
@@ -225,6 +246,10 @@ def _crossing_history(snapshot: Snapshot) -> Iterator[str]:
             yield f"names user {e.actor!r} of tenant {users.get(e.actor)!r} as acting on {e.record}, not shared with it"
         if isinstance(e, Assigned | Unassigned) and e.assignee.id and home.get(e.assignee.id, e.tenant) != e.tenant:
             yield f"names {e.assignee}, of tenant {home[e.assignee.id]!r}, a holder of {e.record} for {e.tenant!r}"
+        if isinstance(e, AccessGranted | AccessRevoked):
+            yield from _crossing_grant(e, e.assignee, e.actor, users, home)
+            if e.private_to != e.tenant:
+                yield f"shows the grant of {e.record} to {e.assignee} beyond tenant {e.tenant!r}, whose business it is"
     for o in snapshot.outbox:
         n = o.notification
         to = users.get(n.recipient)

@@ -9,6 +9,8 @@ preset's rules, for every user, kind and action:
                                 == {r : explain(user, action, r).allowed}
     {u : can(u, action, r)}     == {p.user : p in who_can(action, r)}
 
+and a follower of a record who is active and may view it is told of its activities.
+
 It holds on a repository that offers a generation (where `can` runs the
 compiled rule) and on one that does not (where `can` runs the predicate), and
 on the SQL repositories, SQLite and PostgreSQL, where `visible` runs the rule
@@ -22,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import UnversionedRepository
-from ownership import ACTIONS, IdPage, Ownership, Page, Record, Rulebook, User
+from ownership import ACTIONS, IdPage, Ownership, OwnershipError, Page, Record, Rulebook, User
 from ownership.adapters.memory import MemoryRepository
 from ownership.ports import Repository
 from worlds import RULEBOOKS, worlds
@@ -116,6 +118,15 @@ def _check_agreement(
         for record in (r for r in records if own.can(user, "view", r)):
             mine = {u.id for u in users if u.tenant == user.tenant and own.can(u, "edit", record)}
             assert {p.user.id for p in own.who_can("edit", record, viewer=user)} == mine, (user, record)
+    for record in records:  # a follower who may view the record hears of what happens to it; one who may not, not
+        known = rulebook.policy(record.kind).activities
+        try:
+            told = {n.recipient for n in own.record_activity(record, known[0].name if known else "noted", actor=None)}
+        except OwnershipError:
+            continue  # a status that takes no activity (CT1)
+        for follower in own.followers(record):
+            user = own.user(follower.user)
+            assert (follower.user in told) >= (user.active and own.can(user, "view", record)), (record, follower)
 
 
 @pytest.mark.parametrize("rulebook", RULEBOOKS.values(), ids=RULEBOOKS.keys())

@@ -202,6 +202,7 @@ def assert_built_as_drawn(world: World, own: ownership.Ownership) -> None:
     assert built.memberships == world.memberships
     assert built.records == world.records
     assert built.assignments == world.assignments
+    assert built.grants == world.grants
     for record in world.records:
         for role in world.rulebook.policy(record.kind).roles:
             if role.requires is None or role.requires in world.rulebook.features(own.tenant(record.tenant)):

@@ -1650,6 +1650,14 @@ class _SqlTransaction:
     def _changing_directory(self) -> None:
         """Before a write of the directory: be alone, and move the generation on once in this unit."""
         self._go_alone()
+        self._moving_generation()
+
+    def _moving_generation(self) -> None:
+        """Move the directory's generation on once in this unit, without waiting for the units that write records.
+
+        For what a kept viewer holds but no record's writer decides on alone (grants): the row is updated
+        as its key stays, which the writers' share of it lets be; units that move it wait for each other.
+        """
         if not self._wrote_directory:
             self._write(self._s.move_generation, {})
             self._wrote_directory = True
@@ -1876,7 +1884,7 @@ class _SqlTransaction:
     def put_grant(self, grant: Grant) -> None:
         _check_aware(grant.since)
         _check_aware(grant.until)
-        self._changing_directory()  # a viewer's grants are resolved with them, as their memberships are
+        self._moving_generation()  # a viewer's grants are resolved with them, and kept as long as it is
         row = {
             "kind": grant.record.kind,
             "record_id": grant.record.id,
@@ -1891,7 +1899,7 @@ class _SqlTransaction:
         self._write(self._s.put_grant, row)
 
     def delete_grant(self, ref: RecordRef, assignee: Assignee) -> None:
-        self._changing_directory()
+        self._moving_generation()
         self._write(
             self._s.delete_grant, {"kind": ref.kind, "id": ref.id, "who": assignee.kind.value, "whom": assignee.id}
         )
@@ -1921,7 +1929,7 @@ class _SqlTransaction:
     def delete_record(self, ref: RecordRef) -> None:
         self._lock_records((ref,))
         if self._read(self._s.grants, kind=ref.kind, id=ref.id):
-            self._changing_directory()  # its grants go: the viewers resolved with them are no longer right
+            self._moving_generation()  # its grants go: the viewers resolved with them are no longer right
         self._records[ref] = None
         self._held[ref] = []
         for statement in self._s.delete_record:

@@ -15,6 +15,7 @@ from ownership.access import (
     Reason,
     Viewer,
     always,
+    granted,
     held_within_team,
     holds,
     in_caretaker_group,
@@ -46,6 +47,7 @@ from ownership.filters import (
 )
 from ownership.lifecycle import OPERATIONS, Lifecycle, State, Transition
 from ownership.model import (
+    LEVELS,
     Assignment,
 )
 from ownership.numbering import NumberRange
@@ -71,7 +73,7 @@ TRAITS = ("chief", "trainee")
 
 
 def predicates(
-    *, roles: Collection[str] | None = None, kinds: Collection[str] | None = None
+    *, roles: Collection[str] | None = None, kinds: Collection[str] | None = None, grants: bool = True
 ) -> st.SearchStrategy[Predicate]:
     """Access rules built from the built-in leaves with ``&``, ``|`` and ``~``.
 
@@ -81,12 +83,14 @@ def predicates(
         roles: the roles `holds`, `in_caretaker_group` and `held_within_team` may name; any ids
             if None, and none of those leaves if empty.
         kinds: the kinds `restricted` may name; any ids if None, and no such leaf if empty.
+        grants: whether `granted` leaves are drawn too (an assign rule reads none).
     """
     constants = st.sampled_from([always, never, is_admin, same_tenant, shared_with_viewer])
     leaves: list[st.SearchStrategy[Predicate]] = [
         constants,
         st.sampled_from(TRAITS).map(viewer_has),
         ids().map(viewer_in),
+        *([st.sampled_from(LEVELS).map(granted)] if grants else []),
     ]
     if roles is None or roles:
         role_names = st.sampled_from(sorted(roles)) if roles else ids()
@@ -100,9 +104,12 @@ def predicates(
 
 
 def access_rules(*, roles: Collection[str] | None = None) -> st.SearchStrategy[Access]:
-    """Who may view, edit and assign: each a predicate over `roles` (see `predicates`), or None for the default."""
+    """Who may view, edit and assign: each a predicate over `roles` (see `predicates`), or None for the default.
+
+    The assign rule reads no grant, as a policy takes none there.
+    """
     rule = st.none() | predicates(roles=roles)
-    return st.builds(Access, view=rule, edit=rule, assign=rule)
+    return st.builds(Access, view=rule, edit=rule, assign=st.none() | predicates(roles=roles, grants=False))
 
 
 def viewers(*, tenant: str | None = None, roles: Collection[str] | None = None) -> st.SearchStrategy[Viewer]:
@@ -261,7 +268,7 @@ def _policies(draw: st.DrawFn, *, kind: str | None = None) -> Policy:
         access = Access(
             view=draw(st.none() | predicates(roles=granting)),
             edit=draw(st.none() | predicates(roles=role_names)),
-            assign=draw(st.none() | predicates(roles=role_names)),
+            assign=draw(st.none() | predicates(roles=role_names, grants=False)),
         )
     return Policy(
         kind if kind is not None else draw(ids()),

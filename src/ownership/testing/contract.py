@@ -16,8 +16,9 @@ each kind of filter node over a small fixed world whose answers are written out.
 """
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import attrs
 import pytest
@@ -996,6 +997,39 @@ class RepositoryContract:
         with repo.transaction() as tx:
             assert isinstance(tx, KeepsGrants)
             assert list(tx.grants_in("acme")) == [on_lead], "a unit that fails takes back its grants"
+
+    def test_writing_a_grant_or_deleting_a_granted_record_moves_the_generation(self) -> None:
+        repo = self.make_repository()
+        if not isinstance(repo, Generations):
+            pytest.skip("the repository keeps no generation of the directory, so it promises nothing of one")
+        deal, lead = Record("deal", "D-1", "acme", _AT), Record("deal", "D-2", "acme", _AT)
+        with repo.transaction() as tx:
+            if not isinstance(tx, KeepsGrants):
+                pytest.skip("the repository's units keep no grants, so they promise nothing of them")
+            tx.put_tenant(Tenant("acme", "Acme"))
+            tx.put_record(deal)
+            tx.put_record(lead)
+        seen = {repo.generation_now()}
+
+        def moved() -> bool:
+            now = repo.generation_now()
+            fresh = now not in seen
+            seen.add(now)
+            return fresh
+
+        writes: list[Callable[[Any], object]] = [  # each on a unit that keeps grants
+            lambda tx: tx.put_grant(Grant(deal.ref, _BOB, "view", "acme", _AT)),
+            lambda tx: tx.put_grant(Grant(lead.ref, _NORTH, "edit", "acme", _AT)),
+            lambda tx: tx.delete_grant(deal.ref, _BOB),
+            lambda tx: tx.delete_record(lead.ref),  # its grant goes with it
+        ]
+        for write in writes:
+            with repo.transaction() as tx:
+                assert isinstance(tx, KeepsGrants)
+                write(tx)
+                if isinstance(tx, GenerationOfUnit):
+                    assert tx.generation() is None, "a unit that wrote a grant tells no generation to keep"
+            assert moved(), "a viewer's grants are resolved with them: a change of grants moves the generation"
 
     def test_followers_read_back_by_record_and_by_tenant_and_go_with_their_record(self) -> None:
         repo = self.make_repository()

@@ -25,8 +25,10 @@ from ownership.adapters.memory import MemoryRepository
 from ownership.clock import FakeClock
 from ownership.model import (
     EVERYONE,
+    LEVELS,
     Assignee,
     Assignment,
+    Grant,
     Group,
     Membership,
     Profile,
@@ -34,6 +36,7 @@ from ownership.model import (
     RecordRef,
     Tenant,
     User,
+    at_least,
 )
 from ownership.notify import Notifier
 from ownership.policy import Policy, Role, Rulebook
@@ -355,6 +358,8 @@ class World:
         memberships: links of users to groups of their tenant, by group and user; some end before `at`.
         records: the records, by tenant, kind and id, with names, statuses, numbers and labels, none shared.
         assignments: the holders, record by record, in the order they were given; none names an actor.
+        grants: records granted to users and groups of their home tenant, by the host, where the kind's rule
+            reads them (`granted`), by tenant, record and assignee; some end after `at`, none before.
     """
 
     rulebook: Rulebook
@@ -365,6 +370,7 @@ class World:
     memberships: tuple[Membership, ...]
     records: tuple[Record, ...]
     assignments: tuple[Assignment, ...]
+    grants: tuple[Grant, ...] = ()
 
     def build(
         self,
@@ -440,6 +446,8 @@ class World:
                 number=record.number,
                 labels=record.labels,
             )
+        for grant in self.grants:
+            own.grant(grant.record, grant.assignee, grant.level, until=grant.until, actor=None)
         for user in self.users:
             if not user.active:
                 own.update_user(user.id, active=False)
@@ -605,6 +613,7 @@ def _worlds(
                 Assignment(record.ref, role.name, who, tenant.id, moment) for who in chosen
             )
     made_records.sort(key=lambda r: (r.tenant, r.kind, r.id))
+    shared = _grants_drawn(draw, book, records=made_records, people=people, teams=teams, moment=moment)
     return World(
         book,
         moment,
@@ -614,7 +623,34 @@ def _worlds(
         tuple(links),
         tuple(made_records),
         tuple(a for r in made_records for a in held.get(r.ref, ())),
+        shared,
     )
+
+
+def _grants_drawn(
+    draw: st.DrawFn,
+    book: Rulebook,
+    *,
+    records: Sequence[Record],
+    people: Sequence[User],
+    teams: Sequence[Group],
+    moment: datetime,
+) -> tuple[Grant, ...]:
+    """Grants of some `records` to their home tenant's users and groups, at a level the kind's rule reads."""
+    shared: list[Grant] = []
+    for record in records:
+        rules = book.policy(record.kind)
+        levels = [level for level in LEVELS if any(at_least(level, read) for read in rules.rule(level).grant_levels())]
+        whom = [Assignee.user(u.id) for u in people if u.tenant == record.tenant]
+        whom += [Assignee.group(g.id) for g in teams if g.tenant == record.tenant]
+        if not levels or not draw(st.integers(0, 2), label=f"grants of {record.id}"):
+            continue
+        for assignee in sorted(draw(st.lists(st.sampled_from(whom), max_size=2, unique=True))):
+            hours = draw(st.none() | st.integers(1, 48), label="grant ends in hours")
+            level = draw(st.sampled_from(levels), label="granted at")
+            until = None if hours is None else moment + timedelta(hours=hours)
+            shared.append(Grant(record.ref, assignee, level, record.tenant, moment, until))
+    return tuple(shared)
 
 
 def snapshots(*, rulebook: Rulebook | None = None) -> st.SearchStrategy[Snapshot]:

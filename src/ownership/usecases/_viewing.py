@@ -112,11 +112,21 @@ class Viewing(Lookups):
             return test(record, held)
         return (GATE & rule).decide(seeing, Facts(record, held))
 
-    def _check_allowed(self, tx: Transaction, acting: User, action: str, record: Record, *, doing: str) -> None:
+    def _check_allowed(
+        self, tx: Transaction, acting: User, action: str, record: Record, *, doing: str, own_right: bool = False
+    ) -> None:
+        """Refuse `acting` an `action` the kind's rule does not allow; by `own_right`, no grant of theirs counts."""
         rule = self.rulebook.policy(record.kind).rule(action)
-        if not self._allowed(self._viewer(tx, acting, record.kind), action, rule, record, tx.assignments(record.ref)):
+        seeing = self._viewer(tx, acting, record.kind)
+        held = tx.assignments(record.ref)
+        if own_right and seeing.grants:
+            allowed = (GATE & rule).decide(evolve(seeing, grants={}), Facts(record, held))
+        else:
+            allowed = self._allowed(seeing, action, rule, record, held)
+        if not allowed:
+            but = ", and a grant of their own does not count" if own_right and seeing.grants else ""
             raise AccessDeniedError(
-                f"{acting.name} may not {doing} {record}: the rule to {action} a {record.kind} is {rule}."
+                f"{acting.name} may not {doing} {record}: the rule to {action} a {record.kind} is {rule}{but}."
             )
 
     def _home_actor(self, tx: Transaction, actor: UserLike | None, record: Record, doing: str) -> User | None:

@@ -242,17 +242,18 @@ class Writer(Viewing):
     def _users_of(
         self, tx: Transaction, holders: Iterable[tuple[Assignee, str]], at: datetime, *, inactive: bool = False
     ) -> list[User]:
-        """The active users the holders stand for, each once, in the order first met; the inactive too if `inactive`.
+        """The active users the holders stand for, each once, in the order first met.
 
         A holder is an assignee with the tenant whose slot it holds: a user stands
-        for themselves, a group for its live members, and *everyone* for every user
-        of that tenant (CT2), read in one go.
+        for themselves, a group for its live members, and *everyone* for every active
+        user of that tenant (CT2), read in one go. With `inactive`, a user who holds
+        it, or is a live member of a group that does, is one though inactive.
         """
         users: dict[str, User] = {}
         for assignee, tenant in holders:
             if assignee.kind is AssigneeKind.EVERYONE:
                 for employee in tx.users(tenant):
-                    if employee.active or inactive:
+                    if employee.active:
                         users.setdefault(employee.id, employee)
                 continue
             if assignee.kind is AssigneeKind.USER:

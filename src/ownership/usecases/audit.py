@@ -26,7 +26,8 @@ class Finding:
         kind: ``unseen_record``, ``inactive_holder``, ``no_caretaker_group``,
             ``group_without_members``, ``expired_deputy``, ``dead_letter``, ``grant``,
             ``expired_grant`` or ``inactive_grantee``.
-        subject: the id of what it is about (a record as ``"kind id"``, a user, a group, a notification's key).
+        subject: the id of what it is about (a record as ``"kind id"``, a user, a group, a notification's key,
+            a deputy as ``"group/user"``, a grant as ``"kind id/user id"`` or ``"kind id/group id"``).
         message: a sentence saying what is wrong and what to do.
     """
 
@@ -100,14 +101,14 @@ class Audit(Viewing):
                 user = self._user(tx, grant.assignee.id)
                 shown = user.name
             if not grant.live(moment):
-                ended = f"{grant.until:%Y-%m-%d %H:%M}"
+                ended = f"{grant.until:%Y-%m-%d %H:%M %Z}"
                 message = f"The grant of {grant.record} to {shown} ended {ended}; revoke it."
                 found.append(Finding("expired_grant", subject, message))
             elif user is not None and not user.active:
                 message = f"{grant.record} is granted to {shown}, who is inactive; revoke the grant."
                 found.append(Finding("inactive_grantee", subject, message))
             else:
-                until = "" if grant.until is None else f" until {grant.until:%Y-%m-%d %H:%M}"
+                until = "" if grant.until is None else f" until {grant.until:%Y-%m-%d %H:%M %Z}"
                 message = (
                     f"{shown} may {grant.level} {grant.record}{until}, by a grant; revoke it when no longer needed."
                 )

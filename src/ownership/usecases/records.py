@@ -149,7 +149,8 @@ class Records(AutoAssigning, Statuses):
             found = self._record(tx, record)
             acting = self._actor(tx, actor)
             check_home(found, acting, "share")
-            self._check_allowed(tx, acting, "edit", found, doing="share")
+            # By their own right: a grant to edit it does not let them give it to another company.
+            self._check_allowed(tx, acting, "edit", found, doing="share", own_right=True)
             self._check_status(found, SHARE, "be shared")
             partner = self._tenant(tx, tenant)
             if partner.id in found.tenants or partner.id in found.offered_to:

@@ -13,9 +13,6 @@ for as long as they may view it.
 
 from datetime import datetime
 
-from attrs import evolve
-
-from ownership.access import GATE, Facts
 from ownership.errors import (
     AccessDeniedError,
     ForeignTenantError,
@@ -42,7 +39,6 @@ from ownership.model import (
     is_moment,
 )
 from ownership.ports import Transaction
-from ownership.usecases._lookups import check_active
 from ownership.usecases._sharing import keeping_followers, keeping_grants, record_followers, record_grants
 from ownership.usecases._unit import retried
 from ownership.usecases._viewing import Viewing
@@ -151,7 +147,7 @@ class Sharing(Viewing):
 
     @retried
     def follow(self, record: RecordLike, user: UserLike) -> bool:
-        """Let `user` hear of the record's activities without holding it; return whether they did not already.
+        """Let `user` hear of the record's activities without holding it; return True, or False if they did already.
 
         A follower hears of every activity some role of the kind hears of
         (`record_activity`), for as long as they are active and may view the
@@ -181,7 +177,7 @@ class Sharing(Viewing):
 
     @retried
     def unfollow(self, record: RecordLike, user: UserLike) -> bool:
-        """Stop `user` hearing of the record as a follower; return whether they followed it.
+        """Stop `user` hearing of the record as a follower; return True, or False if they did not follow it.
 
         Raises:
             UnknownRecordError, UnknownUserError: no such record or user.
@@ -228,7 +224,10 @@ class Sharing(Viewing):
         """Who acts, whom the share is to, and their tenant: checked as `grant` and `revoke` say."""
         whom = as_assignee(to)
         if whom.kind is AssigneeKind.EVERYONE:
-            raise InvalidValueError("A record is granted to a user or a group, not to everyone; a kind's rule is.")
+            raise InvalidValueError(
+                "A record is granted to a user or a group, not to everyone; to let everyone see it, say so in the "
+                "kind's rule (always, or holds of a role everyone holds)."
+            )
         acting = self._actor(tx, actor) if actor is not None else None
         seen_by = acting.tenant if acting is not None else None
         if whom.kind is AssigneeKind.USER:
@@ -240,13 +239,6 @@ class Sharing(Viewing):
                 f"{found} is not shared with tenant {tenant!r}; grant it to people of the tenants taking part in it."
             )
         if acting is not None:
-            check_active(acting, doing)
-            # By their own right: a grant to assign it does not let them share it further.
-            seeing = evolve(self._viewer(tx, acting, found.kind), grants={})
-            rule = self.rulebook.policy(found.kind).rule("assign")
-            if not (GATE & rule).decide(seeing, Facts(found, tx.assignments(found.ref))):
-                raise AccessDeniedError(
-                    f"{acting.name} may not {doing} {found}: the rule to assign a {found.kind} is {rule}, "
-                    "and a grant of their own does not count."
-                )
+            # The assign rule counts no grant: a grant does not let its holder share the record further.
+            self._check_allowed(tx, acting, "assign", found, doing=doing)
         return acting, whom, tenant

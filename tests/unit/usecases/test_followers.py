@@ -13,6 +13,7 @@ import pytest
 
 from conftest import refused_readably as refused
 from ownership import (
+    EVERYONE,
     Access,
     AccessDeniedError,
     Activity,
@@ -191,3 +192,20 @@ def test_followers_refuses_in_a_sentence_that_reads(crm: Ownership) -> None:
         crm.followers(D1, viewer="cleo")
     # "Cleo may not list who follows it deal D-1" names the record twice over, once as "it".
     assert "follows it deal D-1" not in str(caught.value)
+
+
+def test_telling_the_inactive_tells_those_who_hold_it_themselves_never_those_who_left_and_are_everyone(
+    repository: Repository, clock: FakeClock
+) -> None:
+    roles = (Role("owner", max=None, notified=True), Role("reader", max=None, everyone=True, notified=True))
+    own = Ownership(Rulebook((Policy("memo", roles, tell_inactive=True),)), repository, clock=clock)
+    own.add_tenant("acme")
+    for name in ("Anna", "Bob", "Dan", "Eve"):
+        own.add_user("acme", name, id=name.lower())
+    memo = own.create(
+        "memo", id="M-1", tenant="acme", actor=None, holders={"owner": Assignee.user("dan"), "reader": EVERYONE}
+    )
+    for left in ("dan", "eve"):
+        own.update_user(left, active=False)
+    heard = {n.recipient for n in own.record_activity(memo, "noted", actor=None)}
+    assert heard == {"anna", "bob", "dan"}, "Dan holds it himself; Eve only as one of everyone, who are the active"

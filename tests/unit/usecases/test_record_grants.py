@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 
+import attrs
 import pytest
 from sqlalchemy import select
 
@@ -52,7 +53,7 @@ RULES = Rulebook(
             access=Access(
                 view=is_admin | holds("owner") | granted("view"),
                 edit=holds("owner") | granted("edit"),
-                assign=is_admin | holds("owner") | granted("edit"),
+                assign=is_admin | holds("owner"),
             ),
         ),
         Policy("ticket", (Role("owner", grants_access=True),), access=Access(view=holds("owner"))),
@@ -203,8 +204,8 @@ def test_a_grant_to_or_by_someone_without_the_right_to_it_is_refused_and_changes
     with refused(crm, InactiveUserError, r"Dan \(dan\) is inactive"):
         crm.grant(D1, BOB, actor="dan")
     crm.grant(D1, BOB, "edit", actor="anna")
-    assert crm.can("bob", "assign", D1), "the grant lets Bob change who holds it"
-    with refused(crm, AccessDeniedError, "a grant of their own does not count"):
+    assert not crm.can("bob", "assign", D1), "a grant never lets Bob change who holds it"
+    with refused(crm, AccessDeniedError, "Bob may not share deal D-1"):
         crm.grant(D1, CLEO, actor="bob")
     with refused(crm, AccessDeniedError, "Bob may not take back a share of deal D-1"):
         crm.revoke(D1, BOB, actor="bob")
@@ -270,7 +271,7 @@ def test_audit_names_each_grant_of_the_tenant_the_ended_ones_and_those_to_users_
     crm.grant(D1, GUS, actor="gina")
     clock.advance(hours=1)
     assert [(f.kind, f.subject, f.message) for f in crm.audit("acme") if "grant" in f.kind] == [
-        ("expired_grant", "deal D-1/user bob", "The grant of deal D-1 to Bob ended 2026-01-05 10:00; revoke it."),
+        ("expired_grant", "deal D-1/user bob", "The grant of deal D-1 to Bob ended 2026-01-05 10:00 UTC; revoke it."),
         ("grant", "deal D-2/user cleo", "Cleo may edit deal D-2, by a grant; revoke it when no longer needed."),
         ("inactive_grantee", "deal D-2/user dan", "deal D-2 is granted to Dan, who is inactive; revoke the grant."),
     ]
@@ -289,14 +290,18 @@ def test_a_snapshot_keeps_grants_and_followers_when_restored_in_another_reposito
     snapshot = crm.snapshot()
     assert (len(snapshot.grants), len(snapshot.followers)) == (2, 1)
     other = MemoryRepository() if isinstance(repository, SqlRepository) else SqlRepository.from_url("sqlite://")
-    copy = Ownership(RULES, other, clock=clock)
-    copy.restore(snapshot)
-    assert copy.snapshot() == snapshot
-    assert copy.followers(D1) == crm.followers(D1)
-    assert listed(copy, other, "bob") == ["D-1"]
-    clock.advance(hours=1)
-    assert listed(copy, other, "bob") == [], "restored with its end"
-    assert copy.can("gus", "edit", D1)
+    try:
+        copy = Ownership(RULES, other, clock=clock)
+        copy.restore(snapshot)
+        assert copy.snapshot() == snapshot
+        assert copy.followers(D1) == crm.followers(D1)
+        assert listed(copy, other, "bob") == ["D-1"]
+        clock.advance(hours=1)
+        assert listed(copy, other, "bob") == [], "restored with its end"
+        assert copy.can("gus", "edit", D1)
+    finally:
+        if isinstance(other, SqlRepository):
+            other.close()
 
 
 def test_deleting_a_record_deletes_its_grants_and_followers_and_one_made_again_starts_afresh(
@@ -368,3 +373,65 @@ def test_a_repository_that_keeps_no_grants_refuses_to_share_and_answers_as_if_no
     empty = Ownership(RULES, BareRepository(), clock=clock)
     with refused(empty, UnsupportedError, "keeps no grants"):
         empty.restore(crm.snapshot())
+
+
+# A rule to assign that falls back to the rule to edit, which reads grants: it reads them as if none were held.
+FALLING_BACK = Rulebook(
+    (
+        Policy(
+            "deal",
+            (Role("owner", grants_access=True, notified=True),),
+            access=Access(view=holds("owner") | granted("view"), edit=holds("owner") | granted("edit")),
+        ),
+    )
+)
+
+
+def test_a_grant_never_lets_its_holder_assign_share_or_grant_the_record_and_ends_with_nothing_kept(
+    repository: Repository, clock: FakeClock
+) -> None:
+    own = Ownership(FALLING_BACK, repository, clock=clock)
+    for tenant in ("acme", "globex"):
+        own.add_tenant(tenant)
+    for name in ("Anna", "Bob", "Cleo"):
+        own.add_user("acme", name, id=name.lower())
+    own.create("deal", id="D-1", actor="anna", holders={"owner": Assignee.user("anna")})
+    own.grant(D1, BOB, "edit", until=clock.now + timedelta(days=1), actor="anna")
+    assert own.can("bob", "edit", D1)
+    assert not own.can("bob", "assign", D1)
+    assert [p.user.id for p in own.who_can("assign", D1)] == ["anna"]
+    assert str(own.rulebook.policy("deal").rule("assign")) == "holds('owner')"
+    with refused(own, AccessDeniedError, "Bob may not change who holds deal D-1"):
+        own.assign(D1, "owner", BOB, actor="bob")
+    with refused(own, AccessDeniedError, "a grant of their own does not count"):
+        own.share(D1, "globex", actor="bob")
+    with refused(own, AccessDeniedError, "Bob may not share deal D-1"):
+        own.grant(D1, CLEO, "view", actor="bob")
+    clock.advance(days=2)
+    assert not own.can("bob", "view", D1), "nothing the grant let him do outlasts it"
+
+
+def test_an_assign_rule_that_reads_granted_is_refused_when_its_policy_is_made() -> None:
+    with pytest.raises(RulebookError, match="never give it away: take granted out of the assign rule"):
+        Policy("deal", (Role("owner", grants_access=True),), access=Access(assign=holds("owner") | granted("edit")))
+
+
+def test_restore_refuses_grants_and_their_history_that_name_another_tenant_s_people(
+    crm: Ownership, repository: Repository
+) -> None:
+    crm.grant(D1, BOB, actor="anna")
+    whole = crm.snapshot()
+    [grant] = whole.grants
+    [event] = [e for e in whole.events if isinstance(e, AccessGranted)]
+    bad = {
+        "granted by a user of another tenant": attrs.evolve(whole, grants=(attrs.evolve(grant, actor="gus"),)),
+        "granted to a user of another tenant": attrs.evolve(whole, grants=(attrs.evolve(grant, assignee=GUS),)),
+        "a grant shown to every tenant": attrs.evolve(
+            whole, events=tuple(attrs.evolve(e, private_to=None) if e == event else e for e in whole.events)
+        ),
+    }
+    for why, snapshot in bad.items():
+        empty = Ownership(RULES, MemoryRepository())
+        with pytest.raises(InvalidValueError, match="export the whole state again"):
+            empty.restore(snapshot)
+        assert empty.tenants() == (), why
