@@ -129,6 +129,19 @@ class Viewing(Lookups):
                 f"{acting.name} may not {doing} {record}: the rule to {action} a {record.kind} is {rule}{but}."
             )
 
+    def _sees(self, tx: Transaction, user: UserLike, record: Record, held: Sequence[Assignment]) -> bool:
+        """Whether `user` may view `record` now, whose holders `held` were read already."""
+        rule = self.rulebook.policy(record.kind).rule("view")
+        return self._allowed(self._viewer(tx, user, record.kind), "view", rule, record, held)
+
+    def _check_sees(
+        self, tx: Transaction, user: UserLike, record: Record, held: Sequence[Assignment], *, asking: str
+    ) -> None:
+        """Refuse a user who may not view `record` what they ask of it: who may act on it, its grants, ..."""
+        if not self._sees(tx, user, record, held):
+            name = self._user(tx, user).name
+            raise AccessDeniedError(f"{name} may not view {record}, so may not {asking}.")
+
     def _home_actor(self, tx: Transaction, actor: UserLike | None, record: Record, doing: str) -> User | None:
         """The acting user, who must be of the record's home tenant and allowed to edit it; None for the host."""
         if actor is None:

@@ -105,14 +105,13 @@ class Notifications(Writer):
 
     def _following(self, tx: Transaction, found: Record, told: set[str]) -> list[User]:
         """The record's followers not `told` already who are active, of a tenant taking part, and may view it now."""
-        rule = self.rulebook.policy(found.kind).rule("view")
         held = tx.assignments(found.ref)
         following = []
         for follower in record_followers(tx, found.ref):
             user = self._kept(tx, "user", follower.user, functools.partial(tx.user, follower.user))
             if user is None or user.id in told or not user.active or user.tenant not in found.tenants:
                 continue
-            if self._allowed(self._viewer(tx, user, found.kind), "view", rule, found, held):
+            if self._sees(tx, user, found, held):
                 following.append(user)
         return following
 

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from attrs import frozen
 
 from ownership.access import GATE, Decision, Facts, Predicate, Reason, Viewer
-from ownership.errors import AccessDeniedError
 from ownership.filters import Filter, Test, compiled
 from ownership.model import Assignment, IdPage, Page, Record, RecordLike, Tenant, User, UserLike
 from ownership.ports import Transaction
@@ -107,12 +106,7 @@ class Questions(Viewing):
             rule = self.rulebook.policy(found.kind).rule(action)
             held = tx.assignments(found.ref)
             if viewer is not None:
-                asking = self._viewer(tx, viewer, found.kind)
-                sees = self.rulebook.policy(found.kind).rule("view")
-                if not self._allowed(asking, "view", sees, found, held):
-                    raise AccessDeniedError(
-                        f"{asking.user.name} may not view {found}, so may not ask who may {action} it."
-                    )
+                self._check_sees(tx, viewer, found, held, asking=f"ask who may {action} it")
             policy = self.rulebook.policy(found.kind)
             # The record's grants, read once, where the kind's rules read grants.
             grants = record_grants(tx, found.ref) if policy.reads_grants else None

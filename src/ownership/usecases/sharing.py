@@ -14,7 +14,6 @@ for as long as they may view it.
 from datetime import datetime
 
 from ownership.errors import (
-    AccessDeniedError,
     ForeignTenantError,
     InvalidValueError,
     RulebookError,
@@ -30,6 +29,7 @@ from ownership.model import (
     Grant,
     Record,
     RecordLike,
+    RecordRef,
     Tenant,
     User,
     UserLike,
@@ -38,7 +38,7 @@ from ownership.model import (
     id_of,
     is_moment,
 )
-from ownership.ports import Transaction
+from ownership.ports import KeepsGrants, Transaction
 from ownership.usecases._sharing import keeping_followers, keeping_grants, record_followers, record_grants
 from ownership.usecases._unit import retried
 from ownership.usecases._viewing import Viewing
@@ -99,7 +99,7 @@ class Sharing(Viewing):
             acting, whom, tenant = self._sharer(tx, found, to, actor, "share")
             store = keeping_grants(tx)
             new = Grant(found.ref, whom, level, tenant, at, until, id_of(acting))
-            old = next((g for g in store.grants(found.ref) if g.assignee == whom), None)
+            old = _grant_to(store, found.ref, whom)
             if old is not None and (old.level, old.until) == (level, until):
                 return old
             store.put_grant(new)
@@ -119,7 +119,7 @@ class Sharing(Viewing):
             found = self._record(tx, record)
             acting, whom, tenant = self._sharer(tx, found, to, actor, "take back a share of")
             store = keeping_grants(tx)
-            old = next((g for g in store.grants(found.ref) if g.assignee == whom), None)
+            old = _grant_to(store, found.ref, whom)
             if old is None:
                 raise UnknownGrantError(f"{found} is not granted to {whom}; there is nothing to revoke.")
             store.delete_grant(found.ref, whom)
@@ -212,10 +212,7 @@ class Sharing(Viewing):
         """The record and whose view of it to take, refused to a viewer who may not view it."""
         found, seen_by = self._view(tx, record, viewer, tenant)
         if viewer is not None:
-            seeing = self._viewer(tx, viewer, found.kind)
-            sees = self.rulebook.policy(found.kind).rule("view")
-            if not self._allowed(seeing, "view", sees, found, tx.assignments(found.ref)):
-                raise AccessDeniedError(f"{seeing.user.name} may not view {found}, so may not {doing}.")
+            self._check_sees(tx, viewer, found, tx.assignments(found.ref), asking=doing)
         return found, seen_by
 
     def _sharer(
@@ -242,3 +239,8 @@ class Sharing(Viewing):
             # The assign rule counts no grant: a grant does not let its holder share the record further.
             self._check_allowed(tx, acting, "assign", found, doing=doing)
         return acting, whom, tenant
+
+
+def _grant_to(store: KeepsGrants, ref: RecordRef, whom: Assignee) -> Grant | None:
+    """The record's grant to `whom`, or None."""
+    return next((g for g in store.grants(ref) if g.assignee == whom), None)
