@@ -170,6 +170,25 @@ def _explain(args: argparse.Namespace) -> int:
     return 0 if decision else FOUND
 
 
+def _who_can(args: argparse.Namespace) -> int:
+    """List the users the rule lets do the action, with why; no one allowed is an answer too, so always 0."""
+    ref = _record_ref(args.record)
+    with _opened(args) as own:
+        permitted = own.who_can(args.action, ref, viewer=args.viewer, tenant=args.tenant)
+    if args.json:
+        _print_json(serde.unstructure(list(permitted)))
+        return 0
+    because = ["; ".join(f"{reason.leaf}: {reason.because}" for reason in p.reasons) for p in permitted]
+    _show(
+        args,
+        ("user", "tenant", "name", "because"),
+        [(p.user.id, p.user.tenant, p.user.name, why) for p, why in zip(permitted, because, strict=True)],
+    )
+    if not permitted:
+        print(f"No one may {args.action} {ref}.")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     with _opened(args, rulebook=Rulebook()) as own:
         text = _json_text(serde.unstructure(own.snapshot()))
@@ -384,6 +403,13 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("user", metavar="USER", help="the user's id")
     explain.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
     explain.add_argument("--action", default="view", help="view (default), edit or another action of the policy")
+    who_can = on_database(command("who-can", _who_can, "list who may act on a record, and why"))
+    who_can.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
+    who_can.add_argument("--action", default="view", help="view (default), edit or another action of the policy")
+    who_can.add_argument(
+        "--viewer", metavar="USER", help="asked by this user, who must be able to view it: their tenant's people only"
+    )
+    who_can.add_argument("--tenant", metavar="TENANT", help="this tenant's people only")
     export = on_database(command("export", _export, "write the whole state as JSON"))
     export.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: standard output)")
     load = on_database(command("import", _import, "read an export into an empty database"))

@@ -487,6 +487,107 @@ def test_explain_and_holders_of_something_unknown_fail_in_one_line(
     assert names in assert_one_line(err)
 
 
+# --- who-can ------------------------------------------------------------------------------------------------
+
+
+def test_who_can_lists_each_user_the_rule_lets_with_the_leaves_that_let_them(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "who-can", "deal:d-1", "--db", str(accounts), "--rulebook", "account_managers")
+
+    assert (code, err) == (0, "")
+    assert cells(out) == [
+        [
+            "anna",
+            "acme",
+            "Anna",
+            "~restricted('deal'): Anna's access to deal records is not restricted; "
+            "holds('responsible', 'second_responsible'): Anna holds it (directly)",
+        ],
+        [
+            "bea",
+            "acme",
+            "Bea",
+            "is_admin: Bea is an admin; ~restricted('deal'): Bea's access to deal records is not restricted",
+        ],
+    ]
+
+
+@pytest.mark.parametrize("action", ["view", "edit", "assign"])
+def test_who_can_json_lists_exactly_the_users_explain_allows(
+    accounts: Path, capsys: pytest.CaptureFixture[str], action: str
+) -> None:
+    """Check and list agree on the command line too: who-can names the users explain says yes to, and no one else."""
+    options = ("--db", str(accounts), "--rulebook", "account_managers", "--action", action)
+
+    code, out, _ = run(capsys, "--json", "who-can", "deal:d-1", *options)
+    listed = json.loads(out)
+    allowed = {
+        user for user in ("anna", "bob", "carl", "bea") if run(capsys, "explain", user, "deal:d-1", *options)[0] == 0
+    }
+
+    assert code == 0
+    assert [entry["user"]["id"] for entry in listed] == sorted(allowed) == ["anna", "bea"]
+    assert all(reason["matched"] for entry in listed for reason in entry["reasons"])
+    assert {"leaf": "is_admin", "matched": True, "because": "Bea is an admin"} in listed[1]["reasons"]
+
+
+def test_who_can_by_a_viewer_or_for_a_tenant_lists_that_tenants_people_alone_to_one_who_may_view_it(
+    accounts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ("--db", str(accounts), "--rulebook", "account_managers")
+
+    for_globex = run(capsys, "who-can", "deal:g-1", "--tenant", "globex", *options)
+    by_gus = run(capsys, "who-can", "deal:g-1", "--viewer", "gus", *options)
+    code, out, err = run(capsys, "who-can", "deal:d-1", "--viewer", "carl", *options)
+    foreign = run(capsys, "who-can", "deal:d-1", "--viewer", "gus", *options)
+
+    assert (for_globex[0], by_gus[0]) == (0, 0)
+    assert (
+        [row[:3] for row in cells(for_globex[1])] == [row[:3] for row in cells(by_gus[1])] == [["gus", "globex", "Gus"]]
+    )
+    assert (code, out) == (FAILED, "")
+    assert assert_one_line(err) == "Carl may not view deal d-1, so may not ask who may view it."
+    assert foreign[:2] == (FAILED, "")
+    assert "'globex'" in assert_one_line(foreign[2])
+
+
+def test_who_can_says_so_when_no_one_may(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A customer in no caretaker group, and no admin: the rule lets no one, and that is an answer, not a failure."""
+    path = tmp_path / "caretakers.db"
+    with library(path, presets.caretaker_groups()) as own:
+        own.add_tenant("acme")
+        own.add_user("acme", "Dora", id="dora")
+        own.create("customer", actor=None, tenant="acme", id="k-1")
+    options = ("--db", str(path), "--rulebook", "caretaker_groups")
+
+    said = run(capsys, "who-can", "customer:k-1", *options)
+    printed = run(capsys, "--json", "who-can", "customer:k-1", *options)
+
+    assert said == (0, "No one may view customer k-1.\n", "")
+    assert (printed[0], json.loads(printed[1])) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["who-can", "deal:d-9"], "'d-9'"),
+        (["who-can", "deal:d-1", "--action", "fly"], "'fly'"),
+        (["who-can", "deal:d-1", "--viewer", "zoe"], "'zoe'"),
+        (["who-can", "deal:d-1", "--tenant", "nowhere"], "'nowhere'"),
+        (["who-can", "d-1"], "KIND:ID"),
+    ],
+    ids=["unknown record", "unknown action", "unknown viewer", "unknown tenant", "no kind"],
+)
+def test_who_can_of_something_unknown_fails_in_one_line(
+    accounts: Path, capsys: pytest.CaptureFixture[str], argv: list[str], names: str
+) -> None:
+    code, out, err = run(capsys, *argv, "--db", str(accounts), "--rulebook", "account_managers")
+
+    assert (code, out) == (FAILED, "")
+    assert names in assert_one_line(err)
+
+
 # --- export and import --------------------------------------------------------------------------------------
 
 

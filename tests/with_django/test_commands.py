@@ -39,6 +39,8 @@ def test_the_command_line_runs_on_the_bound_ownership(crm: Ownership, capsys: py
     assert "Nothing to fix in 1 tenant." in capsys.readouterr().out
     call_command("ownership", "holders", "deal:1")
     assert "anna" in capsys.readouterr().out
+    call_command("ownership", "who-can", "deal:1")
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]] == ["ada", "anna"]
     call_command("ownership", "transfer", "--from", "anna", "--to", "bob", "--actor", "ada")
     assert "Anna gave up 1 holding to Bob." in capsys.readouterr().out
     assert [a.id for a in crm.holders(crm.record("deal", "1"), "owner")] == ["bob"]

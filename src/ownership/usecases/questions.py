@@ -21,8 +21,8 @@ class Permitted:
     """A user who may do an action on a record, and the leaves of the rule that let them.
 
     Attributes:
-        user: the user.
-        reasons: the leaves of the rule that matched for them, each with why, in words.
+        user: the user, active and of a tenant taking part in the record (what every rule sits behind).
+        reasons: the leaves of the kind's rule that matched for them, each with why, in words.
     """
 
     user: User
@@ -117,8 +117,9 @@ class Questions(Viewing):
                 for user in tx.users(part):
                     if not user.active:
                         continue  # the gate refuses them whatever the rule says
+                    # The gate holds for the rest (active, of a tenant taking part): the rule alone decides, says why.
                     seeing = self._viewer(tx, user, found.kind, managers=managers, grants=grants, keep=False)
-                    allowed, reasons = (GATE & rule).explain(seeing, Facts(found, held))
+                    allowed, reasons = rule.explain(seeing, Facts(found, held))
                     if allowed:
                         permitted.append(Permitted(user, tuple(reason for reason in reasons if reason.matched)))
             return tuple(permitted)
