@@ -22,13 +22,14 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeGuard, TypeVar
 
 from ownership import demo, presets, serde
 from ownership.errors import FeatureDisabledError, InvalidValueError, OwnershipError
-from ownership.model import AssigneeKind, RecordRef
+from ownership.model import Assignee, AssigneeKind, Grant, RecordRef
 from ownership.notify import Dispatched, Notifier
 from ownership.policy import Rulebook
 from ownership.service import DirectoryDrift, Drift, HostRecord, HostUser, Ownership, Snapshot
@@ -125,11 +126,11 @@ def _transfer(args: argparse.Namespace) -> int:
     with _opened(args) as own:
         leaving, successor = own.user(args.leaving), own.user(args.successor)
         moved = own.transfer(leaving, successor, actor=args.actor)
-    if args.json:
-        _print_json({"from": leaving.id, "to": successor.id, "moved": moved})
-    else:
-        print(f"{leaving.name} gave up {_counted(moved, 'holding')} to {successor.name}.")
-    return 0
+    return _said(
+        args,
+        {"from": leaving.id, "to": successor.id, "moved": moved},
+        f"{leaving.name} gave up {_counted(moved, 'holding')} to {successor.name}.",
+    )
 
 
 def _holders(args: argparse.Namespace) -> int:
@@ -189,6 +190,53 @@ def _who_can(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grant(args: argparse.Namespace) -> int:
+    def grant(own: Ownership, ref: RecordRef, to: Assignee) -> tuple[Grant, str]:
+        made = own.grant(ref, to, args.level, until=args.until, actor=args.actor)
+        return made, f"is shared with {to} to {made.level}{_until(made.until, ' until ')}"
+
+    return _changing_a_grant(args, grant)
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    def revoke(own: Ownership, ref: RecordRef, to: Assignee) -> tuple[Grant, str]:
+        return own.revoke(ref, to, actor=args.actor), f"is no longer shared with {to}"
+
+    return _changing_a_grant(args, revoke)
+
+
+def _changing_a_grant(
+    args: argparse.Namespace, change: Callable[[Ownership, RecordRef, Assignee], tuple[Grant, str]]
+) -> int:
+    """Make the `change` of the record's grant to ``--to``; print the grant (JSON) or what became of the record."""
+    ref, to = _record_ref(args.record), _assignee(args.to)
+    with _opened(args) as own:
+        grant, said = change(own, ref, to)
+    return _said(args, serde.unstructure(grant), f"{ref} {said}.")
+
+
+def _grants(args: argparse.Namespace) -> int:
+    ref = _record_ref(args.record)
+    with _opened(args) as own:
+        grants = own.grants(ref, viewer=args.viewer, tenant=args.tenant)
+    if args.json:
+        _print_json(serde.unstructure(list(grants)))
+        return 0
+    rows = [
+        (g.assignee.kind.value, g.assignee.id or "", g.tenant, g.level, _until(g.until, "") or "revoked")
+        for g in grants
+    ]
+    _show(args, ("kind", "id", "tenant", "level", "until"), rows)
+    if not grants:
+        print(f"{ref} is granted to no one.")
+    return 0
+
+
+def _until(moment: datetime | None, before: str) -> str:
+    """A grant's end as people read it, after `before`; nothing for a grant that lasts until it is revoked."""
+    return "" if moment is None else f"{before}{moment:%Y-%m-%d %H:%M %Z}"
+
+
 def _export(args: argparse.Namespace) -> int:
     with _opened(args, rulebook=Rulebook()) as own:
         text = _json_text(serde.unstructure(own.snapshot()))
@@ -212,11 +260,7 @@ def _import(args: argparse.Namespace) -> int:
                 part.unlink(missing_ok=True)
         raise
     counts = {"tenants": len(snapshot.tenants), "users": len(snapshot.users), "records": len(snapshot.records)}
-    if args.json:
-        _print_json(counts)
-    else:
-        print(f"Imported {', '.join(_counted(n, what[:-1]) for what, n in counts.items())}.")
-    return 0
+    return _said(args, counts, f"Imported {', '.join(_counted(n, what[:-1]) for what, n in counts.items())}.")
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -392,24 +436,17 @@ def _parser() -> argparse.ArgumentParser:
     transfer.add_argument("--from", dest="leaving", required=True, metavar="USER", help="the id of the user leaving")
     transfer.add_argument("--to", dest="successor", required=True, metavar="USER", help="the id of the successor")
     transfer.add_argument("--actor", metavar="ADMIN", help="the id of the admin doing it (default: the script)")
-    holders = on_database(command("holders", _holders, "list who holds each role of a record"))
-    holders.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
-    holders.add_argument("--role", help="only this role")
-    holders.add_argument("--viewer", metavar="USER", help="as this user's tenant sees the record (a shared one)")
-    holders.add_argument(
-        "--tenant", metavar="TENANT", help="as this tenant sees the record (a shared one whose tenants see it apart)"
-    )
     explain = on_database(command("explain", _explain, "say whether a user may act on a record, and why"))
     explain.add_argument("user", metavar="USER", help="the user's id")
     explain.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
     explain.add_argument("--action", default="view", help="view (default), edit or another action of the policy")
-    who_can = on_database(command("who-can", _who_can, "list who may act on a record, and why"))
-    who_can.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
-    who_can.add_argument("--action", default="view", help="view (default), edit or another action of the policy")
-    who_can.add_argument(
-        "--viewer", metavar="USER", help="asked by this user, who must be able to view it: their tenant's people only"
-    )
-    who_can.add_argument("--tenant", metavar="TENANT", help="this tenant's people only")
+
+    def on_record(name: str, run: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = on_database(command(name, run, help))
+        sub.add_argument("record", metavar="KIND:ID", help="the record, e.g. deal:d-17")
+        return sub
+
+    _add_record_commands(on_record)
     export = on_database(command("export", _export, "write the whole state as JSON"))
     export.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: standard output)")
     load = on_database(command("import", _import, "read an export into an empty database"))
@@ -474,6 +511,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_RecordCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+"""Adds a command on a database that names one record, ``KIND:ID``: its name, what runs it, its help."""
+
+
+def _add_record_commands(on_record: _RecordCommand) -> None:
+    """The commands on one record: who holds it, who may act on it, and whom it is granted to."""
+    holders = on_record("holders", _holders, "list who holds each role of a record")
+    holders.add_argument("--role", help="only this role")
+    holders.add_argument("--viewer", metavar="USER", help="as this user's tenant sees the record (a shared one)")
+    holders.add_argument(
+        "--tenant", metavar="TENANT", help="as this tenant sees the record (a shared one whose tenants see it apart)"
+    )
+    who_can = on_record("who-can", _who_can, "list who may act on a record, and why")
+    who_can.add_argument("--action", default="view", help="view (default), edit or another action of the policy")
+    who_can.add_argument(
+        "--viewer", metavar="USER", help="asked by this user, who must be able to view it: their tenant's people only"
+    )
+    who_can.add_argument("--tenant", metavar="TENANT", help="this tenant's people only")
+    grant = on_record("grant", _grant, "share one record with a user or group, for good or until a moment")
+    grant.add_argument("--to", required=True, metavar="user:ID|group:ID", help="whom to share it with")
+    grant.add_argument("--level", choices=("view", "edit"), default="view", help="view (default) or edit")
+    grant.add_argument(
+        "--until", type=_moment, metavar="MOMENT", help="when it stops, e.g. 2027-02-01T00:00+00:00 (default: never)"
+    )
+    grant.add_argument("--actor", metavar="USER", help="the id of the user sharing it (default: the script)")
+    revoke = on_record("revoke", _revoke, "take back a record's grant to a user or group")
+    revoke.add_argument("--to", required=True, metavar="user:ID|group:ID", help="whose grant to take back")
+    revoke.add_argument("--actor", metavar="USER", help="the id of the user taking it back (default: the script)")
+    grants = on_record("grants", _grants, "list whom a record is granted to now, and until when")
+    grants.add_argument("--viewer", metavar="USER", help="asked by this user, who must be able to view it")
+    grants.add_argument("--tenant", metavar="TENANT", help="this tenant's grants only")
+
+
 def _count(text: str) -> int:
     """An argument that is a whole number of at least 1."""
     try:
@@ -483,6 +553,19 @@ def _count(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"give a whole number of at least 1, not {text!r}")
     return number
+
+
+def _moment(text: str) -> datetime:
+    """An argument that is a moment with its offset from UTC, in ISO 8601 (``Z`` for UTC too); the moment in UTC."""
+    try:
+        moment = datetime.fromisoformat(f"{text[:-1]}+00:00" if text.endswith(("z", "Z")) else text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"give a moment with its offset from UTC, e.g. 2027-02-01T00:00+00:00, not {text!r}"
+        )
+    return moment.astimezone(timezone.utc)
 
 
 def _seconds(text: str) -> float:
@@ -626,6 +709,13 @@ def _record_ref(spec: str) -> RecordRef:
     return RecordRef(kind, id)
 
 
+def _assignee(spec: str) -> Assignee:
+    kind, _, id = spec.partition(":")
+    if kind not in ("user", "group") or not id:
+        raise CommandError(f"Name whom as user:ID or group:ID, e.g. user:anna; {spec!r} is not.")
+    return Assignee.user(id) if kind == "user" else Assignee.group(id)
+
+
 def _read_snapshot(file: str) -> Snapshot:
     # serde's sentence names the entry: "users[3].admin must be true or false, ..."
     return _read_json(file, Snapshot, "an export of ownership")
@@ -662,6 +752,15 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as error:
         raise CommandError(f"Cannot write {str(path)!r}: {error.strerror or error}.") from error
+
+
+def _said(args: argparse.Namespace, value: Any, sentence: str) -> int:
+    """Print what a command did: `value` as JSON with ``--json``, else the `sentence`; return 0, the command done."""
+    if args.json:
+        _print_json(value)
+    else:
+        print(sentence)
+    return 0
 
 
 def _show(args: argparse.Namespace, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

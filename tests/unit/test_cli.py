@@ -7,6 +7,7 @@ boundary. Exit codes: 0 done, 1 found or refused, 2 failed with one line
 ``ownership: <sentence>`` on standard error.
 """
 
+import importlib
 import io
 import json
 import os
@@ -586,6 +587,182 @@ def test_who_can_of_something_unknown_fails_in_one_line(
 
     assert (code, out) == (FAILED, "")
     assert names in assert_one_line(err)
+
+
+# --- grant, revoke, grants ----------------------------------------------------------------------------------
+
+
+GRANTING_RULES = '''\
+"""A host's rulebook whose deals are seen by their owner, an admin, and those they are granted to."""
+
+from ownership import Access, Policy, Role, Rulebook
+from ownership.access import granted, holds, is_admin
+
+RULES = Rulebook(
+    (
+        Policy(
+            "deal",
+            (Role("owner", min=1, grants_access=True),),
+            access=Access(
+                view=is_admin | holds("owner") | granted("view"), edit=is_admin | holds("owner") | granted("edit")
+            ),
+        ),
+    )
+)
+'''
+
+
+@pytest.fixture
+def granting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, tuple[str, ...]]:
+    """Deal d-1 of acme, owned by Anna; Bob and Carl (in team sales) see it only if granted; Gus is of globex.
+
+    Returns the database and the options that name it and the host's rulebook, loaded from the working directory.
+    """
+    (tmp_path / "granting_rules_for_cli.py").write_text(GRANTING_RULES, encoding="utf-8")
+    monkeypatch.syspath_prepend(tmp_path)
+    monkeypatch.delitem(sys.modules, "granting_rules_for_cli", raising=False)
+    rules = importlib.import_module("granting_rules_for_cli").RULES
+    path = tmp_path / "granting.db"
+    with library(path, rules) as own:
+        own.add_tenant("acme")
+        for name in ("anna", "bob", "carl"):
+            own.add_user("acme", name.title(), id=name)
+        own.add_group("acme", "Sales", "team", id="sales")
+        own.add_member("sales", "carl")
+        own.create("deal", actor="anna", id="d-1", holders={"owner": ANNA})
+        own.add_tenant("globex")
+        own.add_user("globex", "Gus", id="gus")
+    return path, ("--db", str(path), "--rulebook", "granting_rules_for_cli:RULES")
+
+
+def test_grant_shares_a_record_that_who_can_explain_and_grants_then_see(
+    granting: tuple[Path, tuple[str, ...]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, options = granting
+
+    shared = run(capsys, "grant", "deal:d-1", "--to", "user:bob", "--actor", "anna", *options)
+    to_team = run(
+        capsys, "grant", "deal:d-1", "--to", "group:sales", "--level", "edit", "--until", "2999-01-01T00:00Z", *options
+    )
+    code, out, _ = run(capsys, "grants", "deal:d-1", *options)
+
+    assert shared == (0, "deal d-1 is shared with user bob to view.\n", "")
+    assert to_team == (0, "deal d-1 is shared with group sales to edit until 2999-01-01 00:00 UTC.\n", "")
+    assert code == 0
+    assert cells(out) == [
+        ["group", "sales", "acme", "edit", "2999-01-01 00:00 UTC"],
+        ["user", "bob", "acme", "view", "revoked"],
+    ]
+    assert run(capsys, "explain", "bob", "deal:d-1", *options)[0] == 0
+    assert run(capsys, "explain", "bob", "deal:d-1", "--action", "edit", *options)[0] == FOUND
+    assert [row[0] for row in cells(run(capsys, "who-can", "deal:d-1", "--action", "edit", *options)[1])] == [
+        "anna",
+        "carl",
+    ]
+
+
+def test_grant_and_grants_json_give_each_grant_whole(
+    granting: tuple[Path, tuple[str, ...]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, options = granting
+
+    code, out, _ = run(
+        capsys, "--json", "grant", "deal:d-1", "--to", "user:bob", "--until", "2999-01-01T01:00+01:00", *options
+    )
+    listed = json.loads(run(capsys, "--json", "grants", "deal:d-1", "--viewer", "bob", *options)[1])
+
+    assert code == 0
+    grant = json.loads(out)
+    assert listed == [grant]
+    assert {key: grant[key] for key in ("record", "assignee", "level", "tenant", "actor")} == {
+        "record": {"kind": "deal", "id": "d-1"},
+        "assignee": {"kind": "user", "id": "bob"},
+        "level": "view",
+        "tenant": "acme",
+        "actor": None,
+    }
+    assert datetime.fromisoformat(grant["until"]) == datetime(2999, 1, 1, tzinfo=timezone.utc)
+
+
+def test_revoke_takes_the_grant_back_and_a_second_revoke_is_refused_changing_nothing(
+    granting: tuple[Path, tuple[str, ...]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, options = granting
+    run(capsys, "grant", "deal:d-1", "--to", "user:bob", *options)
+
+    revoked = run(capsys, "revoke", "deal:d-1", "--to", "user:bob", "--actor", "anna", *options)
+    listed = run(capsys, "grants", "deal:d-1", *options)
+    before = state(path)
+    again = run(capsys, "revoke", "deal:d-1", "--to", "user:bob", *options)
+
+    assert revoked == (0, "deal d-1 is no longer shared with user bob.\n", "")
+    assert listed == (0, "deal d-1 is granted to no one.\n", "")
+    assert run(capsys, "explain", "bob", "deal:d-1", *options)[0] == FOUND
+    assert again[:2] == (FAILED, "")
+    assert assert_one_line(again[2]) == "deal d-1 is not granted to user bob; there is nothing to revoke."
+    assert state(path) == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--to", "bob"], "Name whom as user:ID or group:ID, e.g. user:anna; 'bob' is not."),
+        (["--to", "everyone:x"], "Name whom as user:ID or group:ID"),
+        (["--to", "user:bob", "--actor", "carl"], "Carl may not"),
+        (["--to", "user:gus"], "not shared with tenant 'globex'"),
+        (["--to", "user:bob", "--until", "2001-01-01T00:00Z"], "until takes a moment to come"),
+    ],
+    ids=["no kind", "everyone", "an actor who may not assign it", "another tenant's user", "an end gone by"],
+)
+def test_a_grant_refused_says_why_in_one_line_and_changes_nothing(
+    granting: tuple[Path, tuple[str, ...]], capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    path, options = granting
+    before = state(path)
+
+    code, out, err = run(capsys, "grant", "deal:d-1", *argv, *options)
+
+    assert (code, out) == (FAILED, "")
+    assert says in assert_one_line(err)
+    assert state(path) == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["--until", "2999-01-01"],
+            "give a moment with its offset from UTC, e.g. 2027-02-01T00:00+00:00, not '2999-01-01'",
+        ),
+        (["--until", "soon"], "not 'soon'"),
+        (["--level", "own"], "invalid choice: 'own'"),
+    ],
+    ids=["no offset", "no moment", "no level"],
+)
+def test_a_grant_given_a_bad_option_is_a_usage_error_in_one_line(
+    granting: tuple[Path, tuple[str, ...]], capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    _, options = granting
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["grant", "deal:d-1", "--to", "user:bob", *argv, *options])
+
+    assert stopped.value.code == FAILED
+    assert says in assert_one_line(capsys.readouterr().err, sentence=False)
+
+
+def test_a_grant_under_rules_that_read_no_grant_is_refused_naming_what_to_add(
+    clean: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = state(clean)
+
+    code, _, err = run(
+        capsys, "grant", "deal:d-1", "--to", "user:anna", "--db", str(clean), "--rulebook", "account_managers"
+    )
+
+    assert code == FAILED
+    assert "add granted('view') to it." in assert_one_line(err)
+    assert state(clean) == before
 
 
 # --- export and import --------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 Every command of ``ownership --help`` runs here on the host's own database and rules, without ``--db`` or
 ``--rulebook``: ``audit`` (what an admin must fix), ``transfer`` (offboarding), ``holders``, ``explain``,
-``who-can`` (who may act on a record, and why), ``export`` and ``import``, ``reconcile`` (bring `ownership` in
-step with the host's rows, or load them a first time), ``reconcile-users`` and ``dispatch`` (deliver the outbox).
+``who-can`` (who may act on a record, and why), ``grant``, ``revoke`` and ``grants`` (one record shared),
+``export`` and ``import``, ``reconcile`` (bring `ownership` in step with the host's rows, or load them a first
+time), ``reconcile-users`` and ``dispatch`` (deliver the outbox).
 ``reconcile-users`` without a file brings every user of the model `track_users` tracks in step (``--dry-run``
 only reports, ``--json`` prints a list of the tenants' drifts, ``--database`` names where the users are read,
 if not where Django's routers say). The exit code is the command line's: 0 done, 1 something found, refused
@@ -27,7 +28,7 @@ from ownership.errors import OwnershipError
 class Command(BaseCommand):
     """Run an ``ownership`` command on the bound `Ownership`."""
 
-    help = "Run an ownership command (audit, transfer, holders, explain, who-can, export, import, reconcile, dispatch)."
+    help = "Run an ownership command (audit, transfer, holders, explain, who-can, grants, export, reconcile, ...)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         """The ``ownership`` command and its arguments, read by the command line's own parser."""
