@@ -223,8 +223,7 @@ def _grants(args: argparse.Namespace) -> int:
         _print_json(serde.unstructure(list(grants)))
         return 0
     rows = [
-        (g.assignee.kind.value, g.assignee.id or "", g.tenant, g.level, _until(g.until, "") or "revoked")
-        for g in grants
+        (g.assignee.kind.value, g.assignee.id or "", g.tenant, g.level, _until(g.until, "") or "never") for g in grants
     ]
     _show(args, ("kind", "id", "tenant", "level", "until"), rows)
     if not grants:
@@ -533,7 +532,7 @@ def _add_record_commands(on_record: _RecordCommand) -> None:
     grant.add_argument("--to", required=True, metavar="user:ID|group:ID", help="whom to share it with")
     grant.add_argument("--level", choices=("view", "edit"), default="view", help="view (default) or edit")
     grant.add_argument(
-        "--until", type=_moment, metavar="MOMENT", help="when it stops, e.g. 2027-02-01T00:00+00:00 (default: never)"
+        "--until", type=_moment, metavar="MOMENT", help="when it stops, e.g. 2030-01-01T00:00+00:00 (default: never)"
     )
     grant.add_argument("--actor", metavar="USER", help="the id of the user sharing it (default: the script)")
     revoke = on_record("revoke", _revoke, "take back a record's grant to a user or group")
@@ -559,13 +558,13 @@ def _moment(text: str) -> datetime:
     """An argument that is a moment with its offset from UTC, in ISO 8601 (``Z`` for UTC too); the moment in UTC."""
     try:
         moment = datetime.fromisoformat(f"{text[:-1]}+00:00" if text.endswith(("z", "Z")) else text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
-        raise argparse.ArgumentTypeError(
-            f"give a moment with its offset from UTC, e.g. 2027-02-01T00:00+00:00, not {text!r}"
-        )
-    return moment.astimezone(timezone.utc)
+        if moment.utcoffset() is not None:
+            return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # not a moment, or one that is no moment in UTC (before year 1, after 9999)
+        pass
+    raise argparse.ArgumentTypeError(
+        f"give a moment with its offset from UTC, e.g. 2030-01-01T00:00+00:00, not {text!r}"
+    )
 
 
 def _seconds(text: str) -> float:

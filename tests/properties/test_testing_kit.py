@@ -32,6 +32,7 @@ from ownership import (
     AssigneeKind,
     GroupKind,
     Lifecycle,
+    Permitted,
     Predicate,
     Record,
     RecordRef,
@@ -331,6 +332,14 @@ def test_x8_knobs_pin_the_fields_they_name(data: st.DataObject) -> None:
     assert isinstance(event, StatusChanged | Unassigned)
     assert data.draw(notifications(recipient="ada")).recipient == "ada"
     assert data.draw(assignees(kind=AssigneeKind.GROUP)).kind is AssigneeKind.GROUP
+    assert data.draw(kit.reasons(matched=False)).matched is False
+
+
+@given(kit.permitted())
+def test_x8_drawn_permitted_users_are_what_who_can_lists(permitted: Permitted) -> None:
+    """An active user, and only leaves that matched: what who_can returns, and nothing it never would."""
+    assert permitted.user.active
+    assert all(reason.matched for reason in permitted.reasons)
 
 
 @given(rule=predicates(roles=["owner"], kinds=["deal"]), access=kit.access_rules(roles=["owner"]))

@@ -651,7 +651,7 @@ def test_grant_shares_a_record_that_who_can_explain_and_grants_then_see(
     assert code == 0
     assert cells(out) == [
         ["group", "sales", "acme", "edit", "2999-01-01 00:00 UTC"],
-        ["user", "bob", "acme", "view", "revoked"],
+        ["user", "bob", "acme", "view", "never"],
     ]
     assert run(capsys, "explain", "bob", "deal:d-1", *options)[0] == 0
     assert run(capsys, "explain", "bob", "deal:d-1", "--action", "edit", *options)[0] == FOUND
@@ -732,12 +732,14 @@ def test_a_grant_refused_says_why_in_one_line_and_changes_nothing(
     [
         (
             ["--until", "2999-01-01"],
-            "give a moment with its offset from UTC, e.g. 2027-02-01T00:00+00:00, not '2999-01-01'",
+            "give a moment with its offset from UTC, e.g. 2030-01-01T00:00+00:00, not '2999-01-01'",
         ),
+        (["--until", "9999-12-31T23:59:59-01:00"], "not '9999-12-31T23:59:59-01:00'"),
+        (["--until", "0001-01-01T00:00+00:01"], "not '0001-01-01T00:00+00:01'"),
         (["--until", "soon"], "not 'soon'"),
         (["--level", "own"], "invalid choice: 'own'"),
     ],
-    ids=["no offset", "no moment", "no level"],
+    ids=["no offset", "after 9999 in UTC", "before year 1 in UTC", "no moment", "no level"],
 )
 def test_a_grant_given_a_bad_option_is_a_usage_error_in_one_line(
     granting: tuple[Path, tuple[str, ...]], capsys: pytest.CaptureFixture[str], argv: list[str], says: str

@@ -150,9 +150,9 @@ def _facts(draw: st.DrawFn, *, roles: Collection[str] | None = None) -> Facts:
     return Facts.of(record, held)
 
 
-def reasons() -> st.SearchStrategy[Reason]:
-    """Leaves of a rule, matched or not, with why."""
-    return st.builds(Reason, leaf=names(), matched=st.booleans(), because=names())
+def reasons(*, matched: bool | None = None) -> st.SearchStrategy[Reason]:
+    """Leaves of a rule, matched or not (`matched` pins it), with why."""
+    return st.builds(Reason, leaf=names(), matched=_pinned(matched, st.booleans()), because=names())
 
 
 def decisions() -> st.SearchStrategy[Decision]:

@@ -281,8 +281,8 @@ def drifts() -> st.SearchStrategy[Drift]:
 
 
 def permitted() -> st.SearchStrategy[Permitted]:
-    """What `who_can` lists: a user, and the leaves of a rule that matched for them."""
-    return st.builds(Permitted, user=users(), reasons=st.lists(reasons(), max_size=3).map(tuple))
+    """What `who_can` lists: an active user, and the leaves of a rule that matched for them."""
+    return st.builds(Permitted, user=users(active=True), reasons=st.lists(reasons(matched=True), max_size=3).map(tuple))
 
 
 def host_users() -> st.SearchStrategy[HostUser]:
