@@ -49,6 +49,7 @@ from ownership.filters import (
     HasAssignee,
     Held,
     HomeIs,
+    IdIn,
     InGroup,
     Labelled,
     NameHas,
@@ -74,6 +75,7 @@ PEOPLE = (
 )
 IDS = ("D-1", "D-10", "D-100", "D-2", "D-20", "D-3", "a", "B", "b", "r0000001", "r0000001s")
 UNTRACKED = ("D-0", "D-15", "zz")  # the host's rows ownership never heard of
+PADDING = frozenset(f"pad-{n:05}" for n in range(sql._FEW_IDS))  # ids of no record, to grant more than a few
 
 host = MetaData()
 crm_deals = Table("crm_deals", host, Column("id", String, primary_key=True), Column("title", String))
@@ -145,6 +147,8 @@ def filters() -> st.SearchStrategy[Filter]:
         st.just(NameHas("lamp")),
         st.sampled_from(("north", "east")).map(Labelled),
         st.sampled_from(("G-1", "G-9")).map(InGroup),
+        st.frozensets(st.sampled_from(IDS + UNTRACKED)).map(IdIn),  # granted records
+        st.frozensets(st.sampled_from(IDS), max_size=3).map(lambda few: IdIn(few | PADDING)),  # more than a few
     )
     return st.recursive(
         leaves,
@@ -214,6 +218,26 @@ def test_where_keeps_exactly_the_host_rows_select_lists_page_by_page_and_counted
     either = sorted({r.id for r, held in world if r.kind == "deal" and any(matches(w, r, held) for w in wheres)})
     with repository.engine.connect() as connection:
         assert sorted(connection.execute(select(crm_deals.c.id).where(or_(*conditions))).scalars()) == either
+
+
+def test_records_granted_past_the_databases_ceiling_on_parameters_list_in_one_statement(
+    hosts: Callable[[], SqlRepository],
+) -> None:
+    """70,000 granted ids, more than SQLite (32,766) or PostgreSQL (65,535) binds one by one, are one value."""
+    world: World = [(Record("deal", id, "acme", AT), []) for id in ("D-1", "D-2", "D-3")]
+    repository = holding(hosts, world)
+    granted = IdIn(frozenset({"D-1", "D-3", "D-15", *(f"gone-{n}" for n in range(70_000))}))
+    condition = where(granted, kind="deal", id=crm_deals.c.id)
+
+    with repository.transaction() as tx:
+        assert [r.id for r in tx.select("deal", granted, limit=10)] == ["D-1", "D-3"]
+    with repository.engine.connect() as connection:
+        assert list(connection.execute(select(crm_deals.c.id).where(condition).order_by(crm_deals.c.id)).scalars()) == [
+            "D-1",
+            "D-3",
+        ]
+        others = connection.execute(select(crm_deals.c.id).where(~condition).order_by(crm_deals.c.id)).scalars()
+        assert list(others) == ["D-0", "D-15", "D-2", "zz"]  # D-15 is granted, but no record ownership tracks
 
 
 def host_ids(world: World) -> list[str]:

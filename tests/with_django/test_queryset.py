@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from ownership import ACTIONS, Assignee, InvalidValueError, Ownership, Rulebook
 from ownership.contrib.django import where
+from ownership.filters import IdIn
 from ownership.testing import FakeClock
 from worlds import HOST_RULEBOOK, RULEBOOKS, worlds
 
@@ -108,3 +109,14 @@ def test_a_key_that_cannot_be_matched_with_text_ids_is_refused(small_world: tupl
     labelled = Deal.objects.using(host.alias).filter(where(allowed, kind="deal", field=Concat(Value("D-"), "id")))
     with pytest.raises(InvalidValueError, match="not an expression with values"):
         list(labelled)
+
+
+def test_records_granted_past_the_databases_ceiling_on_parameters_are_one_value_in_the_queryset(
+    small_world: tuple[Ownership, HostDatabase],
+) -> None:
+    """70,000 granted ids, more than SQLite or PostgreSQL binds one by one: the queryset still runs, and right."""
+    _, host = small_world
+    granted = IdIn(frozenset({"2", *(f"gone-{n}" for n in range(70_000))}))
+    deals = Deal.objects.using(host.alias)
+    assert [d.id for d in deals.filter(where(granted, kind="deal"))] == [2]
+    assert [d.id for d in deals.exclude(where(granted, kind="deal"))] == [1]

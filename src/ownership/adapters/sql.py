@@ -2405,7 +2405,7 @@ def _any(parts: Sequence[Filter], kind: str) -> ColumnElement[bool]:
         *([_status_in(frozenset().union(*statuses))] if statuses else []),
         *([_linked(_LABELS, kind, labelled)] if labelled else []),
         *([_linked(_GROUPS, kind, grouped)] if grouped else []),
-        *([records.c.id.in_(_values(ids))] if ids else []),
+        *([_id_in(ids)] if ids else []),
         *(_name_has(p.text) for p in parts if isinstance(p, NameHas)),
     ]
     rest = [clause(p, kind) for p in parts if not isinstance(p, _FOLDED)]
@@ -2438,6 +2438,48 @@ def _values(items: Iterable[str]) -> list[ColumnElement[str]]:
     expand one list parameter into SQL text again at every run.
     """
     return [literal(item, _ID) for item in items]
+
+
+_FEW_IDS = 1_000
+"""The most record ids an ``IN`` list binds one by one; more are bound as one list (`_IdsIn`)."""
+
+
+def _id_in(ids: Sequence[str]) -> ColumnElement[bool]:
+    """The records whose id is one of `ids` (the records granted to a viewer): an IN list, or one value of many."""
+    return records.c.id.in_(_values(ids)) if len(ids) <= _FEW_IDS else _IdsIn(records.c.id, ids)
+
+
+class _IdsIn(ColumnElement[bool]):
+    """Whether `column` is one of many `ids`, bound as one JSON list the database reads as rows.
+
+    An IN list of one parameter each would stop at the database's ceiling on
+    parameters (32,766 on SQLite, 65,535 on PostgreSQL); one value of any
+    length does not, and its statement is the same for any number of ids.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's list
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[str], ids: Sequence[str]) -> None:
+        self.column = column
+        self.ids = literal(json.dumps(list(ids)), String())
+
+
+@compiles(_IdsIn, "postgresql")
+def _ids_in_postgresql(element: _IdsIn, compiler: SQLCompiler, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"({column} IN (SELECT jsonb_array_elements_text(CAST({ids} AS JSONB))))"
+
+
+@compiles(_IdsIn)
+def _ids_in(element: _IdsIn, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite: json_each, built into SQLite since 3.38 and into Python's own builds before.
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"({column} IN (SELECT value FROM json_each({ids})))"
 
 
 def _holding(kind: str, tests: Sequence[HasAssignee | Held]) -> ColumnElement[bool]:
