@@ -32,7 +32,7 @@ from ownership.filters import (
     any_of,
     negate,
 )
-from ownership.model import EVERYONE, LEVELS, Assignee, AssigneeKind, Assignment, Grant, Record, User
+from ownership.model import EVERYONE, LEVELS, Assignee, AssigneeKind, Assignment, Grant, Record, User, when
 
 
 def _read_only(items: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -414,7 +414,7 @@ class Granted(_Leaf):
 
 def _granted_because(viewer: Viewer, grant: Grant) -> str:
     to = "them" if grant.assignee.kind is AssigneeKind.USER else f"group {grant.assignee.id!r}"
-    until = "" if grant.until is None else f" until {grant.until:%Y-%m-%d %H:%M %Z}".rstrip()
+    until = "" if grant.until is None else f" until {when(grant.until)}"
     by = "" if grant.actor is None else f" by {grant.actor}"
     return f"{viewer.user.name} may {grant.level} it: granted to {to}{by}{until}"
 

@@ -29,7 +29,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeGuard, TypeVar
 
 from ownership import demo, presets, serde
 from ownership.errors import FeatureDisabledError, InvalidValueError, OwnershipError
-from ownership.model import Assignee, AssigneeKind, Grant, RecordRef
+from ownership.model import Assignee, AssigneeKind, RecordRef, when
 from ownership.notify import Dispatched, Notifier
 from ownership.policy import Rulebook
 from ownership.service import DirectoryDrift, Drift, HostRecord, HostUser, Ownership, Snapshot
@@ -191,28 +191,18 @@ def _who_can(args: argparse.Namespace) -> int:
 
 
 def _grant(args: argparse.Namespace) -> int:
-    def grant(own: Ownership, ref: RecordRef, to: Assignee) -> tuple[Grant, str]:
-        made = own.grant(ref, to, args.level, until=args.until, actor=args.actor)
-        return made, f"is shared with {to} to {made.level}{_until(made.until, ' until ')}"
-
-    return _changing_a_grant(args, grant)
+    ref, to = _record_ref(args.record), _assignee(args.to)
+    with _opened(args) as own:
+        grant = own.grant(ref, to, args.level, until=args.until, actor=args.actor)
+    until = "" if grant.until is None else f" until {when(grant.until)}"
+    return _said(args, serde.unstructure(grant), f"{ref} is shared with {to} to {grant.level}{until}.")
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    def revoke(own: Ownership, ref: RecordRef, to: Assignee) -> tuple[Grant, str]:
-        return own.revoke(ref, to, actor=args.actor), f"is no longer shared with {to}"
-
-    return _changing_a_grant(args, revoke)
-
-
-def _changing_a_grant(
-    args: argparse.Namespace, change: Callable[[Ownership, RecordRef, Assignee], tuple[Grant, str]]
-) -> int:
-    """Make the `change` of the record's grant to ``--to``; print the grant (JSON) or what became of the record."""
     ref, to = _record_ref(args.record), _assignee(args.to)
     with _opened(args) as own:
-        grant, said = change(own, ref, to)
-    return _said(args, serde.unstructure(grant), f"{ref} {said}.")
+        grant = own.revoke(ref, to, actor=args.actor)
+    return _said(args, serde.unstructure(grant), f"{ref} is no longer shared with {to}.")
 
 
 def _grants(args: argparse.Namespace) -> int:
@@ -223,17 +213,13 @@ def _grants(args: argparse.Namespace) -> int:
         _print_json(serde.unstructure(list(grants)))
         return 0
     rows = [
-        (g.assignee.kind.value, g.assignee.id or "", g.tenant, g.level, _until(g.until, "") or "never") for g in grants
+        (g.assignee.kind.value, g.assignee.id or "", g.tenant, g.level, "never" if g.until is None else when(g.until))
+        for g in grants
     ]
     _show(args, ("kind", "id", "tenant", "level", "until"), rows)
     if not grants:
         print(f"{ref} is granted to no one.")
     return 0
-
-
-def _until(moment: datetime | None, before: str) -> str:
-    """A grant's end as people read it, after `before`; nothing for a grant that lasts until it is revoked."""
-    return "" if moment is None else f"{before}{moment:%Y-%m-%d %H:%M %Z}"
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -54,6 +54,11 @@ def shown(value: object) -> str:
     return text if len(text) <= 60 else f"{text[:50]}...({len(text)} characters)"
 
 
+def when(moment: datetime) -> str:
+    """A moment as a sentence shows it, to the minute, with its zone: ``2030-01-01 00:00 UTC``."""
+    return f"{moment:%Y-%m-%d %H:%M %Z}".rstrip()
+
+
 AN_ID = f"an id (1 to {ID_LENGTH} printable characters)"
 """How a sentence names what `is_id` accepts."""
 A_TEXT = f"a text (a str of at most {TEXT_LENGTH:,} characters, no NUL byte)"

@@ -41,6 +41,7 @@ from ownership.model import (
     a_name_set,
     an_id,
     an_optional_id,
+    at_least,
     each,
     listed,
     names,
@@ -363,6 +364,10 @@ class Policy:
             return self._rules[action]
         except KeyError:
             raise RulebookError(f"There is no action {action!r}; the actions are: {', '.join(ACTIONS)}.") from None
+
+    def takes_grants(self, level: str) -> bool:
+        """Whether a grant at `level` counts here: the rule of `level` reads a grant at `level` or below."""
+        return any(at_least(level, read) for read in self.rule(level).grant_levels())
 
     def _resolve_rule(self, action: str) -> Predicate:
         for name in ACTIONS[ACTIONS.index(action) :: -1]:

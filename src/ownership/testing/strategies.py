@@ -36,7 +36,6 @@ from ownership.model import (
     RecordRef,
     Tenant,
     User,
-    at_least,
 )
 from ownership.notify import Notifier
 from ownership.policy import Policy, Role, Rulebook
@@ -639,8 +638,7 @@ def _grants_drawn(
     """Grants of some `records` to their home tenant's users and groups, at a level the kind's rule reads."""
     shared: list[Grant] = []
     for record in records:
-        rules = book.policy(record.kind)
-        levels = [level for level in LEVELS if any(at_least(level, read) for read in rules.rule(level).grant_levels())]
+        levels = [level for level in LEVELS if book.policy(record.kind).takes_grants(level)]
         whom = [Assignee.user(u.id) for u in people if u.tenant == record.tenant]
         whom += [Assignee.group(g.id) for g in teams if g.tenant == record.tenant]
         if not levels or not draw(st.integers(0, 2), label=f"grants of {record.id}"):

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from attrs import evolve
 
-from ownership.access import GATE, Facts, Predicate, Viewer
+from ownership.access import GATE, Facts, Predicate, Viewer, without_grants
 from ownership.errors import AccessDeniedError, ForeignActorError, InvalidValueError, OwnershipError
 from ownership.filters import Filter, all_of, compiled
 from ownership.model import (
@@ -119,8 +119,8 @@ class Viewing(Lookups):
         rule = self.rulebook.policy(record.kind).rule(action)
         seeing = self._viewer(tx, acting, record.kind)
         held = tx.assignments(record.ref)
-        if own_right and seeing.grants:
-            allowed = (GATE & rule).decide(evolve(seeing, grants={}), Facts(record, held))
+        if own_right and seeing.grants:  # the rule as it reads without grants, as the assign rule always does
+            allowed = (GATE & without_grants(rule)).decide(seeing, Facts(record, held))
         else:
             allowed = self._allowed(seeing, action, rule, record, held)
         if not allowed:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from attrs import frozen
 
-from ownership.model import AssigneeKind, GroupKind, Record, Tenant, User
+from ownership.model import AssigneeKind, GroupKind, Record, Tenant, User, when
 from ownership.ports import Transaction
 from ownership.usecases._sharing import tenant_grants
 from ownership.usecases._viewing import Viewing, all_selected
@@ -100,15 +100,14 @@ class Audit(Viewing):
             else:
                 user = self._user(tx, grant.assignee.id)
                 shown = user.name
-            if not grant.live(moment):
-                ended = f"{grant.until:%Y-%m-%d %H:%M %Z}"
-                message = f"The grant of {grant.record} to {shown} ended {ended}; revoke it."
+            if grant.until is not None and not grant.live(moment):
+                message = f"The grant of {grant.record} to {shown} ended {when(grant.until)}; revoke it."
                 found.append(Finding("expired_grant", subject, message))
             elif user is not None and not user.active:
                 message = f"{grant.record} is granted to {shown}, who is inactive; revoke the grant."
                 found.append(Finding("inactive_grantee", subject, message))
             else:
-                until = "" if grant.until is None else f" until {grant.until:%Y-%m-%d %H:%M %Z}"
+                until = "" if grant.until is None else f" until {when(grant.until)}"
                 message = (
                     f"{shown} may {grant.level} {grant.record}{until}, by a grant; revoke it when no longer needed."
                 )

@@ -34,9 +34,9 @@ from ownership.model import (
     User,
     UserLike,
     as_assignee,
-    at_least,
     id_of,
     is_moment,
+    when,
 )
 from ownership.ports import KeepsGrants, Transaction
 from ownership.usecases._sharing import keeping_followers, keeping_grants, record_followers, record_grants
@@ -87,14 +87,14 @@ class Sharing(Viewing):
             raise InvalidValueError(f"grant(): level takes {' or '.join(map(repr, LEVELS))}, not {level!r}.")
         at = self._clock()
         if until is not None and (not is_moment(until) or until <= at):
-            raise InvalidValueError(f"grant(): until takes a moment to come, after {at:%Y-%m-%d %H:%M %Z}, or None.")
+            raise InvalidValueError(f"grant(): until takes a moment to come, after {when(at)}, or None.")
         with self._writing() as tx:
             found = self._record(tx, record)
-            rule = self.rulebook.policy(found.kind).rule(level)
-            if not any(at_least(level, read) for read in rule.grant_levels()):
+            policy = self.rulebook.policy(found.kind)
+            if not policy.takes_grants(level):
                 raise RulebookError(
-                    f"The {level} rule of {found.kind!r} ({rule}) reads no grant to {level}, so this one would let "
-                    f"no one {level} {found}; add granted({level!r}) to it."
+                    f"The {level} rule of {found.kind!r} ({policy.rule(level)}) reads no grant to {level}, so this "
+                    f"one would let no one {level} {found}; add granted({level!r}) to it."
                 )
             acting, whom, tenant = self._sharer(tx, found, to, actor, "share")
             store = keeping_grants(tx)
